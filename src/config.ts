@@ -1,0 +1,189 @@
+import { z } from 'zod';
+
+/** Models every deployment knows; `MODELS` adds to or overrides these by name. */
+export const DEFAULT_MODELS: readonly { model: string; contextWindow: number }[] = Object.freeze([
+  { model: 'claude-sonnet-4-5-20250929', contextWindow: 200_000 },
+  { model: 'claude-haiku-4-5-20251001', contextWindow: 200_000 },
+  { model: 'claude-opus-4-1-20250805', contextWindow: 200_000 },
+  { model: 'claude-opus-4-5-20251101', contextWindow: 200_000 },
+]);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A whole number written in decimal digits only (no sign, exponent, hex or fraction). */
+function int(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+/** 'true'/'false'/'1'/'0' (any case). Unlike z.coerce.boolean, 'false' really is false. */
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0'], { error: "must be 'true', 'false', '1' or '0'" }))
+  .transform((value) => value === 'true' || value === '1');
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const protocol = new URL(value).protocol;
+      return protocol === 'postgres:' || protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be a postgres:// or postgresql:// URL' },
+);
+
+const delayList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^\d+$/, 'every delay must be a whole number of seconds')
+          .transform(Number)
+          .pipe(z.number().min(1, 'every delay must be at least 1 second')),
+      )
+      .min(1),
+  );
+
+const ModelEntrySchema = z.strictObject({
+  model: z.string().min(1).max(256),
+  context_window: z.number().int().positive(),
+});
+
+const modelList = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(ModelEntrySchema, { error: 'must be a JSON array of {"model","context_window"}' }))
+  .transform(mergeModels);
+
+function mergeModels(extra: z.infer<typeof ModelEntrySchema>[]): { model: string; contextWindow: number }[] {
+  const byName = new Map(DEFAULT_MODELS.map((entry) => [entry.model, entry.contextWindow]));
+  for (const entry of extra) byName.set(entry.model, entry.context_window);
+  return [...byName].map(([model, contextWindow]) => ({ model, contextWindow }));
+}
+
+/** The parsed configuration; keys are camelCase, inputs are the raw environment strings. */
+export const ConfigSchema = z.object({
+  port: int(0, 65_535).default(3000),
+  host: z.string().default('0.0.0.0'),
+  databaseUrl: postgresUrl.optional(),
+  dataDir: z.string().default('./data'),
+  bootstrapApiKey: z.string().min(20, 'must be at least 20 characters').optional(),
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  webhookAllowPrivateNetworks: bool.default(false),
+  webhookDispatcher: z.enum(['on', 'off'], { error: "must be 'on' or 'off'" }).default('on'),
+  webhookRetryDelaysSeconds: delayList.default([5, 300, 1800, 7200, 18_000, 36_000, 36_000]),
+  webhookTimeoutMs: int(1).default(15_000),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  // Largest accepted request body; larger ones get 413.
+  bodyLimitBytes: int(1).default(1_048_576),
+  // How long idempotency keys are kept; the contract promises at least 24 hours.
+  idempotencyTtlHours: int(24).default(24),
+  // How long a verified API key stays cached in memory; 0 checks the database on every request.
+  authCacheTtlMs: int(0).default(5000),
+  // Maximum connections in the PostgreSQL pool when DATABASE_URL is set.
+  databasePoolMax: int(1).default(10),
+  // Models and context windows served by GET /v1/models and used as default budgets.
+  models: modelList.default(() => DEFAULT_MODELS.map((entry) => ({ ...entry }))),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Which environment variable feeds each setting. */
+export const ENV_VARS = {
+  port: 'PORT',
+  host: 'HOST',
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'DATA_DIR',
+  bootstrapApiKey: 'BOOTSTRAP_API_KEY',
+  adminToken: 'ADMIN_TOKEN',
+  webhookAllowPrivateNetworks: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+  webhookDispatcher: 'WEBHOOK_DISPATCHER',
+  webhookRetryDelaysSeconds: 'WEBHOOK_RETRY_DELAYS',
+  webhookTimeoutMs: 'WEBHOOK_TIMEOUT_MS',
+  logLevel: 'LOG_LEVEL',
+  bodyLimitBytes: 'BODY_LIMIT_BYTES',
+  idempotencyTtlHours: 'IDEMPOTENCY_TTL_HOURS',
+  authCacheTtlMs: 'AUTH_CACHE_TTL_MS',
+  databasePoolMax: 'DATABASE_POOL_MAX',
+  models: 'MODELS',
+} as const satisfies Record<keyof Config, string>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment (empty or blank values count as unset). Throws ConfigError listing every problem. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const [key, name] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    input[key] = value === undefined || value.trim() === '' ? undefined : value;
+  }
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const [key, ...rest] = issue.path;
+      const name = ENV_VARS[key as keyof Config] ?? String(key);
+      const where = rest.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
+      return `  - ${name}${where}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return freeze(result.data);
+}
+
+/** parseConfig for process entries: on a bad environment, prints why and exits with status 1. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * A valid config for tests, without reading process.env: port 0 on 127.0.0.1, silent logs,
+ * no in-process dispatcher (tests call dispatcher.tick()), private webhook URLs allowed (the
+ * recording receiver listens on loopback) and no auth cache (revoked keys fail at once).
+ */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return freeze({
+    ...parseConfig({}),
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    webhookDispatcher: 'off',
+    webhookAllowPrivateNetworks: true,
+    authCacheTtlMs: 0,
+    ...overrides,
+  });
+}
+
+/** A frozen copy: the config and its arrays cannot change after start-up. */
+function freeze(config: z.infer<typeof ConfigSchema>): Config {
+  return Object.freeze({
+    ...config,
+    webhookRetryDelaysSeconds: Object.freeze([...config.webhookRetryDelaysSeconds]) as number[],
+    models: Object.freeze(config.models.map((entry) => Object.freeze({ ...entry }))) as Config['models'],
+  });
+}

@@ -1,0 +1,51 @@
+// The whole dependency graph on one screen: database → repositories → services.
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import type { Database } from './lib/db.js';
+import { pendingMigrations, type Migration } from './lib/migrate.js';
+import { createProjectsRepository } from './modules/admin/projects.repository.js';
+import { createProjectsService } from './modules/admin/projects.service.js';
+import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
+import { createModelCatalog } from './modules/models/models.js';
+import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
+import { createSessionsService } from './modules/sessions/sessions.service.js';
+import { createUsageRepository } from './modules/usage/usage.repository.js';
+import { createUsageService } from './modules/usage/usage.service.js';
+
+export interface ContainerOptions {
+  config: Config;
+  db: Database;
+  /** The migrations this build ships, for /readyz. */
+  migrations: Migration[];
+  clock?: Clock;
+}
+
+export function createContainer({ config, db, migrations, clock = systemClock }: ContainerOptions) {
+  const repositories = {
+    projects: createProjectsRepository(db.prisma),
+    sessions: createSessionsRepository(db.prisma),
+    usage: createUsageRepository(db.prisma),
+    idempotency: createIdempotencyRepository(db.prisma),
+  };
+  const models = createModelCatalog(config.models);
+  const services = {
+    projects: createProjectsService({ projects: repositories.projects, clock, authCacheTtlMs: config.authCacheTtlMs }),
+    sessions: createSessionsService({ sessions: repositories.sessions, models, clock }),
+    usage: createUsageService({
+      usage: repositories.usage,
+      sessions: repositories.sessions,
+      idempotency: repositories.idempotency,
+      clock,
+    }),
+  };
+  return {
+    db,
+    clock,
+    models,
+    repositories,
+    services,
+    readiness: { pendingMigrations: () => pendingMigrations(db, migrations) },
+  };
+}
+
+export type Container = ReturnType<typeof createContainer>;

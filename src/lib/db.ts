@@ -1,0 +1,106 @@
+import { mkdir } from 'node:fs/promises';
+import { Mutex, PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  kind: DatabaseKind;
+  prisma: PrismaClient;
+  /** Runs `fn` with one dedicated raw connection (needed for session-level advisory locks). */
+  withConnection<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Raw SQL on one session. Both kinds return BIGINT as `bigint`, JSON parsed, arrays as arrays. */
+export interface RawConnection {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Executes a multi-statement SQL script (no parameters). */
+  exec(script: string): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; without it the embedded PGlite under `dataDir` is used. */
+  databaseUrl?: string;
+  /** PGlite data directory, or `memory://` for an in-memory database. */
+  dataDir: string;
+  poolMax?: number;
+}
+
+export const IN_MEMORY_DATA_DIR = 'memory://';
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.poolMax)
+    : openPglite(options.dataDir);
+}
+
+// Left alone, pg returns BIGINT as a string and PGlite as a number below 2^53 and a bigint
+// above it; raw connections agree with Prisma instead: always a bigint.
+const pgInt8AsBigInt: pg.CustomTypesConfig = {
+  getTypeParser: ((oid, format) =>
+    oid === pg.types.builtins.INT8 ? BigInt : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+const pgliteInt8AsBigInt = { [pgliteTypes.INT8]: (value: string) => BigInt(value) };
+
+function openPostgres(connectionString: string, poolMax?: number): Database {
+  const adapter = new PrismaPg({ connectionString, ...(poolMax ? { max: poolMax } : {}) });
+  const prisma = new PrismaClient({ adapter });
+  return {
+    kind: 'postgres',
+    prisma,
+    async withConnection(fn) {
+      // A client outside the pool: a session-level advisory lock must stay on one session, and
+      // ending the client releases anything `fn` forgot to unlock.
+      const client = new pg.Client({ connectionString, types: pgInt8AsBigInt });
+      // A query's failure rejects its promise; without a listener, the connection dropping
+      // between queries would be an unhandled 'error' event and crash the process.
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        return await fn({
+          async query<R>(sql: string, params?: unknown[]) {
+            return (await client.query(sql, params)).rows as R[];
+          },
+          async exec(script: string) {
+            await client.query(script); // no parameters → simple protocol, multi-statement allowed
+          },
+        });
+      } finally {
+        await client.end();
+      }
+    },
+    close: () => prisma.$disconnect(),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir === IN_MEMORY_DATA_DIR;
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const pglite = await PGlite.create(inMemory ? undefined : dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+
+  // PGlite is a single session, so an advisory lock excludes no one there: raw connections are
+  // serialized in-process instead. (Not re-entrant: `fn` must not call withConnection again.)
+  const exclusive = new Mutex();
+  const conn: RawConnection = {
+    async query<R>(sql: string, params?: unknown[]) {
+      return (await pglite.query<R>(sql, params, { parsers: pgliteInt8AsBigInt })).rows;
+    },
+    async exec(script: string) {
+      await pglite.exec(script);
+    },
+  };
+  return {
+    kind: 'pglite',
+    prisma,
+    withConnection: (fn) => exclusive.runExclusive(() => fn(conn)),
+    async close() {
+      await prisma.$disconnect();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/** Every error the service reports on purpose, and the HTTP status it maps to (one table). */
+export const statusByCode = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  SESSION_ARCHIVED: 409,
+  IDEMPOTENCY_REQUEST_IN_PROGRESS: 409,
+  PRECONDITION_FAILED: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  UNPROCESSABLE: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_READY: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof statusByCode;
+
+export const titleByCode: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'Request validation failed',
+  MALFORMED_JSON: 'Malformed JSON body',
+  UNAUTHORIZED: 'Missing or invalid credentials',
+  NOT_FOUND: 'Resource not found',
+  ROUTE_NOT_FOUND: 'Route not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
+  SESSION_ARCHIVED: 'Session is archived',
+  IDEMPOTENCY_REQUEST_IN_PROGRESS: 'A request with this Idempotency-Key is still in progress',
+  PRECONDITION_FAILED: 'Precondition failed',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',
+  UNPROCESSABLE: 'Unprocessable request',
+  RATE_LIMITED: 'Too many requests',
+  INTERNAL: 'Internal server error',
+  NOT_READY: 'Service not ready',
+};
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(options.detail ?? titleByCode[code], { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = statusByCode[code];
+    this.detail = options.detail;
+    this.errors = options.errors;
+    this.headers = options.headers;
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new AppError('NOT_FOUND', { detail: `${what} ${id} does not exist in this project` });

@@ -1,0 +1,46 @@
+// Wire pieces shared by every module: problem documents, list pages, ids and JSON objects.
+import { z } from 'zod';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string(),
+    code: z.string().describe('Machine-readable error code, e.g. SESSION_ARCHIVED'),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem document' });
+
+/** Problem responses for the given statuses, for a route's `response` schema. */
+export function problems<const S extends number>(...statuses: S[]) {
+  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<S, typeof ProblemSchema>;
+}
+
+/** Names and ids a client supplies: 1–256 characters. */
+export const NameSchema = z.string().min(1).max(256);
+
+export const JsonObjectSchema = z.record(z.string(), z.unknown());
+export type JsonObject = Record<string, unknown>;
+
+export const TimestampSchema = z.string().describe('RFC 3339 UTC timestamp with milliseconds');
+export const toTimestamp = (date: Date): string => date.toISOString();
+export const toOptionalTimestamp = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+export const ListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+}
+
+/** Cursors are opaque to clients: the base64url of the last id of the page. */
+export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^[a-z]+_[0-9a-f]{32}$/.test(id) ? id : '';
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { AppError } from '../../lib/errors.js';
+import { constantTimeEqual } from '../../lib/hash.js';
+import { problems } from '../../lib/wire.js';
+import { bearerToken } from '../../plugins/auth.js';
+import {
+  ApiKeyParamsSchema,
+  CreateProjectBodySchema,
+  CreatedApiKeySchema,
+  CreatedProjectSchema,
+  ProjectParamsSchema,
+} from './admin.schemas.js';
+import type { ProjectsService } from './projects.service.js';
+
+/** Operator routes, behind ADMIN_TOKEN (registered only when it is set). */
+export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService; adminToken: string }> = async (
+  app,
+  { projects, adminToken },
+) => {
+  app.addHook('onRequest', async (request) => {
+    const token = bearerToken(request.headers.authorization);
+    if (!token || !constantTimeEqual(token, adminToken)) {
+      throw new AppError('UNAUTHORIZED', { detail: 'admin routes need Authorization: Bearer <ADMIN_TOKEN>', headers: { 'www-authenticate': 'Bearer' } });
+    }
+  });
+
+  const security = [{ adminToken: [] }];
+
+  app.post(
+    '/projects',
+    {
+      schema: {
+        operationId: 'createProject',
+        tags: ['admin'],
+        summary: 'Create a project and its first API key',
+        security,
+        body: CreateProjectBodySchema,
+        response: { 201: CreatedProjectSchema, ...problems(400, 401, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const created = await projects.createProject(request.body.name);
+      return reply.code(201).send({
+        project_id: created.projectId,
+        name: created.name,
+        api_key_id: created.apiKeyId,
+        api_key: created.apiKey,
+        created_at: created.createdAt.toISOString(),
+      });
+    },
+  );
+
+  app.post(
+    '/projects/:id/api-keys',
+    {
+      schema: {
+        operationId: 'createApiKey',
+        tags: ['admin'],
+        summary: 'Issue another API key for a project (for rotation)',
+        security,
+        params: ProjectParamsSchema,
+        response: { 201: CreatedApiKeySchema, ...problems(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const key = await projects.createKey(request.params.id);
+      return reply.code(201).send({
+        api_key_id: key.apiKeyId,
+        project_id: key.projectId,
+        api_key: key.apiKey,
+        created_at: key.createdAt.toISOString(),
+      });
+    },
+  );
+
+  app.delete(
+    '/api-keys/:id',
+    {
+      schema: {
+        operationId: 'revokeApiKey',
+        tags: ['admin'],
+        summary: 'Revoke an API key',
+        security,
+        params: ApiKeyParamsSchema,
+        response: { 204: z.null().describe('Revoked'), ...problems(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await projects.revokeKey(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

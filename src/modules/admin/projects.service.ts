@@ -1,0 +1,92 @@
+import type { Clock } from '../../lib/clock.js';
+import { notFound } from '../../lib/errors.js';
+import { newApiKey, sha256Hex } from '../../lib/hash.js';
+import { newId } from '../../lib/ids.js';
+import { isUniqueViolation } from '../../lib/prisma-errors.js';
+import type { ApiKeyOwner, ProjectsRepository } from './projects.repository.js';
+
+export const DEFAULT_PROJECT_NAME = 'default';
+
+export interface IssuedKey {
+  apiKeyId: string;
+  projectId: string;
+  apiKey: string;
+  createdAt: Date;
+}
+
+export interface ProjectsServiceDeps {
+  projects: ProjectsRepository;
+  clock: Clock;
+  /** How long a verified key is trusted without asking the database again; 0 disables. */
+  authCacheTtlMs: number;
+}
+
+export function createProjectsService({ projects, clock, authCacheTtlMs }: ProjectsServiceDeps) {
+  // Verified keys, so that the usage hot path does not pay a lookup per request. Revocation here
+  // evicts at once; other replicas notice within authCacheTtlMs.
+  const verified = new Map<string, { owner: ApiKeyOwner; expiresAt: number }>();
+
+  async function issueKey(projectId: string, apiKey = newApiKey()): Promise<IssuedKey> {
+    const apiKeyId = newId('key');
+    const createdAt = clock.now();
+    await projects.addKey(projectId, { id: apiKeyId, keyHash: sha256Hex(apiKey) }, createdAt);
+    return { apiKeyId, projectId, apiKey, createdAt };
+  }
+
+  async function createProject(name: string, apiKey = newApiKey()): Promise<IssuedKey & { name: string }> {
+    const projectId = newId('proj');
+    const apiKeyId = newId('key');
+    const createdAt = clock.now();
+    await projects.createProjectWithKey({ id: projectId, name }, { id: apiKeyId, keyHash: sha256Hex(apiKey) }, createdAt);
+    return { projectId, name, apiKeyId, apiKey, createdAt };
+  }
+
+  return {
+    createProject,
+
+    async createKey(projectId: string): Promise<IssuedKey> {
+      if (!(await projects.projectExists(projectId))) throw notFound('project', projectId);
+      return issueKey(projectId);
+    },
+
+    async revokeKey(apiKeyId: string): Promise<void> {
+      const keyHash = await projects.keyHashById(apiKeyId);
+      if (!keyHash || !(await projects.revokeKey(apiKeyId, clock.now()))) throw notFound('api key', apiKeyId);
+      verified.delete(keyHash);
+    },
+
+    async authenticate(apiKey: string): Promise<ApiKeyOwner | null> {
+      const keyHash = sha256Hex(apiKey);
+      const cached = verified.get(keyHash);
+      const nowMs = clock.now().getTime();
+      if (cached && cached.expiresAt > nowMs) return cached.owner;
+      const owner = await projects.findActiveKey(keyHash);
+      if (owner && authCacheTtlMs > 0) verified.set(keyHash, { owner, expiresAt: nowMs + authCacheTtlMs });
+      else verified.delete(keyHash);
+      return owner;
+    },
+
+    /**
+     * On start: make sure BOOTSTRAP_API_KEY opens the `default` project, or, on a database with no
+     * key at all, create that project with a new key. Returns the new key only when one was made.
+     */
+    async bootstrap(bootstrapApiKey: string | undefined): Promise<IssuedKey | null> {
+      if (bootstrapApiKey) {
+        if (await projects.keyHashExists(sha256Hex(bootstrapApiKey))) return null;
+        const existing = await projects.findProjectByName(DEFAULT_PROJECT_NAME);
+        try {
+          if (existing) await issueKey(existing.id, bootstrapApiKey);
+          else await createProject(DEFAULT_PROJECT_NAME, bootstrapApiKey);
+        } catch (error) {
+          // Another replica starting at the same moment stored the same key first.
+          if (!isUniqueViolation(error)) throw error;
+        }
+        return null;
+      }
+      if (await projects.hasAnyKey()) return null;
+      return createProject(DEFAULT_PROJECT_NAME);
+    },
+  };
+}
+
+export type ProjectsService = ReturnType<typeof createProjectsService>;

@@ -1,0 +1,60 @@
+// What happens to a session when its position crosses the reference thresholds, in pure functions.
+// The usage hot path does the same in SQL (usage.repository.ts); the API tests hold both to it.
+import type { JsonObject } from '../../lib/wire.js';
+import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, deferNonCriticalContext, levelOf, tokenBudget } from './budget.js';
+import type { Session, SessionStatus } from './session.js';
+
+export interface Position {
+  used: number;
+  total: number;
+}
+
+const isBelow = (position: Position, percent: number) => position.used * 100 < percent * position.total;
+
+/** Thresholds the position moved from below to at-or-above, ascending. */
+export function crossedBetween(thresholds: readonly number[], before: Position, after: Position): number[] {
+  return thresholds.filter((t) => isBelow(before, t) && !isBelow(after, t)).sort((a, b) => a - b);
+}
+
+/** Statuses that an emergency crossing moves to `emergency_recovery`. */
+const EMERGENCY_FROM: readonly SessionStatus[] = ['active', 'resumed', 'recovering'];
+
+export interface PolicyState {
+  context: JsonObject;
+  deferredContext: JsonObject;
+  status: SessionStatus;
+}
+
+export function applyCrossingPolicies(
+  session: Pick<Session, 'context' | 'deferredContext' | 'status' | 'nonCriticalKeys'>,
+  before: Position,
+  after: Position,
+): PolicyState {
+  let state: PolicyState = { context: session.context, deferredContext: session.deferredContext, status: session.status };
+  const [deferCrossed, emergencyCrossed] = [DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT].map(
+    (percent) => crossedBetween([percent], before, after).length > 0,
+  );
+  if (deferCrossed) {
+    const moved = deferNonCriticalContext(state.context, state.deferredContext, session.nonCriticalKeys);
+    state = { ...state, context: moved.context, deferredContext: moved.deferred };
+  }
+  if (emergencyCrossed && EMERGENCY_FROM.includes(state.status)) {
+    state = { ...state, status: 'emergency_recovery' };
+  }
+  return state;
+}
+
+/** The `data` of a `session.threshold_crossed` event (the SQL hot path builds the same object). */
+export function thresholdCrossedData(session: Pick<Session, 'id' | 'taskId' | 'total' | 'used'>, threshold: number): JsonObject {
+  const budget = tokenBudget(session.total, session.used);
+  return {
+    session_id: session.id,
+    task_id: session.taskId,
+    threshold,
+    level: levelOf(session.used, session.total),
+    position_percent: budget.positionPercent,
+    used: budget.used,
+    available: budget.available,
+    total: budget.total,
+  };
+}

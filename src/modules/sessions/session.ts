@@ -1,0 +1,30 @@
+import type { JsonObject } from '../../lib/wire.js';
+
+export const SESSION_STATUSES = ['active', 'resumed', 'recovering', 'emergency_recovery', 'archived'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/** A session as the services see it: camelCase, numbers, no Prisma types. */
+export interface Session {
+  id: string;
+  projectId: string;
+  taskId: string;
+  model: string;
+  status: SessionStatus;
+  total: number;
+  used: number;
+  thresholds: number[];
+  nonCriticalKeys: string[];
+  context: JsonObject;
+  deferredContext: JsonObject;
+  metadata: JsonObject;
+  parentSessionId: string | null;
+  forkCheckpointId: string | null;
+  recoveredFromSessionId: string | null;
+  checkpointsCount: number;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  lastResumedAt: Date | null;
+  lastRecoveryAt: Date | null;
+  archivedAt: Date | null;
+}

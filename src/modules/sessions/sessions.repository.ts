@@ -1,0 +1,116 @@
+import type { Session as SessionRow } from '../../generated/prisma/client.js';
+import type { PrismaClient, Tx } from '../../lib/prisma.js';
+import type { JsonObject } from '../../lib/wire.js';
+import type { Session, SessionStatus } from './session.js';
+
+export function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    taskId: row.taskId,
+    model: row.model,
+    status: row.status as SessionStatus,
+    total: Number(row.total),
+    used: Number(row.used),
+    thresholds: row.thresholds,
+    nonCriticalKeys: row.nonCriticalKeys,
+    context: row.context as JsonObject,
+    deferredContext: row.deferredContext as JsonObject,
+    metadata: row.metadata as JsonObject,
+    parentSessionId: row.parentSessionId,
+    forkCheckpointId: row.forkCheckpointId,
+    recoveredFromSessionId: row.recoveredFromSessionId,
+    checkpointsCount: row.checkpointsCount,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    lastResumedAt: row.lastResumedAt,
+    lastRecoveryAt: row.lastRecoveryAt,
+    archivedAt: row.archivedAt,
+  };
+}
+
+export type NewSession = Pick<
+  Session,
+  'id' | 'projectId' | 'taskId' | 'model' | 'status' | 'total' | 'thresholds' | 'nonCriticalKeys' | 'context' | 'metadata' | 'createdAt'
+>;
+
+export interface SessionFilters {
+  status?: SessionStatus;
+  taskId?: string;
+  parentSessionId?: string;
+}
+
+/** The fields PATCH may change, already computed by the service. */
+export type SessionChanges = Partial<
+  Pick<Session, 'total' | 'thresholds' | 'nonCriticalKeys' | 'context' | 'deferredContext' | 'metadata' | 'status'>
+> & { updatedAt: Date };
+
+export function createSessionsRepository(prisma: PrismaClient) {
+  return {
+    async insert(tx: Tx, session: NewSession): Promise<Session> {
+      const row = await tx.session.create({
+        data: {
+          ...session,
+          total: BigInt(session.total),
+          context: session.context as object,
+          metadata: session.metadata as object,
+          updatedAt: session.createdAt,
+        },
+      });
+      return toSession(row);
+    },
+
+    async find(projectId: string, id: string): Promise<Session | null> {
+      const row = await prisma.session.findFirst({ where: { id, projectId } });
+      return row ? toSession(row) : null;
+    },
+
+    /** Newest first; `beforeId` is the last id of the previous page. */
+    async list(projectId: string, filters: SessionFilters, limit: number, beforeId?: string): Promise<Session[]> {
+      const rows = await prisma.session.findMany({
+        where: {
+          projectId,
+          status: filters.status,
+          taskId: filters.taskId,
+          parentSessionId: filters.parentSessionId,
+          ...(beforeId !== undefined ? { id: { lt: beforeId } } : {}),
+        },
+        orderBy: { id: 'desc' },
+        take: limit,
+      });
+      return rows.map(toSession);
+    },
+
+    /** Reads the session and locks its row until the transaction ends. */
+    async findForUpdate(tx: Tx, projectId: string, id: string): Promise<Session | null> {
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM sessions WHERE id = ${id} AND project_id = ${projectId} FOR UPDATE`;
+      if (locked.length === 0) return null;
+      const row = await tx.session.findUniqueOrThrow({ where: { id } });
+      return toSession(row);
+    },
+
+    async update(tx: Tx, id: string, changes: SessionChanges): Promise<Session> {
+      const { total, context, deferredContext, metadata, ...rest } = changes;
+      const row = await tx.session.update({
+        where: { id },
+        data: {
+          ...rest,
+          ...(total !== undefined ? { total: BigInt(total) } : {}),
+          ...(context !== undefined ? { context: context as object } : {}),
+          ...(deferredContext !== undefined ? { deferredContext: deferredContext as object } : {}),
+          ...(metadata !== undefined ? { metadata: metadata as object } : {}),
+          version: { increment: 1 },
+        },
+      });
+      return toSession(row);
+    },
+
+    transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      return prisma.$transaction(fn);
+    },
+  };
+}
+
+export type SessionsRepository = ReturnType<typeof createSessionsRepository>;

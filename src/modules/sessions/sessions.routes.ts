@@ -1,0 +1,126 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { decodeCursor, encodeCursor, pageOf, problems } from '../../lib/wire.js';
+import {
+  CreateSessionBodySchema,
+  IfMatchHeadersSchema,
+  ListSessionsQuerySchema,
+  PatchSessionBodySchema,
+  SessionParamsSchema,
+  SessionSchema,
+  etagOf,
+  sessionWire,
+} from './sessions.schemas.js';
+import type { SessionsService } from './sessions.service.js';
+
+/** If-Match: `*` matches any version; a tag this service never issued matches none (-1). */
+function expectedVersion(ifMatch: string | undefined): number | undefined {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(ifMatch);
+  return match ? Number(match[1]) : -1;
+}
+
+export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }> = async (app, { sessions }) => {
+  app.post(
+    '/sessions',
+    {
+      config: { idempotent: true },
+      schema: {
+        operationId: 'createSession',
+        tags: ['sessions'],
+        summary: 'Create a session with a token budget',
+        body: CreateSessionBodySchema,
+        response: { 201: SessionSchema, ...problems(400, 401, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const session = await sessions.create(request.auth.projectId, {
+        taskId: body.task_id,
+        model: body.model,
+        total: body.token_budget?.total,
+        context: body.context,
+        thresholds: body.thresholds,
+        nonCriticalKeys: body.non_critical_keys,
+        metadata: body.metadata,
+      });
+      return reply
+        .code(201)
+        .header('location', `/v1/sessions/${session.id}`)
+        .header('etag', etagOf(session))
+        .send(sessionWire(session));
+    },
+  );
+
+  app.get(
+    '/sessions',
+    {
+      schema: {
+        operationId: 'listSessions',
+        tags: ['sessions'],
+        summary: 'List sessions, newest first',
+        querystring: ListSessionsQuerySchema,
+        response: { 200: pageOf(SessionSchema), ...problems(400, 401) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, status, task_id, parent_session_id } = request.query;
+      const page = await sessions.list(
+        request.auth.projectId,
+        { status, taskId: task_id, parentSessionId: parent_session_id },
+        limit,
+        decodeCursor(cursor),
+      );
+      const last = page.items.at(-1);
+      return { data: page.items.map(sessionWire), next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+    },
+  );
+
+  app.get(
+    '/sessions/:id',
+    {
+      schema: {
+        operationId: 'getSession',
+        tags: ['sessions'],
+        summary: 'Get a session (with its ETag)',
+        params: SessionParamsSchema,
+        response: { 200: SessionSchema, ...problems(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const session = await sessions.get(request.auth.projectId, request.params.id);
+      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+    },
+  );
+
+  app.patch(
+    '/sessions/:id',
+    {
+      schema: {
+        operationId: 'updateSession',
+        tags: ['sessions'],
+        summary: 'Change a session: context and metadata as JSON merge patch, budget, thresholds',
+        description: 'Send `If-Match` with the ETag from GET to make the change conditional (412 when it moved on).',
+        params: SessionParamsSchema,
+        headers: IfMatchHeadersSchema,
+        body: PatchSessionBodySchema,
+        response: { 200: SessionSchema, ...problems(400, 401, 404, 409, 412, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const session = await sessions.patch(
+        request.auth.projectId,
+        request.params.id,
+        {
+          context: body.context,
+          metadata: body.metadata,
+          total: body.token_budget?.total,
+          thresholds: body.thresholds,
+          nonCriticalKeys: body.non_critical_keys,
+        },
+        expectedVersion(request.headers['if-match']),
+      );
+      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+    },
+  );
+};

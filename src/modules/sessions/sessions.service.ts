@@ -1,0 +1,127 @@
+import type { Clock } from '../../lib/clock.js';
+import { AppError, notFound } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { applyMergePatch } from '../../lib/merge-patch.js';
+import type { JsonObject } from '../../lib/wire.js';
+import type { ModelCatalog } from '../models/models.js';
+import { DEFAULT_MODEL } from '../models/models.js';
+import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
+import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS } from './budget.js';
+import { applyCrossingPolicies, crossedBetween, thresholdCrossedData } from './policies.js';
+import type { Session } from './session.js';
+import type { SessionChanges, SessionFilters, SessionsRepository } from './sessions.repository.js';
+
+export interface CreateSessionInput {
+  taskId: string;
+  model?: string;
+  total?: number;
+  context?: JsonObject;
+  thresholds?: number[];
+  nonCriticalKeys?: string[];
+  metadata?: JsonObject;
+}
+
+export interface SessionPatch {
+  context?: JsonObject;
+  metadata?: JsonObject;
+  total?: number;
+  thresholds?: number[];
+  nonCriticalKeys?: string[];
+}
+
+export interface SessionsServiceDeps {
+  sessions: SessionsRepository;
+  models: ModelCatalog;
+  clock: Clock;
+}
+
+export function createSessionsService({ sessions, models, clock }: SessionsServiceDeps) {
+  async function get(projectId: string, id: string): Promise<Session> {
+    const session = await sessions.find(projectId, id);
+    if (!session) throw notFound('session', id);
+    return session;
+  }
+
+  return {
+    get,
+
+    async create(projectId: string, input: CreateSessionInput): Promise<Session> {
+      const model = input.model ?? DEFAULT_MODEL;
+      return sessions.transaction(async (tx) => {
+        const session = await sessions.insert(tx, {
+          id: newId('sess'),
+          projectId,
+          taskId: input.taskId,
+          model,
+          status: 'active',
+          total: input.total ?? models.defaultBudget(model),
+          thresholds: input.thresholds ?? [...DEFAULT_THRESHOLDS],
+          nonCriticalKeys: input.nonCriticalKeys ?? [...DEFAULT_NON_CRITICAL_KEYS],
+          context: input.context ?? {},
+          metadata: input.metadata ?? {},
+          createdAt: clock.now(),
+        });
+        await appendEvents(tx, clock, [
+          { projectId, type: 'session.created', sessionId: session.id, data: { session_id: session.id, task_id: session.taskId } },
+        ]);
+        return session;
+      });
+    },
+
+    async list(projectId: string, filters: SessionFilters, limit: number, afterId?: string) {
+      const page = await sessions.list(projectId, filters, limit + 1, afterId);
+      return { items: page.slice(0, limit), hasMore: page.length > limit };
+    },
+
+    /**
+     * Applies a patch under the row lock. `expectedVersion` comes from If-Match; a budget change
+     * that moves the position past a threshold emits its events and policies like a usage update.
+     */
+    async patch(projectId: string, id: string, patch: SessionPatch, expectedVersion?: number): Promise<Session> {
+      return sessions.transaction(async (tx) => {
+        const session = await sessions.findForUpdate(tx, projectId, id);
+        if (!session) throw notFound('session', id);
+        if (expectedVersion !== undefined && expectedVersion !== session.version) {
+          throw new AppError('PRECONDITION_FAILED', {
+            detail: `If-Match names version ${expectedVersion} but the session is at version ${session.version}`,
+          });
+        }
+        if (session.status === 'archived') {
+          throw new AppError('SESSION_ARCHIVED', { detail: `session ${id} is archived and cannot change` });
+        }
+
+        const thresholds = patch.thresholds ?? session.thresholds;
+        const nonCriticalKeys = patch.nonCriticalKeys ?? session.nonCriticalKeys;
+        const total = patch.total ?? session.total;
+        const patched = {
+          ...session,
+          nonCriticalKeys,
+          context: patch.context ? (applyMergePatch(session.context, patch.context) as JsonObject) : session.context,
+        };
+        const before = { used: session.used, total: session.total };
+        const after = { used: session.used, total };
+        const policy = applyCrossingPolicies(patched, before, after);
+
+        const changes: SessionChanges = {
+          ...policy,
+          total,
+          thresholds,
+          nonCriticalKeys,
+          updatedAt: clock.now(),
+          ...(patch.metadata ? { metadata: applyMergePatch(session.metadata, patch.metadata) as JsonObject } : {}),
+        };
+        const updated = await sessions.update(tx, id, changes);
+        const events: NewEvent[] = crossedBetween(thresholds, before, after).map((threshold) => ({
+          projectId,
+          type: 'session.threshold_crossed',
+          sessionId: id,
+          data: thresholdCrossedData(updated, threshold),
+        }));
+        await appendEvents(tx, clock, events);
+        return updated;
+      });
+    },
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;

@@ -1,0 +1,161 @@
+import { Prisma, type PrismaClient } from '../../lib/prisma.js';
+import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../sessions/budget.js';
+import type { SessionStatus } from '../sessions/session.js';
+
+export interface UsageWrite {
+  usageId: string;
+  projectId: string;
+  sessionId: string;
+  tokens: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  model: string | null;
+  source: string | null;
+  idempotency: { key: string; requestHash: string } | null;
+  now: Date;
+}
+
+export interface UsageRow {
+  tokens: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  usedAfter: number;
+  totalAfter: number;
+  crossed: number[];
+  statusAfter: SessionStatus;
+  model: string | null;
+  source: string | null;
+  createdAt: Date;
+}
+
+/** `level` of the position `used/total` in SQL, generated from the same LEVELS table as levelOf(). */
+const levelSql = (used: string, total: string) =>
+  Prisma.raw(
+    `CASE ${[...LEVELS]
+      .filter((entry) => entry.fromPercent > 0)
+      .sort((a, b) => b.fromPercent - a.fromPercent)
+      .map((entry) => `WHEN ${used} * 100 >= ${entry.fromPercent} * ${total} THEN '${entry.level}'`)
+      .join(' ')} ELSE 'normal' END`,
+  );
+
+/** Whether adding `tokens` to the row's `used` moves the position from below `percent` to at or above it. */
+const crossesSql = (percent: number, tokens: Prisma.Sql) =>
+  Prisma.sql`(s.used * 100 < ${Prisma.raw(String(percent))} * s.total AND (s.used + ${tokens}) * 100 >= ${Prisma.raw(String(percent))} * s.total)`;
+
+export function createUsageRepository(prisma: PrismaClient) {
+  return {
+    /**
+     * The hot path, in one statement and so one round trip and one atomic step: increment `used`,
+     * apply the 75%/85% policies, append the usage row, store the Idempotency-Key, and write one
+     * outbox event per crossed threshold. The old position is derived from the new one
+     * (used - tokens): the row lock makes every crossing visible to exactly one update.
+     * Returns null when no session was updated (missing, other project, or archived).
+     * A reused Idempotency-Key fails the whole statement with a unique violation.
+     */
+    async record(write: UsageWrite): Promise<{ total: number; used: number; status: SessionStatus; crossed: number[] } | null> {
+      const tokens = Prisma.sql`${write.tokens}::int`;
+      const now = Prisma.sql`${write.now}::timestamptz`;
+      const key = write.idempotency?.key ?? null;
+      const requestHash = write.idempotency?.requestHash ?? null;
+      const rows = await prisma.$queryRaw<{ total: bigint; used: bigint; status: SessionStatus; crossed: number[] }[]>`
+        WITH updated AS (
+          UPDATE sessions s SET
+            used = s.used + ${tokens},
+            context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
+              THEN s.context - s.non_critical_keys ELSE s.context END,
+            deferred_context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
+              THEN s.deferred_context || (
+                SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
+                FROM jsonb_each(s.context) e WHERE e.key = ANY (s.non_critical_keys))
+              ELSE s.deferred_context END,
+            status = CASE WHEN ${crossesSql(EMERGENCY_AT_PERCENT, tokens)} AND s.status IN ('active', 'resumed', 'recovering')
+              THEN 'emergency_recovery' ELSE s.status END,
+            version = s.version + 1,
+            updated_at = ${now}
+          WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND s.status <> 'archived'
+          RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status
+        ),
+        crossings AS (
+          SELECT t.threshold FROM updated u, unnest(u.thresholds) AS t(threshold)
+          WHERE (u.used - ${tokens}) * 100 < t.threshold * u.total AND u.used * 100 >= t.threshold * u.total
+        ),
+        usage_row AS (
+          INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
+            used_after, total_after, crossed, status_after, model, source, created_at)
+          SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
+            u.used, u.total, ARRAY(SELECT threshold FROM crossings ORDER BY threshold), u.status,
+            ${write.model}::text, ${write.source}::text, ${now}
+          FROM updated u
+        ),
+        idempotency AS (
+          INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at, completed_at)
+          SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}, ${now}
+          FROM updated u WHERE ${key}::text IS NOT NULL
+        ),
+        events AS (
+          INSERT INTO events (id, project_id, type, session_id, data, created_at)
+          SELECT new_id('evt_'), u.project_id, 'session.threshold_crossed', u.id,
+            jsonb_build_object(
+              'session_id', u.id, 'task_id', u.task_id, 'threshold', c.threshold,
+              'level', ${levelSql('u.used', 'u.total')},
+              'position_percent', round(u.used * 100.0 / u.total, 2),
+              'used', u.used, 'available', u.total - u.used, 'total', u.total),
+            ${now}
+          FROM updated u, crossings c ORDER BY c.threshold
+        )
+        SELECT u.total, u.used, u.status, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed
+        FROM updated u`;
+      const row = rows[0];
+      return row ? { total: Number(row.total), used: Number(row.used), status: row.status, crossed: row.crossed } : null;
+    },
+
+    /** Why an update touched no row: the session's status, or null when it is not in this project. */
+    async sessionStatus(projectId: string, sessionId: string): Promise<SessionStatus | null> {
+      const session = await prisma.session.findFirst({ where: { id: sessionId, projectId }, select: { status: true } });
+      return (session?.status as SessionStatus | undefined) ?? null;
+    },
+
+    async findById(id: string): Promise<UsageRow | null> {
+      const row = await prisma.usageRecord.findUnique({ where: { id } });
+      return row ? toUsageRow(row) : null;
+    },
+
+    /** Newest first; the cursor is the last id of the previous page. */
+    async list(projectId: string, sessionId: string, limit: number, beforeId?: string): Promise<(UsageRow & { id: string })[]> {
+      const rows = await prisma.usageRecord.findMany({
+        where: { projectId, sessionId, ...(beforeId !== undefined ? { id: { lt: beforeId } } : {}) },
+        orderBy: { id: 'desc' },
+        take: limit,
+      });
+      return rows.map((row) => ({ id: row.id, ...toUsageRow(row) }));
+    },
+  };
+}
+
+function toUsageRow(row: {
+  tokens: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  usedAfter: bigint;
+  totalAfter: bigint;
+  crossed: number[];
+  statusAfter: string;
+  model: string | null;
+  source: string | null;
+  createdAt: Date;
+}): UsageRow {
+  return {
+    tokens: row.tokens,
+    inputTokens: row.inputTokens,
+    outputTokens: row.outputTokens,
+    usedAfter: Number(row.usedAfter),
+    totalAfter: Number(row.totalAfter),
+    crossed: row.crossed,
+    statusAfter: row.statusAfter as SessionStatus,
+    model: row.model,
+    source: row.source,
+    createdAt: row.createdAt,
+  };
+}
+
+export type UsageRepository = ReturnType<typeof createUsageRepository>;

@@ -1,0 +1,96 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { levelOf } from '../sessions/budget.js';
+import { SessionParamsSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import { decodeCursor, encodeCursor, pageOf, problems } from '../../lib/wire.js';
+import { requestHash } from '../idempotency/request-hash.js';
+import {
+  BudgetSchema,
+  IdempotencyHeadersSchema,
+  RecordUsageBodySchema,
+  UsageEntrySchema,
+  UsageListQuerySchema,
+  UsageResultSchema,
+  usageEntryWire,
+  usageResultWire,
+} from './usage.schemas.js';
+import type { UsageService } from './usage.service.js';
+
+export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async (app, { usage }) => {
+  app.post(
+    '/sessions/:id/usage',
+    {
+      schema: {
+        operationId: 'recordUsage',
+        tags: ['usage'],
+        summary: 'Count the tokens of a model call against the session budget',
+        description:
+          'Atomic under any concurrency. Emits one session.threshold_crossed event per threshold crossed. ' +
+          'A retry with the same Idempotency-Key and body returns the first response and counts nothing.',
+        params: SessionParamsSchema,
+        headers: IdempotencyHeadersSchema,
+        body: RecordUsageBodySchema,
+        response: { 200: UsageResultSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const body = request.body;
+      const result = await usage.record(
+        request.auth.projectId,
+        request.params.id,
+        { tokens: body.tokens, inputTokens: body.input_tokens, outputTokens: body.output_tokens, model: body.model, source: body.source },
+        key === undefined ? undefined : { key, requestHash: requestHash(request.method, request.url.split('?')[0]!, body) },
+      );
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return usageResultWire(result);
+    },
+  );
+
+  app.get(
+    '/sessions/:id/usage',
+    {
+      schema: {
+        operationId: 'listUsage',
+        tags: ['usage'],
+        summary: 'Usage history of a session, newest first',
+        params: SessionParamsSchema,
+        querystring: UsageListQuerySchema,
+        response: { 200: pageOf(UsageEntrySchema), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor));
+      const last = page.items.at(-1);
+      return { data: page.items.map(usageEntryWire), next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+    },
+  );
+
+  app.get(
+    '/sessions/:id/budget',
+    {
+      schema: {
+        operationId: 'getBudget',
+        tags: ['usage'],
+        summary: 'Token budget, level, recommendations and a burn-rate forecast',
+        params: SessionParamsSchema,
+        response: { 200: BudgetSchema, ...problems(401, 404) },
+      },
+    },
+    async (request) => {
+      const { session, ageSeconds, recommendations, forecast } = await usage.budget(request.auth.projectId, request.params.id);
+      return {
+        session_id: session.id,
+        token_budget: tokenBudgetWire(session.total, session.used),
+        level: levelOf(session.used, session.total),
+        thresholds: session.thresholds,
+        session_age_seconds: ageSeconds,
+        recommendations,
+        forecast: {
+          tokens_per_update: forecast.tokensPerUpdate,
+          updates_until: forecast.updatesUntil,
+          seconds_until: forecast.secondsUntil,
+        },
+      };
+    },
+  );
+};

@@ -1,0 +1,113 @@
+import type { Clock } from '../../lib/clock.js';
+import { AppError, notFound } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { isUniqueViolation } from '../../lib/prisma-errors.js';
+import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { forecast } from '../sessions/forecast.js';
+import { recommendationsFor } from '../sessions/recommendations.js';
+import type { Session, SessionStatus } from '../sessions/session.js';
+import type { SessionsRepository } from '../sessions/sessions.repository.js';
+import type { UsageRepository, UsageRow } from './usage.repository.js';
+
+export interface UsageInput {
+  tokens?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  model?: string;
+  source?: string;
+}
+
+export interface UsageResult {
+  sessionId: string;
+  total: number;
+  used: number;
+  status: SessionStatus;
+  crossed: number[];
+}
+
+export type UsageEntry = UsageRow;
+
+/** How many recent updates the burn-rate forecast looks at. */
+export const FORECAST_WINDOW = 20;
+
+export interface UsageServiceDeps {
+  usage: UsageRepository;
+  sessions: Pick<SessionsRepository, 'find'>;
+  idempotency: Pick<IdempotencyRepository, 'find'>;
+  clock: Clock;
+}
+
+export function createUsageService({ usage, sessions, idempotency, clock }: UsageServiceDeps) {
+  async function requireSession(projectId: string, sessionId: string): Promise<Session> {
+    const session = await sessions.find(projectId, sessionId);
+    if (!session) throw notFound('session', sessionId);
+    return session;
+  }
+
+  /** The first response of an Idempotency-Key, rebuilt from the usage row it counted. */
+  async function replay(projectId: string, sessionId: string, key: string, requestHash: string): Promise<UsageResult> {
+    const record = await idempotency.find(projectId, key);
+    if (!record || record.requestHash !== requestHash || !record.usageRecordId) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', {
+        detail: `Idempotency-Key ${JSON.stringify(key)} was already used for a different request`,
+      });
+    }
+    const row = await usage.findById(record.usageRecordId);
+    if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
+    return { sessionId, total: row.totalAfter, used: row.usedAfter, status: row.statusAfter, crossed: row.crossed };
+  }
+
+  return {
+    async record(
+      projectId: string,
+      sessionId: string,
+      input: UsageInput,
+      idempotencyKey?: { key: string; requestHash: string },
+    ): Promise<UsageResult & { replayed: boolean }> {
+      const tokens = input.tokens ?? (input.inputTokens ?? 0) + (input.outputTokens ?? 0);
+      try {
+        const result = await usage.record({
+          usageId: newId('use'),
+          projectId,
+          sessionId,
+          tokens,
+          inputTokens: input.inputTokens ?? null,
+          outputTokens: input.outputTokens ?? null,
+          model: input.model ?? null,
+          source: input.source ?? null,
+          idempotency: idempotencyKey ?? null,
+          now: clock.now(),
+        });
+        if (result) return { sessionId, ...result, replayed: false };
+      } catch (error) {
+        if (idempotencyKey && isUniqueViolation(error)) {
+          return { ...(await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash)), replayed: true };
+        }
+        throw error;
+      }
+      const status = await usage.sessionStatus(projectId, sessionId);
+      if (status === null) throw notFound('session', sessionId);
+      throw new AppError('SESSION_ARCHIVED', { detail: `session ${sessionId} is archived; usage was not counted` });
+    },
+
+    async history(projectId: string, sessionId: string, limit: number, afterId?: string) {
+      await requireSession(projectId, sessionId);
+      const page = await usage.list(projectId, sessionId, limit + 1, afterId);
+      return { items: page.slice(0, limit), hasMore: page.length > limit };
+    },
+
+    async budget(projectId: string, sessionId: string) {
+      const session = await requireSession(projectId, sessionId);
+      const recent = await usage.list(projectId, sessionId, FORECAST_WINDOW);
+      const ageSeconds = Math.max(0, Math.floor((clock.now().getTime() - session.createdAt.getTime()) / 1000));
+      return {
+        session,
+        ageSeconds,
+        recommendations: recommendationsFor({ used: session.used, total: session.total, ageSeconds }),
+        forecast: forecast({ total: session.total, used: session.used, thresholds: session.thresholds, recent }),
+      };
+    },
+  };
+}
+
+export type UsageService = ReturnType<typeof createUsageService>;

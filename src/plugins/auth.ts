@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../lib/errors.js';
+import type { ApiKeyOwner } from '../modules/admin/projects.repository.js';
+
+export type AuthContext = ApiKeyOwner;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+const unauthorized = (detail: string) => new AppError('UNAUTHORIZED', { detail, headers: { 'www-authenticate': 'Bearer' } });
+
+/** Every route registered in `scope` needs `Authorization: Bearer <api key>` of a project. */
+export function requireApiKey(scope: FastifyInstance, authenticate: (apiKey: string) => Promise<ApiKeyOwner | null>): void {
+  scope.decorateRequest('auth', null as unknown as AuthContext);
+  scope.addHook('onRequest', async (request) => {
+    const apiKey = bearerToken(request.headers.authorization);
+    if (!apiKey) throw unauthorized('send Authorization: Bearer <api key>');
+    const owner = await authenticate(apiKey);
+    if (!owner) throw unauthorized('the API key is unknown or revoked');
+    request.auth = owner;
+  });
+}

@@ -1,0 +1,43 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+
+export const API_VERSION = '0.1.0';
+
+/** The OpenAPI document is generated from the routes' zod schemas; Swagger UI serves it at /docs. */
+export const swaggerPlugin = fp(async (app: FastifyInstance) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Session State Service',
+        version: API_VERSION,
+        description:
+          'Token budgets, usage updates, threshold events and session state for AI-agent services. ' +
+          'Authenticate with `Authorization: Bearer <api key>`; errors are RFC 9457 problem documents.',
+        license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
+      },
+      servers: [{ url: '/', description: 'This server' }],
+      tags: [
+        { name: 'sessions', description: 'Sessions and their token budgets' },
+        { name: 'usage', description: 'Usage updates, history and forecasts' },
+        { name: 'models', description: 'Known models and context windows' },
+        { name: 'admin', description: 'Projects and API keys (ADMIN_TOKEN)' },
+        { name: 'operations', description: 'Health and readiness' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A project API key' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for /v1/admin' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+});

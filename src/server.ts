@@ -1,0 +1,41 @@
+// Process entry: config → database → migrations → container → app → listen, and a graceful exit.
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { createContainer } from './container.js';
+import { openDatabase } from './lib/db.js';
+import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from './lib/migrate.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const config = loadConfig();
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
+const migrations = await loadMigrations(MIGRATIONS_DIR);
+const container = createContainer({ config, db, migrations });
+const app = await buildApp({ config, container });
+
+try {
+  await applyMigrations(db, migrations, app.log);
+  const issued = await container.services.projects.bootstrap(config.bootstrapApiKey);
+  if (issued) {
+    // Printed once, straight to stdout and never through the logger: logs must not hold keys.
+    process.stdout.write(
+      `\nCreated project "default" (${issued.projectId}). Its API key, shown only this once:\n\n    ${issued.apiKey}\n\n` +
+        'Send it as "Authorization: Bearer <key>". Set BOOTSTRAP_API_KEY or use /v1/admin to manage keys.\n\n',
+    );
+  }
+} catch (error) {
+  app.log.fatal({ err: error }, 'start-up failed');
+  await db.close();
+  process.exit(1);
+}
+
+closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'closing after an error');
+  else app.log.info({ signal }, 'shutting down');
+  await app.close();
+  await db.close();
+});
+
+await app.listen({ port: config.port, host: config.host });
+app.log.info({ database: db.kind, docs: '/docs' }, 'session state service ready');
