@@ -30,6 +30,8 @@ export async function buildApp({ config, container, logger }: BuildAppOptions) {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API speaks JSON only: anything else is 415 rather than a string the schemas then refuse.
+  app.removeContentTypeParser('text/plain');
   // PATCH bodies are JSON merge patches (RFC 7396); accept their media type as JSON.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 

@@ -36,8 +36,42 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
       security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 });
+
+type TransformedDocument = ReturnType<typeof jsonSchemaTransformObject>;
+
+const SCHEMA_REF_PREFIX = '#/components/schemas/';
+
+/**
+ * The zod type provider adds an input and an output variant of every schema with an id
+ * (`Session`, `SessionInput`), though most are only used one way. Keep the schemas that the
+ * operations reach, directly or through other schemas, so the document has no dead models.
+ */
+function withoutUnusedSchemas(document: TransformedDocument): TransformedDocument {
+  const components = 'components' in document ? document.components : undefined;
+  const schemas = components?.schemas as Record<string, unknown> | undefined;
+  if (!components || !schemas) return document;
+  const used = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '$ref' && typeof child === 'string' && child.startsWith(SCHEMA_REF_PREFIX)) {
+        const name = child.slice(SCHEMA_REF_PREFIX.length);
+        if (!used.has(name)) {
+          used.add(name);
+          visit(schemas[name]);
+        }
+      } else {
+        visit(child);
+      }
+    }
+  };
+  visit({ ...document, components: { ...components, schemas: {} } });
+  const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
+  return { ...document, components: { ...components, schemas: kept } } as TransformedDocument;
+}

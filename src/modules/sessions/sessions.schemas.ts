@@ -89,7 +89,10 @@ export const PatchSessionBodySchema = z
     thresholds: ThresholdsSchema.optional(),
     non_critical_keys: NonCriticalKeysSchema.optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'the patch changes nothing: give at least one field')
+  .refine((body) => Object.keys(body).length > 0, {
+    message: 'the patch changes nothing: give at least one field',
+    when: (payload) => payload.issues.length === 0,
+  })
   .meta({ id: 'PatchSessionRequest' });
 
 export const ListSessionsQuerySchema = ListQuerySchema.extend({
