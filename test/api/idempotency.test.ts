@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('Idempotency-Key on POST /v1/sessions', () => {
+  it('replays the first 201 for a retry and creates one session', async () => {
+    const { auth } = await t.newProject();
+    const first = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'create-1').send({ task_id: 'a', metadata: { x: 1 } });
+    const retry = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'create-1').send({ metadata: { x: 1 }, task_id: 'a' });
+
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect((await t.http.get('/v1/sessions').set(auth)).body.data).toHaveLength(1);
+  });
+
+  it('answers 422 for the same key with another body, and for a usage key reused here', async () => {
+    const { auth } = await t.newProject();
+    await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'k1').send({ task_id: 'a' });
+    const other = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'k1').send({ task_id: 'b' });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    const session = (await t.http.get('/v1/sessions').set(auth)).body.data[0];
+    await t.http.post(`/v1/sessions/${session.session_id}/usage`).set(auth).set('idempotency-key', 'k2').send({ tokens: 5 });
+    const crossed = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'k2').send({ task_id: 'a' });
+    expect(crossed.status).toBe(422);
+    expect((await t.http.get('/v1/sessions').set(auth)).body.data).toHaveLength(1);
+  });
+
+  it('replays a refused request as refused', async () => {
+    const { auth } = await t.newProject();
+    const first = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'bad').send({ task_id: 'a', model: '' });
+    const retry = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'bad').send({ task_id: 'a', model: '' });
+    expect(first.status).toBe(400);
+    expect(retry.status).toBe(400);
+  });
+
+  it('refuses a key that is too long or not visible ASCII', async () => {
+    const { auth } = await t.newProject();
+    const res = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'x'.repeat(256)).send({ task_id: 'a' });
+    expect(res.status).toBe(400);
+    expect((await t.http.get('/v1/sessions').set(auth)).body.data).toHaveLength(0);
+  });
+});
