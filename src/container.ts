@@ -6,6 +6,7 @@ import { pendingMigrations, type Migration } from './lib/migrate.js';
 import { createProjectsRepository } from './modules/admin/projects.repository.js';
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
+import { createHousekeeping } from './modules/maintenance/housekeeping.js';
 import { createModelCatalog } from './modules/models/models.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
@@ -38,12 +39,18 @@ export function createContainer({ config, db, migrations, clock = systemClock }:
       clock,
     }),
   };
+  const housekeeping = createHousekeeping({
+    idempotency: repositories.idempotency,
+    clock,
+    idempotencyTtlHours: config.idempotencyTtlHours,
+  });
   return {
     db,
     clock,
     models,
     repositories,
     services,
+    housekeeping,
     readiness: { pendingMigrations: () => pendingMigrations(db, migrations) },
   };
 }

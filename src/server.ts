@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createContainer } from './container.js';
 import { openDatabase } from './lib/db.js';
+import { HOUSEKEEPING_INTERVAL_MS } from './modules/maintenance/housekeeping.js';
 import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from './lib/migrate.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -30,9 +31,15 @@ try {
   process.exit(1);
 }
 
+const housekeepingTimer = setInterval(() => {
+  container.housekeeping.tick().catch((err: unknown) => app.log.warn({ err }, 'housekeeping failed'));
+}, HOUSEKEEPING_INTERVAL_MS);
+housekeepingTimer.unref();
+
 closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'shutting down');
+  clearInterval(housekeepingTimer);
   await app.close();
   await db.close();
 });
