@@ -98,13 +98,13 @@ describe('crossedThresholds', () => {
     { name: 'stays silent above every threshold', before: 9000, after: 20_000, crossed: [] },
     { name: 'crosses nothing when used does not change', before: 7000, after: 7000, crossed: [] },
   ])('$name', ({ before, after, crossed }) => {
-    expect(crossedThresholds(DEFAULT_THRESHOLDS, 10_000, before, after)).toEqual(crossed);
+    expect(crossedThresholds(DEFAULT_THRESHOLDS, { used: before, total: 10_000 }, { used: after, total: 10_000 })).toEqual(crossed);
   });
 
   it('re-arms a threshold once a larger total puts the position below it again', () => {
-    expect(crossedThresholds([75, 85], 10_000, 7000, 8000)).toEqual([75]);
+    expect(crossedThresholds([75, 85], { used: 7000, total: 10_000 }, { used: 8000, total: 10_000 })).toEqual([75]);
     // total raised from 10 000 to 20 000: 8000 is 40%, so 75 is armed again
-    expect(crossedThresholds([75, 85], 20_000, 8000, 15_000)).toEqual([75]);
+    expect(crossedThresholds([75, 85], { used: 8000, total: 20_000 }, { used: 15_000, total: 20_000 })).toEqual([75]);
   });
 
   it.each([
@@ -115,7 +115,7 @@ describe('crossedThresholds', () => {
     { thresholds: [100], before: 99, after: 99, crossed: [] },
     { thresholds: [], before: 0, after: 100, crossed: [] },
   ])('with custom thresholds $thresholds crosses $crossed from $before to $after of 100', ({ thresholds, before, after, crossed }) => {
-    expect(crossedThresholds(thresholds, 100, before, after)).toEqual(crossed);
+    expect(crossedThresholds(thresholds, { used: before, total: 100 }, { used: after, total: 100 })).toEqual(crossed);
   });
 
   it.each([
@@ -124,7 +124,7 @@ describe('crossedThresholds', () => {
     { before: 0, after: 999_999_999_999, crossed: [75, 85] },
     { before: 850_000_000_000, after: 2 * TRILLION, crossed: [] },
   ])('decides exactly near 10^12: $before → $after crosses $crossed', ({ before, after, crossed }) => {
-    expect(crossedThresholds([75, 85], TRILLION, before, after)).toEqual(crossed);
+    expect(crossedThresholds([75, 85], { used: before, total: TRILLION }, { used: after, total: TRILLION })).toEqual(crossed);
   });
 });
 

@@ -13,6 +13,12 @@ export interface TokenBudget {
   positionPercent: number;
 }
 
+/** Where a session stands: `used` of `total`. */
+export interface BudgetPosition {
+  used: number;
+  total: number;
+}
+
 export type Level = 'normal' | 'progressive_disclosure' | 'defer_non_critical' | 'emergency';
 
 /** The reference metrics table; each level starts at its bound (inclusive) and ends at the next. */
@@ -69,15 +75,14 @@ export function levelOf(used: number, total: number): Level {
  */
 export function crossedThresholds(
   thresholds: readonly number[],
-  total: number,
-  usedBefore: number,
-  usedAfter: number,
+  before: BudgetPosition,
+  after: BudgetPosition,
 ): number[] {
-  check(total, usedBefore);
-  check(total, usedAfter);
+  check(before.total, before.used);
+  check(after.total, after.used);
   const ascending = [...new Set(thresholds)].sort((a, b) => a - b);
   return ascending.filter(
-    (t) => !isAtOrAbove(usedBefore, total, t) && isAtOrAbove(usedAfter, total, t),
+    (t) => !isAtOrAbove(before.used, before.total, t) && isAtOrAbove(after.used, after.total, t),
   );
 }
 

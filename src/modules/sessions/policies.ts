@@ -1,20 +1,16 @@
 // What happens to a session when its position crosses the reference thresholds, in pure functions.
 // The usage hot path does the same in SQL (usage.repository.ts); the API tests hold both to it.
 import type { JsonObject } from '../../lib/wire.js';
-import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, deferNonCriticalContext, levelOf, tokenBudget } from './budget.js';
+import {
+  DEFER_AT_PERCENT,
+  EMERGENCY_AT_PERCENT,
+  crossedThresholds,
+  deferNonCriticalContext,
+  levelOf,
+  tokenBudget,
+  type BudgetPosition,
+} from './budget.js';
 import type { Session, SessionStatus } from './session.js';
-
-export interface Position {
-  used: number;
-  total: number;
-}
-
-const isBelow = (position: Position, percent: number) => position.used * 100 < percent * position.total;
-
-/** Thresholds the position moved from below to at-or-above, ascending. */
-export function crossedBetween(thresholds: readonly number[], before: Position, after: Position): number[] {
-  return thresholds.filter((t) => isBelow(before, t) && !isBelow(after, t)).sort((a, b) => a - b);
-}
 
 /** Statuses that an emergency crossing moves to `emergency_recovery`. */
 const EMERGENCY_FROM: readonly SessionStatus[] = ['active', 'resumed', 'recovering'];
@@ -27,12 +23,12 @@ export interface PolicyState {
 
 export function applyCrossingPolicies(
   session: Pick<Session, 'context' | 'deferredContext' | 'status' | 'nonCriticalKeys'>,
-  before: Position,
-  after: Position,
+  before: BudgetPosition,
+  after: BudgetPosition,
 ): PolicyState {
   let state: PolicyState = { context: session.context, deferredContext: session.deferredContext, status: session.status };
   const [deferCrossed, emergencyCrossed] = [DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT].map(
-    (percent) => crossedBetween([percent], before, after).length > 0,
+    (percent) => crossedThresholds([percent], before, after).length > 0,
   );
   if (deferCrossed) {
     const moved = deferNonCriticalContext(state.context, state.deferredContext, session.nonCriticalKeys);

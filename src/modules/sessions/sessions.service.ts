@@ -6,8 +6,8 @@ import type { JsonObject } from '../../lib/wire.js';
 import type { ModelCatalog } from '../models/models.js';
 import { DEFAULT_MODEL } from '../models/models.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
-import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS } from './budget.js';
-import { applyCrossingPolicies, crossedBetween, thresholdCrossedData } from './policies.js';
+import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS, crossedThresholds } from './budget.js';
+import { applyCrossingPolicies, thresholdCrossedData } from './policies.js';
 import type { Session } from './session.js';
 import type { SessionChanges, SessionFilters, SessionsRepository } from './sessions.repository.js';
 
@@ -111,7 +111,7 @@ export function createSessionsService({ sessions, models, clock }: SessionsServi
           ...(patch.metadata ? { metadata: applyMergePatch(session.metadata, patch.metadata) as JsonObject } : {}),
         };
         const updated = await sessions.update(tx, id, changes);
-        const events: NewEvent[] = crossedBetween(thresholds, before, after).map((threshold) => ({
+        const events: NewEvent[] = crossedThresholds(thresholds, before, after).map((threshold) => ({
           projectId,
           type: 'session.threshold_crossed',
           sessionId: id,
