@@ -48,7 +48,7 @@ describe('openapi.yaml', () => {
     const res = await t.http.get('/openapi.json');
 
     expect(res.status).toBe(200);
-    expect(res.body).toEqual(parse(committed));
+    expect(res.body, 'openapi.yaml differs from /openapi.json: run `npm run openapi`').toEqual(parse(committed));
   });
 
   it('lints clean with Redocly CLI: no error and no warning', { timeout: REDOCLY_TIMEOUT_MS }, async () => {

@@ -13,7 +13,7 @@ afterAll(async () => {
 async function createSession(auth: Record<string, string>, body: Record<string, unknown> = { task_id: 'SPEC-001' }) {
   const res = await t.http.post('/v1/sessions').set(auth).send(body);
   expect(res.status).toBe(201);
-  return res.body as Record<string, any>;
+  return res.body as { session_id: string; token_budget: { total: number } } & Record<string, unknown>;
 }
 
 describe('POST /v1/sessions', () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 
-const clock = createTestClock();
+// Long before any other test's data, so that on a shared PostgreSQL only this test's keys expire.
+const clock = createTestClock(new Date('2000-01-01T00:00:00.000Z'));
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ clock });

@@ -5,6 +5,13 @@ import { thresholdEventsOf } from '../helpers/events.js';
 
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
+/** The fields these tests read from session and usage responses. */
+interface ResponseBody {
+  session_id: string;
+  crossed: number[];
+  token_budget: { used: number };
+}
+
 describe.skipIf(!onPostgres)('usage updates racing on PostgreSQL', () => {
   let t: TestApp;
   let baseUrl: string;
@@ -25,7 +32,7 @@ describe.skipIf(!onPostgres)('usage updates racing on PostgreSQL', () => {
       headers: { ...auth, 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as ResponseBody };
   }
 
   it('ends with exactly the sum and reports every crossing exactly once per session', async () => {
