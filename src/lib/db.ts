@@ -28,14 +28,16 @@ export interface OpenDatabaseOptions {
   /** PGlite data directory, or `memory://` for an in-memory database. */
   dataDir: string;
   poolMax?: number;
+  /** Called with every statement Prisma sends (tests count round trips with it). */
+  onQuery?: (sql: string) => void;
 }
 
 export const IN_MEMORY_DATA_DIR = 'memory://';
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolMax)
-    : openPglite(options.dataDir);
+    ? openPostgres(options.databaseUrl, options.poolMax, options.onQuery)
+    : openPglite(options.dataDir, options.onQuery);
 }
 
 // Left alone, pg returns BIGINT as a string and PGlite as a number below 2^53 and a bigint
@@ -46,9 +48,16 @@ const pgInt8AsBigInt: pg.CustomTypesConfig = {
 };
 const pgliteInt8AsBigInt = { [pgliteTypes.INT8]: (value: string) => BigInt(value) };
 
-function openPostgres(connectionString: string, poolMax?: number): Database {
+function createPrismaClient(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter'], onQuery?: (sql: string) => void) {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => onQuery(event.query));
+  return prisma;
+}
+
+function openPostgres(connectionString: string, poolMax?: number, onQuery?: (sql: string) => void): Database {
   const adapter = new PrismaPg({ connectionString, ...(poolMax ? { max: poolMax } : {}) });
-  const prisma = new PrismaClient({ adapter });
+  const prisma = createPrismaClient(adapter, onQuery);
   return {
     kind: 'postgres',
     prisma,
@@ -77,11 +86,11 @@ function openPostgres(connectionString: string, poolMax?: number): Database {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
   const inMemory = dataDir === IN_MEMORY_DATA_DIR;
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   const pglite = await PGlite.create(inMemory ? undefined : dataDir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = createPrismaClient(new PrismaPGlite(pglite), onQuery);
 
   // PGlite is a single session, so an advisory lock excludes no one there: raw connections are
   // serialized in-process instead. (Not re-entrant: `fn` must not call withConnection again.)

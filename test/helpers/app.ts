@@ -11,6 +11,8 @@ export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export interface TestAppOptions {
   config?: Partial<Config>;
   clock?: Clock;
+  /** Sees every SQL statement the app sends. */
+  onQuery?: (sql: string) => void;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface TestAppOptions {
  * its own project with `newProject()`, so tests never see each other's data.
  */
 export async function createTestApp(options: TestAppOptions = {}) {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase({ onQuery: options.onQuery });
   const config = testConfig({ adminToken: TEST_ADMIN_TOKEN, ...options.config });
   const container = createContainer({ config, db, migrations: await loadMigrations(MIGRATIONS_DIR), clock: options.clock });
   const app = await buildApp({ config, container });

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+const statements: string[] = [];
+let t: TestApp;
+beforeAll(async () => {
+  // The auth cache on, as in production: a busy agent's key is verified once, not per update.
+  t = await createTestApp({ config: { authCacheTtlMs: 60_000 }, onQuery: (sql) => statements.push(sql) });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('the usage hot path', () => {
+  it('costs one database statement per update, with or without an Idempotency-Key, crossing or not', async () => {
+    const { auth } = await t.newProject();
+    const session = await t.http.post('/v1/sessions').set(auth).send({ task_id: 'hot', token_budget: { total: 1000 } });
+    const url = `/v1/sessions/${session.body.session_id}/usage`;
+    await t.http.post(url).set(auth).send({ tokens: 1 }); // warms the key cache
+
+    const counts: number[] = [];
+    for (const [body, headers] of [
+      [{ tokens: 10 }, {}],
+      [{ tokens: 10 }, { 'idempotency-key': 'k-1' }],
+      [{ tokens: 800 }, { 'idempotency-key': 'k-2' }], // crosses 75% and 85%: events and policies
+    ] as const) {
+      statements.length = 0;
+      const res = await t.http.post(url).set(auth).set(headers).send(body);
+      expect(res.status).toBe(200);
+      counts.push(statements.length);
+    }
+    expect(counts).toEqual([1, 1, 1]);
+  });
+});
