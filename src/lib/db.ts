@@ -48,7 +48,7 @@ const pgInt8AsBigInt: pg.CustomTypesConfig = {
 };
 const pgliteInt8AsBigInt = { [pgliteTypes.INT8]: (value: string) => BigInt(value) };
 
-function createPrismaClient(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter'], onQuery?: (sql: string) => void) {
+function createPrismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
   if (!onQuery) return new PrismaClient({ adapter });
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
