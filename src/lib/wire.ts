@@ -44,3 +44,17 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   return /^[a-z]+_[0-9a-f]{32}$/.test(id) ? id : '';
 }
+
+export interface Page<T> {
+  items: T[];
+  hasMore: boolean;
+}
+
+/** Splits `limit + 1` fetched rows into a page and whether another follows. */
+export const takePage = <T>(rows: T[], limit: number): Page<T> => ({ items: rows.slice(0, limit), hasMore: rows.length > limit });
+
+/** A page on the wire: `{ data, next_cursor }`, the cursor pointing past the last item. */
+export function pageWire<T extends { id: string }, W>(page: Page<T>, toWire: (item: T) => W) {
+  const last = page.items.at(-1);
+  return { data: page.items.map(toWire), next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+}

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { decodeCursor, encodeCursor, pageOf, problems } from '../../lib/wire.js';
+import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import {
   CreateSessionBodySchema,
   IfMatchHeadersSchema,
@@ -70,8 +70,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         limit,
         decodeCursor(cursor),
       );
-      const last = page.items.at(-1);
-      return { data: page.items.map(sessionWire), next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+      return pageWire(page, sessionWire);
     },
   );
 

@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { applyMergePatch } from '../../lib/merge-patch.js';
-import type { JsonObject } from '../../lib/wire.js';
+import { takePage, type JsonObject } from '../../lib/wire.js';
 import type { ModelCatalog } from '../models/models.js';
 import { DEFAULT_MODEL } from '../models/models.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
@@ -69,8 +69,7 @@ export function createSessionsService({ sessions, models, clock }: SessionsServi
     },
 
     async list(projectId: string, filters: SessionFilters, limit: number, afterId?: string) {
-      const page = await sessions.list(projectId, filters, limit + 1, afterId);
-      return { items: page.slice(0, limit), hasMore: page.length > limit };
+      return takePage(await sessions.list(projectId, filters, limit + 1, afterId), limit);
     },
 
     /**

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { levelOf } from '../sessions/budget.js';
 import { SessionParamsSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
-import { decodeCursor, encodeCursor, pageOf, problems } from '../../lib/wire.js';
+import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import { requestHash } from '../idempotency/request-hash.js';
 import {
   BudgetSchema,
@@ -60,8 +60,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
     },
     async (request) => {
       const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor));
-      const last = page.items.at(-1);
-      return { data: page.items.map(usageEntryWire), next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+      return pageWire(page, usageEntryWire);
     },
   );
 

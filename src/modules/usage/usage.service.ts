@@ -2,6 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/prisma-errors.js';
+import { takePage } from '../../lib/wire.js';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { forecast } from '../sessions/forecast.js';
 import { recommendationsFor } from '../sessions/recommendations.js';
@@ -92,8 +93,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
 
     async history(projectId: string, sessionId: string, limit: number, afterId?: string) {
       await requireSession(projectId, sessionId);
-      const page = await usage.list(projectId, sessionId, limit + 1, afterId);
-      return { items: page.slice(0, limit), hasMore: page.length > limit };
+      return takePage(await usage.list(projectId, sessionId, limit + 1, afterId), limit);
     },
 
     async budget(projectId: string, sessionId: string) {
