@@ -35,3 +35,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 export const databaseUnavailable = (cause: unknown) =>
   new AppError('NOT_READY', { detail: 'The database is unavailable; retry shortly', headers: { 'retry-after': '1' }, cause });
+
+/** PostgreSQL refuses NUL characters in text and JSON: the client's input, not our fault (400). */
+export function isUnstorableText(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === '22P05' || state === '22021';
+}

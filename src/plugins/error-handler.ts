@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { databaseUnavailable, isDatabaseUnavailable } from '../lib/prisma-errors.js';
+import { databaseUnavailable, isDatabaseUnavailable, isUnstorableText } from '../lib/prisma-errors.js';
 import { AppError, titleByCode, type ErrorCode, type FieldError } from '../lib/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -66,6 +66,9 @@ export function toAppError(error: unknown): AppError {
     return new AppError('VALIDATION_FAILED', { detail, errors });
   }
   if (isDatabaseUnavailable(error)) return databaseUnavailable(error);
+  if (isUnstorableText(error)) {
+    return new AppError('VALIDATION_FAILED', { detail: 'text and JSON values may not contain NUL (\\u0000) characters' });
+  }
   const mapped = fastifyError.code ? fastifyCodes[fastifyError.code] : undefined;
   if (mapped) return new AppError(mapped, { detail: fastifyError.message });
   const status = fastifyError.statusCode;

@@ -87,6 +87,17 @@ describe('POST /v1/sessions', () => {
     expect(list.body.data).toEqual([]);
   });
 
+  it.each([
+    ['context', { task_id: 'x', context: { a: 'nul\u0000' } }],
+    ['task_id', { task_id: 'nul\u0000' }],
+  ])('answers a NUL character in %s, which PostgreSQL cannot store, with 400', async (_field, body) => {
+    const { auth } = await t.newProject();
+    const res = await t.http.post('/v1/sessions').set(auth).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect((await t.http.get('/v1/sessions').set(auth)).body.data).toEqual([]);
+  });
+
   it('answers malformed JSON with 400, a wrong content type with 415 and an oversized body with 413', async () => {
     const { auth } = await t.newProject();
     const malformed = await t.http.post('/v1/sessions').set(auth).set('content-type', 'application/json').send('{"task_id": ');
