@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_ADMIN_TOKEN, type TestApp } from '../helpers/app.js';
+import { buildApp } from '../../src/app.js';
+import { createContainer } from '../../src/container.js';
 import { sha256Hex } from '../../src/lib/hash.js';
+import { loadMigrations, MIGRATIONS_DIR } from '../../src/lib/migrate.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -89,6 +92,19 @@ describe('operations', () => {
   it('reports health and readiness', async () => {
     expect((await t.http.get('/healthz')).body).toEqual({ status: 'ok' });
     expect((await t.http.get('/readyz')).body).toEqual({ status: 'ok' });
+  });
+
+  it('is not ready while a migration this build ships is not applied', async () => {
+    const migrations = [...(await loadMigrations(MIGRATIONS_DIR)), { name: '29991231000000_future', sql: '', checksum: '' }];
+    const app = await buildApp({ config: t.config, container: createContainer({ config: t.config, db: t.db, migrations }) });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ code: 'NOT_READY', detail: 'migrations not applied: 29991231000000_future' });
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers unknown routes with a 404 problem document', async () => {

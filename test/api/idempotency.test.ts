@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestHash } from '../../src/modules/idempotency/request-hash.js';
+import { STALE_CLAIM_MS } from '../../src/plugins/idempotency.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -49,5 +51,29 @@ describe('Idempotency-Key on POST /v1/sessions', () => {
     const res = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'x'.repeat(256)).send({ task_id: 'a' });
     expect(res.status).toBe(400);
     expect((await t.http.get('/v1/sessions').set(auth)).body.data).toHaveLength(0);
+  });
+
+  it('answers 409 with Retry-After while the first request holds the key, and takes over a stale claim', async () => {
+    const { auth, projectId } = await t.newProject();
+    const body = { task_id: 'slow' };
+    // An unfinished claim, as left by a request still running (or a crashed one).
+    const claim = (createdAt: Date) =>
+      t.db.prisma.idempotencyRecord.upsert({
+        where: { projectId_key: { projectId, key: 'held' } },
+        create: { projectId, key: 'held', requestHash: requestHash('POST', '/v1/sessions', body), createdAt },
+        update: { createdAt },
+      });
+
+    await claim(new Date());
+    const busy = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'held').send(body);
+    expect(busy.status).toBe(409);
+    expect(busy.body.code).toBe('IDEMPOTENCY_REQUEST_IN_PROGRESS');
+    expect(busy.headers['retry-after']).toBe('1');
+    expect((await t.http.get('/v1/sessions').set(auth)).body.data).toHaveLength(0);
+
+    await claim(new Date(Date.now() - STALE_CLAIM_MS - 1000));
+    const takeover = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'held').send(body);
+    expect(takeover.status).toBe(201);
+    expect((await t.http.get('/v1/sessions').set(auth)).body.data).toHaveLength(1);
   });
 });

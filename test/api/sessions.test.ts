@@ -217,10 +217,12 @@ describe('PATCH /v1/sessions/{id}', () => {
     expect(stale.body.code).toBe('PRECONDITION_FAILED');
     const garbage = await t.http.patch(url).set(auth).set('if-match', 'whatever').send({ metadata: { step: 3 } });
     expect(garbage.status).toBe(412);
+    const any = await t.http.patch(url).set(auth).set('if-match', '*').send({ metadata: { step: 1 } });
+    expect(any.status).toBe(200);
 
     const now = await t.http.get(url).set(auth);
     expect(now.body.metadata).toEqual({ step: 1 });
-    expect(now.body.version).toBe(2);
+    expect(now.body.version).toBe(3);
   });
 
   it('changes thresholds, non-critical keys and the budget total', async () => {

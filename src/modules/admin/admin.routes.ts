@@ -10,6 +10,7 @@ import {
   CreatedApiKeySchema,
   CreatedProjectSchema,
   ProjectParamsSchema,
+  issuedKeyWire,
 } from './admin.schemas.js';
 import type { ProjectsService } from './projects.service.js';
 
@@ -41,13 +42,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService; adm
     },
     async (request, reply) => {
       const created = await projects.createProject(request.body.name);
-      return reply.code(201).send({
-        project_id: created.projectId,
-        name: created.name,
-        api_key_id: created.apiKeyId,
-        api_key: created.apiKey,
-        created_at: created.createdAt.toISOString(),
-      });
+      return reply.code(201).send({ ...issuedKeyWire(created), name: created.name });
     },
   );
 
@@ -64,13 +59,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService; adm
       },
     },
     async (request, reply) => {
-      const key = await projects.createKey(request.params.id);
-      return reply.code(201).send({
-        api_key_id: key.apiKeyId,
-        project_id: key.projectId,
-        api_key: key.apiKey,
-        created_at: key.createdAt.toISOString(),
-      });
+      return reply.code(201).send(issuedKeyWire(await projects.createKey(request.params.id)));
     },
   );
 

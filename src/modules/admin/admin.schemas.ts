@@ -24,3 +24,8 @@ export const CreatedApiKeySchema = z
 
 export const ProjectParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
 export const ApiKeyParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
+
+/** A key as issued: the only response that ever shows the key itself. */
+export function issuedKeyWire(key: { apiKeyId: string; projectId: string; apiKey: string; createdAt: Date }) {
+  return { api_key_id: key.apiKeyId, project_id: key.projectId, api_key: key.apiKey, created_at: key.createdAt.toISOString() };
+}

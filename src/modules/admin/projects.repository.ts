@@ -21,21 +21,17 @@ export function createProjectsRepository(prisma: PrismaClient) {
       await prisma.apiKey.create({ data: { ...key, projectId, createdAt: now } });
     },
 
-    /** Revokes a key; false when there is no such key. */
-    async revokeKey(id: string, now: Date): Promise<boolean> {
-      const key = await prisma.apiKey.findUnique({ where: { id }, select: { revokedAt: true } });
-      if (!key) return false;
+    /** Revokes a key (again is a no-op) and returns its hash; null when there is no such key. */
+    async revokeKey(id: string, now: Date): Promise<string | null> {
+      const key = await prisma.apiKey.findUnique({ where: { id }, select: { keyHash: true, revokedAt: true } });
+      if (!key) return null;
       if (!key.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: now } });
-      return true;
+      return key.keyHash;
     },
 
     async findActiveKey(keyHash: string): Promise<ApiKeyOwner | null> {
       const key = await prisma.apiKey.findFirst({ where: { keyHash, revokedAt: null }, select: { id: true, projectId: true } });
       return key ? { apiKeyId: key.id, projectId: key.projectId } : null;
-    },
-
-    async keyHashById(id: string): Promise<string | null> {
-      return (await prisma.apiKey.findUnique({ where: { id }, select: { keyHash: true } }))?.keyHash ?? null;
     },
 
     async hasAnyKey(): Promise<boolean> {

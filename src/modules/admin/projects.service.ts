@@ -50,8 +50,8 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
     },
 
     async revokeKey(apiKeyId: string): Promise<void> {
-      const keyHash = await projects.keyHashById(apiKeyId);
-      if (!keyHash || !(await projects.revokeKey(apiKeyId, clock.now()))) throw notFound('api key', apiKeyId);
+      const keyHash = await projects.revokeKey(apiKeyId, clock.now());
+      if (!keyHash) throw notFound('api key', apiKeyId);
       verified.delete(keyHash);
     },
 
