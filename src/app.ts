@@ -3,7 +3,10 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Config } from './config.js';
 import type { Container } from './container.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { checkpointsRoutes } from './modules/checkpoints/checkpoints.routes.js';
+import { exportRoutes } from './modules/export/export.routes.js';
 import { modelsRoutes } from './modules/models/models.routes.js';
+import { lifecycleRoutes } from './modules/sessions/lifecycle.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
 import { requireApiKey } from './plugins/auth.js';
@@ -32,8 +35,21 @@ export async function buildApp({ config, container, logger }: BuildAppOptions) {
   app.setSerializerCompiler(serializerCompiler);
   // The API speaks JSON only: anything else is 415 rather than a string the schemas then refuse.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body counts as no body: lifecycle POSTs take no fields, and many HTTP clients
+  // send `content-type: application/json` anyway. Routes that need a body still say so (400).
   // PATCH bodies are JSON merge patches (RFC 7396); accept their media type as JSON.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') return done(null, undefined);
+    return parseJson(request, text, done);
+  });
+
+  // A POST without a body is a POST of `{}`: the schema then names the fields that are missing.
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
+  });
 
   const { services } = container;
   await app.register(errorHandlerPlugin);
@@ -46,6 +62,9 @@ export async function buildApp({ config, container, logger }: BuildAppOptions) {
       idempotencyHooks(v1, { idempotency: container.repositories.idempotency, clock: container.clock, ttlHours: config.idempotencyTtlHours });
       await v1.register(sessionsRoutes, { sessions: services.sessions });
       await v1.register(usageRoutes, { usage: services.usage });
+      await v1.register(checkpointsRoutes, { checkpoints: services.checkpoints });
+      await v1.register(lifecycleRoutes, { lifecycle: services.lifecycle, lineage: services.lineage });
+      await v1.register(exportRoutes, { exports: services.exports });
       await v1.register(modelsRoutes, { models: container.models });
     },
     { prefix: '/v1' },

@@ -96,6 +96,12 @@ export const ConfigSchema = z.object({
   bodyLimitBytes: int(1).default(1_048_576),
   // How long idempotency keys are kept; the contract promises at least 24 hours.
   idempotencyTtlHours: int(24).default(24),
+  // Largest checkpoint snapshot, in bytes of its canonical JSON; larger ones get 413.
+  checkpointMaxBytes: int(2).default(1_048_576),
+  // Usage history and checkpoints older than this many days are pruned; unset keeps them forever.
+  // Checkpoints that a fork, a handoff or a recovery refers to, and each session's latest, are kept.
+  usageRetentionDays: int(1).optional(),
+  checkpointRetentionDays: int(1).optional(),
   // How long a verified API key stays cached in memory; 0 checks the database on every request.
   authCacheTtlMs: int(0).default(5000),
   // Maximum connections in the PostgreSQL pool when DATABASE_URL is set.
@@ -121,6 +127,9 @@ export const ENV_VARS = {
   logLevel: 'LOG_LEVEL',
   bodyLimitBytes: 'BODY_LIMIT_BYTES',
   idempotencyTtlHours: 'IDEMPOTENCY_TTL_HOURS',
+  checkpointMaxBytes: 'CHECKPOINT_MAX_BYTES',
+  usageRetentionDays: 'USAGE_RETENTION_DAYS',
+  checkpointRetentionDays: 'CHECKPOINT_RETENTION_DAYS',
   authCacheTtlMs: 'AUTH_CACHE_TTL_MS',
   databasePoolMax: 'DATABASE_POOL_MAX',
   models: 'MODELS',

@@ -3,15 +3,22 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Database } from './lib/db.js';
 import { pendingMigrations, type Migration } from './lib/migrate.js';
+import { createCheckpointsRepository } from './modules/checkpoints/checkpoints.repository.js';
+import { createCheckpointsService } from './modules/checkpoints/checkpoints.service.js';
+import { createExportService } from './modules/export/export.service.js';
 import { createProjectsRepository } from './modules/admin/projects.repository.js';
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createHousekeeping } from './modules/maintenance/housekeeping.js';
 import { createModelCatalog } from './modules/models/models.js';
+import { createLifecycleService } from './modules/sessions/lifecycle.service.js';
+import { createLineageRepository } from './modules/sessions/lineage.repository.js';
+import { createLineageService } from './modules/sessions/lineage.service.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
 import { createUsageService } from './modules/usage/usage.service.js';
+import { createEventsRepository } from './modules/webhooks/outbox.repository.js';
 
 export interface ContainerOptions {
   config: Config;
@@ -27,9 +34,33 @@ export function createContainer({ config, db, migrations, clock = systemClock }:
     sessions: createSessionsRepository(db.prisma),
     usage: createUsageRepository(db.prisma),
     idempotency: createIdempotencyRepository(db.prisma),
+    checkpoints: createCheckpointsRepository(db.prisma),
+    lineage: createLineageRepository(db.prisma),
+    events: createEventsRepository(db.prisma),
   };
   const models = createModelCatalog(config.models);
+  const checkpoints = createCheckpointsService({
+    checkpoints: repositories.checkpoints,
+    sessions: repositories.sessions,
+    clock,
+    maxSnapshotBytes: config.checkpointMaxBytes,
+  });
   const services = {
+    checkpoints,
+    lifecycle: createLifecycleService({
+      sessions: repositories.sessions,
+      checkpoints: repositories.checkpoints,
+      takeCheckpoint: checkpoints.take,
+      clock,
+    }),
+    lineage: createLineageService({ sessions: repositories.sessions, lineage: repositories.lineage }),
+    exports: createExportService({
+      sessions: repositories.sessions,
+      checkpoints: repositories.checkpoints,
+      usage: repositories.usage,
+      events: repositories.events,
+      clock,
+    }),
     projects: createProjectsService({ projects: repositories.projects, clock, authCacheTtlMs: config.authCacheTtlMs }),
     sessions: createSessionsService({ sessions: repositories.sessions, models, clock }),
     usage: createUsageService({
@@ -41,8 +72,12 @@ export function createContainer({ config, db, migrations, clock = systemClock }:
   };
   const housekeeping = createHousekeeping({
     idempotency: repositories.idempotency,
+    usage: repositories.usage,
+    checkpoints: repositories.checkpoints,
     clock,
     idempotencyTtlHours: config.idempotencyTtlHours,
+    usageRetentionDays: config.usageRetentionDays,
+    checkpointRetentionDays: config.checkpointRetentionDays,
   });
   return {
     db,

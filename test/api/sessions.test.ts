@@ -58,7 +58,15 @@ describe('POST /v1/sessions', () => {
     const session = await createSession(auth);
     const events = await eventsOf(t.db, session.session_id);
     expect(events.map((e) => e.type)).toEqual(['session.created']);
-    expect(events[0]!.data).toEqual({ session_id: session.session_id, task_id: 'SPEC-001' });
+    expect(events[0]!.data).toEqual({
+      session_id: session.session_id,
+      task_id: 'SPEC-001',
+      model: 'claude-sonnet-4-5-20250929',
+      total: 200000,
+      parent_session_id: null,
+      fork_checkpoint_id: null,
+      recovered_from_session_id: null,
+    });
   });
 
   it.each([

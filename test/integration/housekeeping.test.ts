@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
+import { apiFactories } from '../helpers/factories.js';
 
 // Long before any other test's data, so that on a shared PostgreSQL only this test's keys expire.
 const clock = createTestClock(new Date('2000-01-01T00:00:00.000Z'));
@@ -24,9 +25,59 @@ describe('housekeeping', () => {
     expect((await t.http.post(url).set(auth).set('idempotency-key', 'old-usage').send({ tokens: 5 })).headers['idempotent-replayed']).toBe('true');
 
     clock.advance(2000);
-    expect(await t.container.housekeeping.tick()).toEqual({ idempotencyRecords: 2 });
+    expect(await t.container.housekeeping.tick()).toEqual({ idempotencyRecords: 2, usageRecords: 0, checkpoints: 0 });
     const again = await t.http.post(url).set(auth).set('idempotency-key', 'old-usage').send({ tokens: 5 });
     expect(again.headers['idempotent-replayed']).toBeUndefined();
     expect(again.body.token_budget.used).toBe(10);
+  });
+});
+
+describe('retention', () => {
+  const DAY_MS = 86_400_000;
+  // Earlier still than the test above, so each prunes only its own rows on a shared PostgreSQL.
+  const retentionClock = createTestClock(new Date('1990-01-01T00:00:00.000Z'));
+  let r: TestApp;
+  beforeAll(async () => {
+    r = await createTestApp({ clock: retentionClock, config: { usageRetentionDays: 2, checkpointRetentionDays: 2 } });
+  });
+  afterAll(async () => {
+    await r.close();
+  });
+
+  it('prunes old usage and checkpoints, never one a fork or a recovery refers to, nor a session\'s latest', async () => {
+    const { auth } = await r.newProject();
+    const make = apiFactories(r, auth);
+    const session = await make.session();
+    await make.usage(session.session_id, 10);
+    await make.usage(session.session_id, 20);
+    const unreferenced = await make.checkpoint(session.session_id, { phase: 'old-1' });
+    const forkedFrom = await make.checkpoint(session.session_id, { phase: 'old-2' });
+    const alsoUnreferenced = await make.checkpoint(session.session_id, { phase: 'old-3' });
+    await make.fork(session.session_id, { checkpoint_id: forkedFrom.checkpoint_id });
+    const onlyCheckpointOf = await make.session();
+    const lonely = await make.checkpoint(onlyCheckpointOf.session_id);
+    const rescued = await make.session();
+    const recovery = await make.recover(rescued.session_id);
+
+    retentionClock.advance(DAY_MS);
+    await make.usage(session.session_id, 30);
+    const recent = await make.checkpoint(session.session_id, { phase: 'recent' });
+
+    retentionClock.advance(1.5 * DAY_MS);
+    expect(await r.container.housekeeping.tick()).toEqual({ idempotencyRecords: 0, usageRecords: 2, checkpoints: 2 });
+
+    const usage = await make.get(`/v1/sessions/${session.session_id}/usage`);
+    expect(usage.data.map((entry: { tokens: number }) => entry.tokens)).toEqual([30]);
+    const kept = await make.get(`/v1/sessions/${session.session_id}/checkpoints`);
+    expect(kept.data.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([recent.checkpoint_id, forkedFrom.checkpoint_id]);
+    expect((await make.get(`/v1/sessions/${session.session_id}`)).checkpoints_count).toBe(2);
+    for (const gone of [unreferenced, alsoUnreferenced]) {
+      expect((await r.http.get(`/v1/checkpoints/${gone.checkpoint_id}`).set(auth)).status).toBe(404);
+    }
+    for (const survivor of [lonely, recovery.checkpoint]) {
+      expect((await r.http.get(`/v1/checkpoints/${survivor.checkpoint_id}`).set(auth)).status).toBe(200);
+    }
+
+    expect(await r.container.housekeeping.tick()).toEqual({ idempotencyRecords: 0, usageRecords: 0, checkpoints: 0 });
   });
 });

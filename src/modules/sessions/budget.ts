@@ -31,6 +31,8 @@ export const LEVELS: readonly { level: Level; fromPercent: number }[] = Object.f
 
 export const DEFER_AT_PERCENT = 75;
 export const EMERGENCY_AT_PERCENT = 85;
+/** Below this many available tokens, resume and restore defer the non-critical context first. */
+export const LOW_BUDGET_TOKENS = 30_000;
 // Frozen so an accidental sort() or push() throws; copy before changing.
 export const DEFAULT_THRESHOLDS: number[] = Object.freeze([DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT]) as number[];
 export const DEFAULT_NON_CRITICAL_KEYS: string[] = Object.freeze(['temp_context']) as string[];

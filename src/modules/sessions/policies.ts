@@ -11,9 +11,7 @@ import {
   type BudgetPosition,
 } from './budget.js';
 import type { Session, SessionStatus } from './session.js';
-
-/** Statuses that an emergency crossing moves to `emergency_recovery`. */
-const EMERGENCY_FROM: readonly SessionStatus[] = ['active', 'resumed', 'recovering'];
+import { TRANSITIONS } from './transitions.js';
 
 export interface PolicyState {
   context: JsonObject;
@@ -34,8 +32,8 @@ export function applyCrossingPolicies(
     const moved = deferNonCriticalContext(state.context, state.deferredContext, session.nonCriticalKeys);
     state = { ...state, context: moved.context, deferredContext: moved.deferred };
   }
-  if (emergencyCrossed && EMERGENCY_FROM.includes(state.status)) {
-    state = { ...state, status: 'emergency_recovery' };
+  if (emergencyCrossed) {
+    state = { ...state, status: TRANSITIONS.cross_emergency_threshold[state.status] ?? state.status };
   }
   return state;
 }

@@ -20,6 +20,10 @@ export interface Session {
   parentSessionId: string | null;
   forkCheckpointId: string | null;
   recoveredFromSessionId: string | null;
+  /** The final checkpoint of the emergency recovery that created this session. */
+  recoveryCheckpointId: string | null;
+  /** Set on a fork once it has been merged into its parent. */
+  mergedIntoSessionId: string | null;
   checkpointsCount: number;
   version: number;
   createdAt: Date;

@@ -20,6 +20,8 @@ export function toSession(row: SessionRow): Session {
     parentSessionId: row.parentSessionId,
     forkCheckpointId: row.forkCheckpointId,
     recoveredFromSessionId: row.recoveredFromSessionId,
+    recoveryCheckpointId: row.recoveryCheckpointId,
+    mergedIntoSessionId: row.mergedIntoSessionId,
     checkpointsCount: row.checkpointsCount,
     version: row.version,
     createdAt: row.createdAt,
@@ -33,7 +35,13 @@ export function toSession(row: SessionRow): Session {
 export type NewSession = Pick<
   Session,
   'id' | 'projectId' | 'taskId' | 'model' | 'status' | 'total' | 'thresholds' | 'nonCriticalKeys' | 'context' | 'metadata' | 'createdAt'
->;
+> &
+  Partial<
+    Pick<
+      Session,
+      'deferredContext' | 'parentSessionId' | 'forkCheckpointId' | 'recoveredFromSessionId' | 'recoveryCheckpointId' | 'lastRecoveryAt'
+    >
+  >;
 
 export interface SessionFilters {
   status?: SessionStatus;
@@ -41,9 +49,23 @@ export interface SessionFilters {
   parentSessionId?: string;
 }
 
-/** The fields PATCH may change, already computed by the service. */
+/** The fields a change may set, already computed by the service. */
 export type SessionChanges = Partial<
-  Pick<Session, 'total' | 'thresholds' | 'nonCriticalKeys' | 'context' | 'deferredContext' | 'metadata' | 'status'>
+  Pick<
+    Session,
+    | 'total'
+    | 'thresholds'
+    | 'nonCriticalKeys'
+    | 'context'
+    | 'deferredContext'
+    | 'metadata'
+    | 'status'
+    | 'checkpointsCount'
+    | 'lastResumedAt'
+    | 'lastRecoveryAt'
+    | 'archivedAt'
+    | 'mergedIntoSessionId'
+  >
 > & { updatedAt: Date };
 
 export function createSessionsRepository(prisma: PrismaClient) {
@@ -54,6 +76,7 @@ export function createSessionsRepository(prisma: PrismaClient) {
           ...session,
           total: BigInt(session.total),
           context: session.context as object,
+          deferredContext: (session.deferredContext ?? {}) as object,
           metadata: session.metadata as object,
           updatedAt: session.createdAt,
         },
@@ -61,8 +84,8 @@ export function createSessionsRepository(prisma: PrismaClient) {
       return toSession(row);
     },
 
-    async find(projectId: string, id: string): Promise<Session | null> {
-      const row = await prisma.session.findFirst({ where: { id, projectId } });
+    async find(projectId: string, id: string, db: Tx | PrismaClient = prisma): Promise<Session | null> {
+      const row = await db.session.findFirst({ where: { id, projectId } });
       return row ? toSession(row) : null;
     },
 
@@ -89,6 +112,21 @@ export function createSessionsRepository(prisma: PrismaClient) {
       if (locked.length === 0) return null;
       const row = await tx.session.findUniqueOrThrow({ where: { id } });
       return toSession(row);
+    },
+
+    /** Locks the rows of `ids` in id order (so two transactions locking the same pair cannot deadlock). */
+    async findManyForUpdate(tx: Tx, projectId: string, ids: string[]): Promise<Map<string, Session>> {
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM sessions WHERE id = ANY (${ids}::text[]) AND project_id = ${projectId} ORDER BY id FOR UPDATE`;
+      if (locked.length === 0) return new Map();
+      const rows = await tx.session.findMany({ where: { id: { in: locked.map((row) => row.id) } } });
+      return new Map(rows.map((row) => [row.id, toSession(row)]));
+    },
+
+    /** The session recovered from `id` by an emergency recovery, if any. */
+    async findRecoveredFrom(tx: Tx, projectId: string, id: string): Promise<Session | null> {
+      const row = await tx.session.findFirst({ where: { projectId, recoveredFromSessionId: id } });
+      return row ? toSession(row) : null;
     },
 
     async update(tx: Tx, id: string, changes: SessionChanges): Promise<Session> {

@@ -9,6 +9,8 @@ import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
 import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS, crossedThresholds } from './budget.js';
 import { applyCrossingPolicies, thresholdCrossedData } from './policies.js';
 import type { Session } from './session.js';
+import { sessionCreatedEvent } from './session-events.js';
+import { nextStatus } from './transitions.js';
 import type { SessionChanges, SessionFilters, SessionsRepository } from './sessions.repository.js';
 
 export interface CreateSessionInput {
@@ -61,9 +63,7 @@ export function createSessionsService({ sessions, models, clock }: SessionsServi
           metadata: input.metadata ?? {},
           createdAt: clock.now(),
         });
-        await appendEvents(tx, clock, [
-          { projectId, type: 'session.created', sessionId: session.id, data: { session_id: session.id, task_id: session.taskId } },
-        ]);
+        await appendEvents(tx, clock, [sessionCreatedEvent(session)]);
         return session;
       });
     },
@@ -85,9 +85,7 @@ export function createSessionsService({ sessions, models, clock }: SessionsServi
             detail: `If-Match names version ${expectedVersion} but the session is at version ${session.version}`,
           });
         }
-        if (session.status === 'archived') {
-          throw new AppError('SESSION_ARCHIVED', { detail: `session ${id} is archived and cannot change` });
-        }
+        nextStatus('update', session);
 
         const thresholds = patch.thresholds ?? session.thresholds;
         const nonCriticalKeys = patch.nonCriticalKeys ?? session.nonCriticalKeys;

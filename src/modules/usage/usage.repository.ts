@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from '../../lib/prisma.js';
 import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../sessions/budget.js';
 import type { SessionStatus } from '../sessions/session.js';
+import { TRANSITIONS, allowedFrom } from '../sessions/transitions.js';
 
 export interface UsageWrite {
   usageId: string;
@@ -38,6 +39,15 @@ const levelSql = (used: string, total: string) =>
       .join(' ')} ELSE 'normal' END`,
   );
 
+/** `s.status IN (...)` over statuses from the state machine's table (constants, never input). */
+const statusInSql = (statuses: readonly SessionStatus[]) =>
+  Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
+
+const USAGE_ALLOWED_IN = statusInSql(allowedFrom('record_usage'));
+const EMERGENCY_MOVES_FROM = statusInSql(
+  allowedFrom('cross_emergency_threshold').filter((status) => TRANSITIONS.cross_emergency_threshold[status] === 'emergency_recovery'),
+);
+
 /** Whether adding `tokens` to the row's `used` moves the position from below `percent` to at or above it. */
 const crossesSql = (percent: number, tokens: Prisma.Sql) =>
   Prisma.sql`(s.used * 100 < ${Prisma.raw(String(percent))} * s.total AND (s.used + ${tokens}) * 100 >= ${Prisma.raw(String(percent))} * s.total)`;
@@ -49,7 +59,7 @@ export function createUsageRepository(prisma: PrismaClient) {
      * apply the 75%/85% policies, append the usage row, store the Idempotency-Key, and write one
      * outbox event per crossed threshold. The old position is derived from the new one
      * (used - tokens): the row lock makes every crossing visible to exactly one update.
-     * Returns null when no session was updated (missing, other project, or archived).
+     * Returns null when no session was updated (missing, other project, or a status that refuses usage).
      * A reused Idempotency-Key fails the whole statement with a unique violation.
      */
     async record(write: UsageWrite): Promise<{ total: number; used: number; status: SessionStatus; crossed: number[] } | null> {
@@ -68,11 +78,11 @@ export function createUsageRepository(prisma: PrismaClient) {
                 SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
                 FROM jsonb_each(s.context) e WHERE e.key = ANY (s.non_critical_keys))
               ELSE s.deferred_context END,
-            status = CASE WHEN ${crossesSql(EMERGENCY_AT_PERCENT, tokens)} AND s.status IN ('active', 'resumed', 'recovering')
+            status = CASE WHEN ${crossesSql(EMERGENCY_AT_PERCENT, tokens)} AND ${EMERGENCY_MOVES_FROM}
               THEN 'emergency_recovery' ELSE s.status END,
             version = s.version + 1,
             updated_at = ${now}
-          WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND s.status <> 'archived'
+          WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
           RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status
         ),
         crossings AS (
@@ -118,6 +128,22 @@ export function createUsageRepository(prisma: PrismaClient) {
     async findById(id: string): Promise<UsageRow | null> {
       const row = await prisma.usageRecord.findUnique({ where: { id } });
       return row ? toUsageRow(row) : null;
+    },
+
+    /** Every update of a session, oldest first (for export). */
+    async listAll(projectId: string, sessionId: string): Promise<UsageRow[]> {
+      const rows = await prisma.usageRecord.findMany({ where: { projectId, sessionId }, orderBy: { id: 'asc' } });
+      return rows.map(toUsageRow);
+    },
+
+    /**
+     * Deletes up to `batchSize` usage rows created before `before` (the oldest first); the caller
+     * repeats until fewer come back, so no single statement holds locks for long.
+     */
+    async deleteOlderThan(before: Date, batchSize: number): Promise<number> {
+      return prisma.$executeRaw`
+        DELETE FROM usage_records WHERE id IN (
+          SELECT id FROM usage_records WHERE created_at < ${before}::timestamptz ORDER BY created_at LIMIT ${batchSize}::int)`;
     },
 
     /** Newest first; the cursor is the last id of the previous page. */

@@ -8,6 +8,7 @@ import { forecast } from '../sessions/forecast.js';
 import { recommendationsFor } from '../sessions/recommendations.js';
 import type { Session, SessionStatus } from '../sessions/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
+import { nextStatus } from '../sessions/transitions.js';
 import type { UsageRepository, UsageRow } from './usage.repository.js';
 
 export interface UsageInput {
@@ -88,7 +89,8 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       }
       const status = await usage.sessionStatus(projectId, sessionId);
       if (status === null) throw notFound('session', sessionId);
-      throw new AppError('SESSION_ARCHIVED', { detail: `session ${sessionId} is archived; usage was not counted` });
+      nextStatus('record_usage', { id: sessionId, status });
+      throw new Error(`usage update of session ${sessionId} touched no row although its status ${status} allows usage`);
     },
 
     async history(projectId: string, sessionId: string, limit: number, afterId?: string) {

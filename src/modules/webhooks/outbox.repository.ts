@@ -2,7 +2,7 @@
 // so an event exists exactly when its change committed. Delivery reads them from here.
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
-import type { Tx } from '../../lib/prisma.js';
+import type { PrismaClient, Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
 
 export type EventType =
@@ -38,3 +38,29 @@ export async function appendEvents(tx: Tx, clock: Clock, events: NewEvent[]): Pr
     })),
   });
 }
+
+export interface StoredEvent {
+  id: string;
+  type: EventType;
+  sessionId: string | null;
+  data: JsonObject;
+  createdAt: Date;
+}
+
+export function createEventsRepository(prisma: PrismaClient) {
+  return {
+    /** The events about a session, in the order they were written. */
+    async listForSession(projectId: string, sessionId: string): Promise<StoredEvent[]> {
+      const rows = await prisma.event.findMany({ where: { projectId, sessionId }, orderBy: { seq: 'asc' } });
+      return rows.map((row) => ({
+        id: row.id,
+        type: row.type as EventType,
+        sessionId: row.sessionId,
+        data: row.data as JsonObject,
+        createdAt: row.createdAt,
+      }));
+    },
+  };
+}
+
+export type EventsRepository = ReturnType<typeof createEventsRepository>;

@@ -1,0 +1,90 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
+import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from '../sessions/sessions.schemas.js';
+import {
+  CheckpointParamsSchema,
+  CheckpointSchema,
+  CreateCheckpointBodySchema,
+  ListCheckpointsQuerySchema,
+  checkpointWire,
+} from './checkpoints.schemas.js';
+import type { CheckpointsService } from './checkpoints.service.js';
+
+export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: CheckpointsService }> = async (app, { checkpoints }) => {
+  app.post(
+    '/sessions/:id/checkpoints',
+    {
+      config: { idempotent: true },
+      schema: {
+        operationId: 'createCheckpoint',
+        tags: ['checkpoints'],
+        summary: "Checkpoint a session's context",
+        description: 'Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`.',
+        params: SessionParamsSchema,
+        body: CreateCheckpointBodySchema,
+        response: { 201: CheckpointSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const checkpoint = await checkpoints.create(request.auth.projectId, request.params.id, {
+        phase: request.body.phase,
+        contextSnapshot: request.body.context_snapshot,
+      });
+      return reply.code(201).header('location', `/v1/checkpoints/${checkpoint.id}`).send(checkpointWire(checkpoint));
+    },
+  );
+
+  app.get(
+    '/sessions/:id/checkpoints',
+    {
+      schema: {
+        operationId: 'listCheckpoints',
+        tags: ['checkpoints'],
+        summary: "List a session's checkpoints, newest first",
+        params: SessionParamsSchema,
+        querystring: ListCheckpointsQuerySchema,
+        response: { 200: pageOf(CheckpointSchema), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, decodeCursor(cursor));
+      return pageWire(page, checkpointWire);
+    },
+  );
+
+  app.get(
+    '/checkpoints/:id',
+    {
+      schema: {
+        operationId: 'getCheckpoint',
+        tags: ['checkpoints'],
+        summary: 'Get a checkpoint',
+        params: CheckpointParamsSchema,
+        response: { 200: CheckpointSchema, ...problems(401, 404) },
+      },
+    },
+    async (request) => checkpointWire(await checkpoints.get(request.auth.projectId, request.params.id)),
+  );
+
+  app.post(
+    '/checkpoints/:id/restore',
+    {
+      config: { idempotent: true },
+      schema: {
+        operationId: 'restoreCheckpoint',
+        tags: ['checkpoints'],
+        summary: "Restore a session's context from a checkpoint",
+        description:
+          'Verifies the snapshot against its SHA-256 (409 `CHECKPOINT_CORRUPTED` when it no longer matches), sets it as the context, ' +
+          'the status `active` and `last_recovery_at`. With fewer than 30,000 tokens available the non-critical keys are deferred.',
+        params: CheckpointParamsSchema,
+        response: { 200: SessionSchema, ...problems(401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const session = await checkpoints.restore(request.auth.projectId, request.params.id);
+      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+    },
+  );
+};

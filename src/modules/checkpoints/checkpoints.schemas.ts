@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
+import { TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import type { Checkpoint } from './checkpoints.repository.js';
+
+export const CheckpointSchema = z
+  .object({
+    checkpoint_id: z.string(),
+    session_id: z.string(),
+    phase: z.string(),
+    token_usage: TokenBudgetSchema.describe("The session's token budget when the checkpoint was taken"),
+    context_snapshot: JsonObjectSchema,
+    sha256: z.string().describe('SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot'),
+    size_bytes: z.int().describe('Bytes of the canonical JSON of context_snapshot'),
+    created_at: TimestampSchema,
+  })
+  .meta({ id: 'Checkpoint' });
+
+export const CreateCheckpointBodySchema = z
+  .strictObject({
+    phase: NameSchema.describe('Where the work stands, e.g. "iteration_2"'),
+    context_snapshot: JsonObjectSchema.optional().describe("Omitted: the session's current context"),
+  })
+  .meta({ id: 'CreateCheckpointRequest' });
+
+export const CheckpointParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
+export const ListCheckpointsQuerySchema = ListQuerySchema;
+
+export function checkpointWire(checkpoint: Checkpoint): z.infer<typeof CheckpointSchema> {
+  return {
+    checkpoint_id: checkpoint.id,
+    session_id: checkpoint.sessionId,
+    phase: checkpoint.phase,
+    token_usage: tokenBudgetWire(checkpoint.total, checkpoint.used),
+    context_snapshot: checkpoint.contextSnapshot,
+    sha256: checkpoint.sha256,
+    size_bytes: checkpoint.sizeBytes,
+    created_at: toTimestamp(checkpoint.createdAt),
+  };
+}

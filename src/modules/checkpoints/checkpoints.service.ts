@@ -1,0 +1,142 @@
+import type { Clock } from '../../lib/clock.js';
+import { AppError, notFound } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import type { Tx } from '../../lib/prisma.js';
+import { takePage, type JsonObject } from '../../lib/wire.js';
+import { LOW_BUDGET_TOKENS, deferNonCriticalContext, tokenBudget } from '../sessions/budget.js';
+import type { Session } from '../sessions/session.js';
+import type { SessionsRepository } from '../sessions/sessions.repository.js';
+import { nextStatus } from '../sessions/transitions.js';
+import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
+import type { Checkpoint, CheckpointsRepository } from './checkpoints.repository.js';
+import { digestSnapshot } from './snapshot.js';
+
+export interface CheckpointsServiceDeps {
+  checkpoints: CheckpointsRepository;
+  sessions: Pick<SessionsRepository, 'find' | 'findForUpdate' | 'update' | 'transaction'>;
+  clock: Clock;
+  maxSnapshotBytes: number;
+}
+
+export function checkpointCreatedEvent(checkpoint: Checkpoint): NewEvent {
+  const budget = tokenBudget(checkpoint.total, checkpoint.used);
+  return {
+    projectId: checkpoint.projectId,
+    type: 'checkpoint.created',
+    sessionId: checkpoint.sessionId,
+    data: {
+      checkpoint_id: checkpoint.id,
+      session_id: checkpoint.sessionId,
+      phase: checkpoint.phase,
+      sha256: checkpoint.sha256,
+      token_usage: { total: budget.total, used: budget.used, available: budget.available, position_percent: budget.positionPercent },
+    },
+  };
+}
+
+/** 409 when the stored snapshot no longer hashes to the SHA-256 taken when it was written. */
+export function assertIntact(checkpoint: Checkpoint): void {
+  const { sha256 } = digestSnapshot(checkpoint.contextSnapshot);
+  if (sha256 !== checkpoint.sha256) {
+    throw new AppError('CHECKPOINT_CORRUPTED', {
+      detail: `checkpoint ${checkpoint.id}'s snapshot hashes to ${sha256}, not its recorded ${checkpoint.sha256}; it was altered after it was written`,
+    });
+  }
+}
+
+export function createCheckpointsService({ checkpoints, sessions, clock, maxSnapshotBytes }: CheckpointsServiceDeps) {
+  /**
+   * Writes a checkpoint of a session whose row the caller holds locked, with the budget of that
+   * moment, and counts it on the session. Returns the checkpoint and its `checkpoint.created` event;
+   * the caller updates the session (checkpointsCount + 1) with its own changes.
+   */
+  async function take(
+    tx: Tx,
+    session: Session,
+    phase: string,
+    snapshot: JsonObject,
+    { enforceSizeLimit }: { enforceSizeLimit: boolean },
+  ): Promise<{ checkpoint: Checkpoint; event: NewEvent }> {
+    const digest = digestSnapshot(snapshot);
+    if (enforceSizeLimit && digest.sizeBytes > maxSnapshotBytes) {
+      throw new AppError('CHECKPOINT_TOO_LARGE', {
+        detail: `the snapshot is ${digest.sizeBytes} bytes of canonical JSON; the limit is ${maxSnapshotBytes}`,
+      });
+    }
+    const checkpoint = await checkpoints.insert(tx, {
+      id: newId('ckpt'),
+      projectId: session.projectId,
+      sessionId: session.id,
+      phase,
+      total: session.total,
+      used: session.used,
+      contextSnapshot: snapshot,
+      sha256: digest.sha256,
+      sizeBytes: digest.sizeBytes,
+      createdAt: clock.now(),
+    });
+    return { checkpoint, event: checkpointCreatedEvent(checkpoint) };
+  }
+
+  async function get(projectId: string, id: string): Promise<Checkpoint> {
+    const checkpoint = await checkpoints.find(projectId, id);
+    if (!checkpoint) throw notFound('checkpoint', id);
+    return checkpoint;
+  }
+
+  return {
+    take,
+    get,
+
+    /** A checkpoint of `contextSnapshot`, or of the session's current context when it is omitted. */
+    async create(projectId: string, sessionId: string, input: { phase: string; contextSnapshot?: JsonObject }): Promise<Checkpoint> {
+      return sessions.transaction(async (tx) => {
+        const session = await sessions.findForUpdate(tx, projectId, sessionId);
+        if (!session) throw notFound('session', sessionId);
+        nextStatus('checkpoint', session);
+        const { checkpoint, event } = await take(tx, session, input.phase, input.contextSnapshot ?? session.context, {
+          enforceSizeLimit: true,
+        });
+        await sessions.update(tx, session.id, { checkpointsCount: session.checkpointsCount + 1, updatedAt: clock.now() });
+        await appendEvents(tx, clock, [event]);
+        return checkpoint;
+      });
+    },
+
+    async list(projectId: string, sessionId: string, limit: number, beforeId?: string) {
+      if (!(await sessions.find(projectId, sessionId))) throw notFound('session', sessionId);
+      return takePage(await checkpoints.list(projectId, sessionId, limit + 1, beforeId), limit);
+    },
+
+    /**
+     * Puts the checkpoint's snapshot back as the session's context, after checking its hash, and
+     * makes the session `active` again. As in the reference, a low budget defers the non-critical
+     * context of the restored snapshot (it is kept in deferred_context).
+     */
+    async restore(projectId: string, checkpointId: string): Promise<Session> {
+      return sessions.transaction(async (tx) => {
+        const checkpoint = await checkpoints.find(projectId, checkpointId, tx);
+        if (!checkpoint) throw notFound('checkpoint', checkpointId);
+        const session = await sessions.findForUpdate(tx, projectId, checkpoint.sessionId);
+        if (!session) throw notFound('session', checkpoint.sessionId);
+        const status = nextStatus('restore', session);
+        assertIntact(checkpoint);
+
+        const now = clock.now();
+        const lowBudget = session.total - session.used < LOW_BUDGET_TOKENS;
+        const restored = lowBudget
+          ? deferNonCriticalContext(checkpoint.contextSnapshot, session.deferredContext, session.nonCriticalKeys)
+          : { context: checkpoint.contextSnapshot, deferred: session.deferredContext };
+        return sessions.update(tx, session.id, {
+          context: restored.context,
+          deferredContext: restored.deferred,
+          status,
+          lastRecoveryAt: now,
+          updatedAt: now,
+        });
+      });
+    },
+  };
+}
+
+export type CheckpointsService = ReturnType<typeof createCheckpointsService>;

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { eventsOf } from '../helpers/events.js';
+import { apiFactories } from '../helpers/factories.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ config: { checkpointMaxBytes: 2000 } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function setup() {
+  const project = await t.newProject();
+  return { ...project, make: apiFactories(t, project.auth) };
+}
+
+describe('POST /v1/sessions/{id}/checkpoints', () => {
+  it("stores the given snapshot, the budget of that moment and the snapshot's SHA-256", async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ token_budget: { total: 100_000 }, context: { plan: 'draft' } });
+    await make.usage(session.session_id, 40_000);
+
+    const res = await t.http
+      .post(`/v1/sessions/${session.session_id}/checkpoints`)
+      .set(auth)
+      .send({ phase: 'iteration_0', context_snapshot: { b: [1, 2], a: 'x' } });
+
+    expect(res.status).toBe(201);
+    expect(res.headers.location).toBe(`/v1/checkpoints/${res.body.checkpoint_id}`);
+    expect(res.body).toMatchObject({
+      session_id: session.session_id,
+      phase: 'iteration_0',
+      token_usage: { total: 100_000, used: 40_000, available: 60_000, position_percent: 40 },
+      context_snapshot: { a: 'x', b: [1, 2] },
+      size_bytes: '{"a":"x","b":[1,2]}'.length,
+    });
+    expect(res.body.checkpoint_id).toMatch(/^ckpt_[0-9a-f]{32}$/);
+    // RFC 8785: keys sorted, no spaces, so a client can recompute the hash.
+    expect(res.body.sha256).toBe(createHash('sha256').update('{"a":"x","b":[1,2]}').digest('hex'));
+  });
+
+  it("snapshots the session's current context when none is given, and counts the checkpoint on the session", async () => {
+    const { make } = await setup();
+    const session = await make.session({ context: { plan: 'draft', step: 3 } });
+    const checkpoint = await make.checkpoint(session.session_id);
+    expect(checkpoint.context_snapshot).toEqual({ plan: 'draft', step: 3 });
+
+    const after = await make.get(`/v1/sessions/${session.session_id}`);
+    expect(after.checkpoints_count).toBe(1);
+    expect(after.version).toBe(session.version + 1);
+  });
+
+  it('writes checkpoint.created to the outbox', async () => {
+    const { make } = await setup();
+    const session = await make.session();
+    const checkpoint = await make.checkpoint(session.session_id, { phase: 'design' });
+    const events = (await eventsOf(t.db, session.session_id)).filter((event) => event.type === 'checkpoint.created');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toMatchObject({
+      checkpoint_id: checkpoint.checkpoint_id,
+      session_id: session.session_id,
+      phase: 'design',
+      sha256: checkpoint.sha256,
+      token_usage: checkpoint.token_usage,
+    });
+  });
+
+  it('refuses a snapshot over the size limit with 413 and stores nothing', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    const res = await t.http
+      .post(`/v1/sessions/${session.session_id}/checkpoints`)
+      .set(auth)
+      .send({ phase: 'big', context_snapshot: { blob: 'x'.repeat(2000) } });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('CHECKPOINT_TOO_LARGE');
+    expect(res.body.detail).toContain('limit is 2000');
+    expect(await t.db.prisma.checkpoint.count({ where: { sessionId: session.session_id } })).toBe(0);
+    expect((await make.get(`/v1/sessions/${session.session_id}`)).checkpoints_count).toBe(0);
+  });
+
+  it('applies the limit to the current context too', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ context: { blob: 'x'.repeat(2000) } });
+    const res = await t.http.post(`/v1/sessions/${session.session_id}/checkpoints`).set(auth).send({ phase: 'big' });
+    expect(res.status).toBe(413);
+  });
+
+  it('validates the body: phase required, 1–256 characters, no unknown fields', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    const url = `/v1/sessions/${session.session_id}/checkpoints`;
+    const missing = await t.http.post(url).set(auth).send({});
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors).toEqual([expect.objectContaining({ path: 'body.phase' })]);
+    expect((await t.http.post(url).set(auth).send({ phase: '' })).status).toBe(400);
+    expect((await t.http.post(url).set(auth).send({ phase: 'p'.repeat(257) })).status).toBe(400);
+    expect((await t.http.post(url).set(auth).send({ phase: 'p', context_snapshot: [1] })).status).toBe(400);
+    const unknown = await t.http.post(url).set(auth).send({ phase: 'p', snapshot: {} });
+    expect(unknown.body.errors).toEqual([{ path: 'body.snapshot', message: 'unknown field "snapshot"' }]);
+    expect(await t.db.prisma.checkpoint.count({ where: { sessionId: session.session_id } })).toBe(0);
+  });
+
+  it("answers 404 for an unknown or another project's session and 409 for an archived one", async () => {
+    const { auth, make } = await setup();
+    const other = await setup();
+    const theirs = await other.make.session();
+    expect((await t.http.post(`/v1/sessions/${theirs.session_id}/checkpoints`).set(auth).send({ phase: 'p' })).status).toBe(404);
+    expect((await t.http.post('/v1/sessions/sess_nope/checkpoints').set(auth).send({ phase: 'p' })).status).toBe(404);
+
+    const session = await make.session();
+    await t.http.post(`/v1/sessions/${session.session_id}/archive`).set(auth);
+    const archived = await t.http.post(`/v1/sessions/${session.session_id}/checkpoints`).set(auth).send({ phase: 'p' });
+    expect(archived.status).toBe(409);
+    expect(archived.body.code).toBe('SESSION_ARCHIVED');
+  });
+
+  it('creates one checkpoint for a retried Idempotency-Key', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    const url = `/v1/sessions/${session.session_id}/checkpoints`;
+    const first = await t.http.post(url).set(auth).set('idempotency-key', 'ck-1').send({ phase: 'p' });
+    const retry = await t.http.post(url).set(auth).set('idempotency-key', 'ck-1').send({ phase: 'p' });
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body.checkpoint_id).toBe(first.body.checkpoint_id);
+    expect(await t.db.prisma.checkpoint.count({ where: { sessionId: session.session_id } })).toBe(1);
+  });
+});
+
+describe('GET checkpoints', () => {
+  it("lists a session's checkpoints newest first, page by page", async () => {
+    const { make } = await setup();
+    const session = await make.session();
+    const ids: string[] = [];
+    for (const phase of ['a', 'b', 'c']) ids.push((await make.checkpoint(session.session_id, { phase })).checkpoint_id);
+
+    const first = await make.get(`/v1/sessions/${session.session_id}/checkpoints?limit=2`);
+    expect(first.data.map((c: { phase: string }) => c.phase)).toEqual(['c', 'b']);
+    const second = await make.get(`/v1/sessions/${session.session_id}/checkpoints?limit=2&cursor=${first.next_cursor}`);
+    expect(second.data.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([ids[0]]);
+    expect(second.next_cursor).toBeNull();
+  });
+
+  it('gets one checkpoint by id, and 404 for an unknown one or for another project', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ context: { k: 'v' } });
+    const checkpoint = await make.checkpoint(session.session_id);
+    expect(await make.get(`/v1/checkpoints/${checkpoint.checkpoint_id}`)).toEqual(checkpoint);
+
+    const other = await setup();
+    expect((await t.http.get(`/v1/checkpoints/${checkpoint.checkpoint_id}`).set(other.auth)).status).toBe(404);
+    expect((await t.http.get('/v1/checkpoints/ckpt_nope').set(auth)).status).toBe(404);
+    expect((await t.http.get('/v1/sessions/sess_nope/checkpoints').set(auth)).status).toBe(404);
+  });
+});
+
+describe('POST /v1/checkpoints/{id}/restore', () => {
+  it('puts the snapshot back as the context, makes the session active and sets last_recovery_at', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ context: { plan: 'v1' } });
+    const checkpoint = await make.checkpoint(session.session_id);
+    await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { plan: 'v2', extra: true } });
+    await t.http.post(`/v1/sessions/${session.session_id}/resume`).set(auth);
+
+    const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ session_id: session.session_id, status: 'active', context: { plan: 'v1' } });
+    expect(res.body.last_recovery_at).toEqual(expect.any(String));
+    expect(res.headers.etag).toBe(`"${res.body.version}"`);
+    expect((await make.get(`/v1/sessions/${session.session_id}`)).context).toEqual({ plan: 'v1' });
+  });
+
+  it('takes a session out of emergency_recovery', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ token_budget: { total: 100_000 } });
+    const checkpoint = await make.checkpoint(session.session_id);
+    expect((await make.usage(session.session_id, 90_000)).status).toBe('emergency_recovery');
+    const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
+    expect(res.body.status).toBe('active');
+  });
+
+  it('defers the non-critical keys of the snapshot when fewer than 30,000 tokens are available', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ token_budget: { total: 100_000 }, context: { plan: 'p', temp_context: 'scratch' } });
+    const checkpoint = await make.checkpoint(session.session_id);
+    await make.usage(session.session_id, 60_000);
+    // Past 75% the policy already moved temp_context; the checkpoint still holds it.
+    await make.usage(session.session_id, 15_000);
+
+    const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
+    expect(res.body.context).toEqual({ plan: 'p' });
+    expect(res.body.deferred_context).toEqual({ temp_context: 'scratch' });
+  });
+
+  it('answers 409 CHECKPOINT_CORRUPTED when the stored snapshot was altered, and changes nothing', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ context: { plan: 'original' } });
+    const checkpoint = await make.checkpoint(session.session_id);
+    await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { plan: 'current' } });
+    await t.db.prisma.$executeRaw`
+      UPDATE checkpoints SET context_snapshot = jsonb_set(context_snapshot, '{plan}', '"tampered"') WHERE id = ${checkpoint.checkpoint_id}`;
+    const before = await make.get(`/v1/sessions/${session.session_id}`);
+
+    const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('CHECKPOINT_CORRUPTED');
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await make.get(`/v1/sessions/${session.session_id}`)).toEqual(before);
+  });
+
+  it('keeps the hash valid across key order and whitespace changes in storage', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    const checkpoint = await make.checkpoint(session.session_id, { context_snapshot: { zeta: 1, alpha: { y: 2, x: [3, 'é'] } } });
+    const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
+    expect(res.status).toBe(200);
+    expect(res.body.context).toEqual({ zeta: 1, alpha: { y: 2, x: [3, 'é'] } });
+  });
+
+  it('answers 409 for an archived session and 404 for an unknown checkpoint', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    const checkpoint = await make.checkpoint(session.session_id);
+    await t.http.post(`/v1/sessions/${session.session_id}/archive`).set(auth);
+    const archived = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
+    expect(archived.status).toBe(409);
+    expect(archived.body.code).toBe('SESSION_ARCHIVED');
+    expect((await t.http.post('/v1/checkpoints/ckpt_nope/restore').set(auth)).status).toBe(404);
+  });
+});
