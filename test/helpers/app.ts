@@ -20,7 +20,7 @@ export interface TestAppOptions {
  * its own project with `newProject()`, so tests never see each other's data.
  */
 export async function createTestApp(options: TestAppOptions = {}) {
-  const db = await createTestDatabase({ onQuery: options.onQuery });
+  const db = await createTestDatabase({ onQuery: options.onQuery, poolMax: options.config?.databasePoolMax });
   const config = testConfig({ adminToken: TEST_ADMIN_TOKEN, ...options.config });
   const container = createContainer({ config, db, migrations: await loadMigrations(MIGRATIONS_DIR), clock: options.clock });
   const app = await buildApp({ config, container });

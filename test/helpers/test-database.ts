@@ -6,9 +6,9 @@ import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from '../../src/lib/m
  * once; the advisory lock serializes them), otherwise a fresh in-memory PGlite.
  * Tests isolate their data by creating their own project, so nothing is truncated.
  */
-export async function createTestDatabase(options: { onQuery?: (sql: string) => void } = {}): Promise<Database> {
+export async function createTestDatabase(options: { onQuery?: (sql: string) => void; poolMax?: number } = {}): Promise<Database> {
   const databaseUrl = process.env.TEST_DATABASE_URL || undefined;
-  const db = await openDatabase({ databaseUrl, dataDir: IN_MEMORY_DATA_DIR, poolMax: 5, onQuery: options.onQuery });
+  const db = await openDatabase({ databaseUrl, dataDir: IN_MEMORY_DATA_DIR, poolMax: options.poolMax ?? 5, onQuery: options.onQuery });
   try {
     await applyMigrations(db, await loadMigrations(MIGRATIONS_DIR));
   } catch (error) {
