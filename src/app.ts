@@ -2,13 +2,17 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Container } from './container.js';
+import { REDACTED_PATHS } from './lib/logger.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { agentsRoutes } from './modules/agents/agents.routes.js';
 import { checkpointsRoutes } from './modules/checkpoints/checkpoints.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
+import { handoffsRoutes } from './modules/handoffs/handoffs.routes.js';
 import { modelsRoutes } from './modules/models/models.routes.js';
 import { lifecycleRoutes } from './modules/sessions/lifecycle.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { requireApiKey } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
@@ -22,13 +26,16 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["idempotency-key"]'];
+const MAX_PATH_PARAM_LENGTH = 256 * 12;
 
 export async function buildApp({ config, container, logger }: BuildAppOptions) {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel, redact: REDACTED_PATHS },
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
+    // Path parameters carry client-supplied names of up to 256 characters (agent names); percent-
+    // encoded, each character takes up to 12 (4 UTF-8 bytes as %XX). The schemas check the length.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -65,7 +72,10 @@ export async function buildApp({ config, container, logger }: BuildAppOptions) {
       await v1.register(checkpointsRoutes, { checkpoints: services.checkpoints });
       await v1.register(lifecycleRoutes, { lifecycle: services.lifecycle, lineage: services.lineage });
       await v1.register(exportRoutes, { exports: services.exports });
+      await v1.register(webhooksRoutes, { webhooks: services.webhooks });
       await v1.register(modelsRoutes, { models: container.models });
+      await v1.register(agentsRoutes, { agents: services.agents });
+      await v1.register(handoffsRoutes, { handoffs: services.handoffs });
     },
     { prefix: '/v1' },
   );

@@ -102,6 +102,9 @@ export const ConfigSchema = z.object({
   // Checkpoints that a fork, a handoff or a recovery refers to, and each session's latest, are kept.
   usageRetentionDays: int(1).optional(),
   checkpointRetentionDays: int(1).optional(),
+  // Events older than this, with their finished deliveries and attempt logs, are pruned; events
+  // still owed to a subscriber are kept. Unset keeps them forever.
+  eventRetentionDays: int(1).optional(),
   // How long a verified API key stays cached in memory; 0 checks the database on every request.
   authCacheTtlMs: int(0).default(5000),
   // Maximum connections in the PostgreSQL pool when DATABASE_URL is set.
@@ -130,6 +133,7 @@ export const ENV_VARS = {
   checkpointMaxBytes: 'CHECKPOINT_MAX_BYTES',
   usageRetentionDays: 'USAGE_RETENTION_DAYS',
   checkpointRetentionDays: 'CHECKPOINT_RETENTION_DAYS',
+  eventRetentionDays: 'EVENT_RETENTION_DAYS',
   authCacheTtlMs: 'AUTH_CACHE_TTL_MS',
   databasePoolMax: 'DATABASE_POOL_MAX',
   models: 'MODELS',

@@ -3,9 +3,13 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Database } from './lib/db.js';
 import { pendingMigrations, type Migration } from './lib/migrate.js';
+import { createAgentsRepository } from './modules/agents/agents.repository.js';
+import { createAgentsService } from './modules/agents/agents.service.js';
 import { createCheckpointsRepository } from './modules/checkpoints/checkpoints.repository.js';
 import { createCheckpointsService } from './modules/checkpoints/checkpoints.service.js';
 import { createExportService } from './modules/export/export.service.js';
+import { createHandoffsRepository } from './modules/handoffs/handoffs.repository.js';
+import { createHandoffsService } from './modules/handoffs/handoffs.service.js';
 import { createProjectsRepository } from './modules/admin/projects.repository.js';
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
@@ -18,7 +22,12 @@ import { createSessionsRepository } from './modules/sessions/sessions.repository
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
 import { createUsageService } from './modules/usage/usage.service.js';
+import { createDeliveriesRepository, WAKE_CHANNEL } from './modules/webhooks/deliveries.repository.js';
+import { createDispatcher, type DispatcherLogger } from './modules/webhooks/dispatcher.js';
+import { createEndpointsRepository } from './modules/webhooks/endpoints.repository.js';
 import { createEventsRepository } from './modules/webhooks/outbox.repository.js';
+import { createGuardedDispatcher } from './modules/webhooks/url-guard.js';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 
 export interface ContainerOptions {
   config: Config;
@@ -26,9 +35,13 @@ export interface ContainerOptions {
   /** The migrations this build ships, for /readyz. */
   migrations: Migration[];
   clock?: Clock;
+  /** Where background work (the webhook dispatcher) logs; silent by default. */
+  logger?: DispatcherLogger;
 }
 
-export function createContainer({ config, db, migrations, clock = systemClock }: ContainerOptions) {
+const silentLogger: DispatcherLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function createContainer({ config, db, migrations, clock = systemClock, logger = silentLogger }: ContainerOptions) {
   const repositories = {
     projects: createProjectsRepository(db.prisma),
     sessions: createSessionsRepository(db.prisma),
@@ -37,6 +50,10 @@ export function createContainer({ config, db, migrations, clock = systemClock }:
     checkpoints: createCheckpointsRepository(db.prisma),
     lineage: createLineageRepository(db.prisma),
     events: createEventsRepository(db.prisma),
+    webhookEndpoints: createEndpointsRepository(db.prisma),
+    webhookDeliveries: createDeliveriesRepository(db.prisma),
+    agents: createAgentsRepository(db.prisma),
+    handoffs: createHandoffsRepository(db.prisma),
   };
   const models = createModelCatalog(config.models);
   const checkpoints = createCheckpointsService({
@@ -53,13 +70,28 @@ export function createContainer({ config, db, migrations, clock = systemClock }:
       takeCheckpoint: checkpoints.take,
       clock,
     }),
+    agents: createAgentsService({ agents: repositories.agents, clock }),
+    handoffs: createHandoffsService({
+      handoffs: repositories.handoffs,
+      agents: repositories.agents,
+      sessions: repositories.sessions,
+      checkpoints: repositories.checkpoints,
+      clock,
+    }),
     lineage: createLineageService({ sessions: repositories.sessions, lineage: repositories.lineage }),
     exports: createExportService({
       sessions: repositories.sessions,
       checkpoints: repositories.checkpoints,
       usage: repositories.usage,
       events: repositories.events,
+      handoffs: repositories.handoffs,
       clock,
+    }),
+    webhooks: createWebhooksService({
+      endpoints: repositories.webhookEndpoints,
+      deliveries: repositories.webhookDeliveries,
+      clock,
+      allowPrivateNetworks: config.webhookAllowPrivateNetworks,
     }),
     projects: createProjectsService({ projects: repositories.projects, clock, authCacheTtlMs: config.authCacheTtlMs }),
     sessions: createSessionsService({ sessions: repositories.sessions, models, clock }),
@@ -74,10 +106,21 @@ export function createContainer({ config, db, migrations, clock = systemClock }:
     idempotency: repositories.idempotency,
     usage: repositories.usage,
     checkpoints: repositories.checkpoints,
+    events: repositories.events,
     clock,
     idempotencyTtlHours: config.idempotencyTtlHours,
     usageRetentionDays: config.usageRetentionDays,
     checkpointRetentionDays: config.checkpointRetentionDays,
+    eventRetentionDays: config.eventRetentionDays,
+  });
+  const webhookDispatcher = createDispatcher({
+    deliveries: repositories.webhookDeliveries,
+    clock,
+    http: createGuardedDispatcher({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, timeoutMs: config.webhookTimeoutMs }),
+    retryDelaysSeconds: config.webhookRetryDelaysSeconds,
+    timeoutMs: config.webhookTimeoutMs,
+    logger,
+    subscribe: (onWake) => db.listen(WAKE_CHANNEL, onWake),
   });
   return {
     db,
@@ -86,6 +129,7 @@ export function createContainer({ config, db, migrations, clock = systemClock }:
     repositories,
     services,
     housekeeping,
+    webhookDispatcher,
     readiness: { pendingMigrations: () => pendingMigrations(db, migrations) },
   };
 }

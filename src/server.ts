@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createContainer } from './container.js';
 import { openDatabase } from './lib/db.js';
+import { createLogger } from './lib/logger.js';
 import { HOUSEKEEPING_INTERVAL_MS } from './modules/maintenance/housekeeping.js';
 import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from './lib/migrate.js';
 
@@ -12,7 +13,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const config = loadConfig();
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
 const migrations = await loadMigrations(MIGRATIONS_DIR);
-const container = createContainer({ config, db, migrations });
+const container = createContainer({ config, db, migrations, logger: createLogger(config, 'webhooks') });
 const app = await buildApp({ config, container });
 
 try {
@@ -31,6 +32,8 @@ try {
   process.exit(1);
 }
 
+if (config.webhookDispatcher === 'on') await container.webhookDispatcher.start();
+
 const housekeepingTimer = setInterval(() => {
   container.housekeeping.tick().catch((err: unknown) => app.log.warn({ err }, 'housekeeping failed'));
 }, HOUSEKEEPING_INTERVAL_MS);
@@ -41,6 +44,7 @@ closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   else app.log.info({ signal }, 'shutting down');
   clearInterval(housekeepingTimer);
   await app.close();
+  await container.webhookDispatcher.stop();
   await db.close();
 });
 

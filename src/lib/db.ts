@@ -12,8 +12,17 @@ export interface Database {
   prisma: PrismaClient;
   /** Runs `fn` with one dedicated raw connection (needed for session-level advisory locks). */
   withConnection<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` (sent when the notifying transaction commits).
+   * On PostgreSQL a lost connection is re-opened, and `onNotify` called once, as a catch-up.
+   * Returns the unsubscribe.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** How long a lost LISTEN connection waits before it reconnects. */
+const LISTEN_RECONNECT_MS = 1000;
 
 /** Raw SQL on one session. Both kinds return BIGINT as `bigint`, JSON parsed, arrays as arrays. */
 export interface RawConnection {
@@ -82,8 +91,52 @@ function openPostgres(connectionString: string, poolMax?: number, onQuery?: (sql
         await client.end();
       }
     },
+    listen: (channel, onNotify) => listenPostgres(connectionString, channel, onNotify),
     close: () => prisma.$disconnect(),
   };
+}
+
+async function listenPostgres(connectionString: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    const reconnect = () => {
+      if (stopped || client !== next) return;
+      client = null;
+      retry = setTimeout(() => {
+        connect().then(onNotify, () => undefined);
+      }, LISTEN_RECONNECT_MS);
+    };
+    next.on('error', reconnect);
+    next.on('end', reconnect);
+    client = next;
+    try {
+      await next.connect();
+      await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+    } catch (error) {
+      reconnect();
+      throw error;
+    }
+  };
+
+  const unsubscribe = async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
+  };
+  try {
+    await connect();
+  } catch (error) {
+    await unsubscribe();
+    throw error;
+  }
+  return unsubscribe;
 }
 
 async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
@@ -107,6 +160,12 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     kind: 'pglite',
     prisma,
     withConnection: (fn) => exclusive.runExclusive(() => fn(conn)),
+    async listen(channel, onNotify) {
+      const unsubscribe = await pglite.listen(channel, () => onNotify());
+      return async () => {
+        if (!pglite.closed) await unsubscribe();
+      };
+    },
     async close() {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();

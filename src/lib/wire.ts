@@ -21,6 +21,9 @@ export function problems<const S extends number>(...statuses: S[]) {
 /** Names and ids a client supplies: 1–256 characters. */
 export const NameSchema = z.string().min(1).max(256);
 
+/** For POSTs that take no fields: no body and `{}` are the same (see app.ts); anything else is 400. */
+export const EmptyBodySchema = z.strictObject({}).describe('No fields: send `{}` or no body');
+
 export const JsonObjectSchema = z.record(z.string(), z.unknown());
 export type JsonObject = Record<string, unknown>;
 

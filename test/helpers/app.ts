@@ -42,6 +42,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     newProject,
     async close() {
       await app.close();
+      await container.webhookDispatcher.stop();
       await db.close();
     },
   };

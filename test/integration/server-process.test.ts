@@ -1,29 +1,38 @@
-// src/server.ts as an operator runs it: a real process, its stdout and its exit code.
+// src/server.ts and src/worker.ts as an operator runs them: real processes, their output and exit codes.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const TSX = path.resolve('node_modules/.bin/tsx');
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** Runs the server until `until` matches its stdout (then SIGTERM) or it exits by itself. */
-function runServer(env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs an entry until `until` matches its stdout (then SIGTERM) or it exits by itself. */
+function runProcess(
+  entry: string,
+  env: Record<string, string>,
+  until?: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['src/server.ts'], {
+    // Node itself with tsx's loader, not the tsx CLI: signals then reach the process under test directly.
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
       env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    let signalled = false;
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (until?.test(stdout)) child.kill('SIGTERM');
+      // Once: close-with-grace takes a second signal as "exit now, with code 1".
+      if (!signalled && until?.test(stdout)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -33,6 +42,9 @@ function runServer(env: Record<string, string>, until?: RegExp): Promise<{ code:
     });
   });
 }
+
+const runServer = (env: Record<string, string>, until?: RegExp) => runProcess('src/server.ts', env, until);
+const runWorker = (env: Record<string, string>, until?: RegExp) => runProcess('src/worker.ts', env, until);
 
 describe('the server process', () => {
   it('exits with code 1 and names the variable when the configuration is bad', async () => {
@@ -54,5 +66,20 @@ describe('the server process', () => {
     const second = await runServer({ DATA_DIR: dataDir }, /session state service ready/);
     expect(second.stdout).toContain('session state service ready');
     expect(second.stdout).not.toMatch(/sss_[A-Za-z0-9_-]{43}/);
+  });
+});
+
+describe('the worker process', () => {
+  it('refuses the embedded database, whose files belong to the API process', async () => {
+    const result = await runWorker({});
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('npm run worker needs DATABASE_URL');
+  });
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)('runs the dispatcher on PostgreSQL and stops cleanly on SIGTERM', async () => {
+    const result = await runWorker({ DATABASE_URL: process.env.TEST_DATABASE_URL! }, /webhook dispatcher running/);
+    expect(result.stdout).toContain('webhook dispatcher running');
+    expect(result.stdout).toContain('shutting down');
+    expect(result.code, result.stdout + result.stderr).toBe(0);
   });
 });

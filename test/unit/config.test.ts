@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       checkpointMaxBytes: 1_048_576,
       usageRetentionDays: undefined,
       checkpointRetentionDays: undefined,
+      eventRetentionDays: undefined,
       authCacheTtlMs: 5000,
       databasePoolMax: 10,
       models: [...DEFAULT_MODELS],
@@ -67,6 +68,7 @@ describe('parseConfig', () => {
     ['CHECKPOINT_MAX_BYTES', '65536', { checkpointMaxBytes: 65_536 }],
     ['USAGE_RETENTION_DAYS', '30', { usageRetentionDays: 30 }],
     ['CHECKPOINT_RETENTION_DAYS', '90', { checkpointRetentionDays: 90 }],
+    ['EVENT_RETENTION_DAYS', '14', { eventRetentionDays: 14 }],
     ['AUTH_CACHE_TTL_MS', '0', { authCacheTtlMs: 0 }],
     ['DATABASE_POOL_MAX', '25', { databasePoolMax: 25 }],
   ])('reads %s=%j', (name, value, expected) => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import {
   ENDPOINT_DISABLE_AFTER_MS,
+  MAX_RETRY_AFTER_MS,
   nextAttemptDelayMs,
+  retryAfterMs,
   shouldDisableEndpoint,
 } from '../../src/modules/webhooks/backoff.js';
 
@@ -20,7 +22,9 @@ describe('nextAttemptDelayMs', () => {
     { failedAttempts: 2, random: 1, delayMs: 360_000 },
     { failedAttempts: 3, random: 0.25, delayMs: 1_620_000 }, // 0.9 × 1800 s
     { failedAttempts: 4, random: 0.75, delayMs: 7_920_000 }, // 1.1 × 7200 s
-    { failedAttempts: 7, random: 0.5, delayMs: 36_000_000 },
+    // The last delay is only ever stretched: [1, 1.2].
+    { failedAttempts: 7, random: 0, delayMs: 36_000_000 },
+    { failedAttempts: 7, random: 0.5, delayMs: 39_600_000 },
     { failedAttempts: 7, random: 1, delayMs: 43_200_000 },
   ])('waits $delayMs ms after $failedAttempts failed attempt(s) when random() is $random', ({ failedAttempts, random, delayMs }) => {
     expect(nextAttemptDelayMs(failedAttempts, DEFAULT_DELAYS_SECONDS, () => random)).toBe(delayMs);
@@ -47,16 +51,20 @@ describe('nextAttemptDelayMs', () => {
     }
   });
 
-  it('keeps retrying for more than 24 hours with the default schedule before jitter', () => {
-    expect(DEFAULT_DELAYS_SECONDS).toEqual([5, 300, 1800, 7200, 18_000, 36_000, 36_000]);
+  const scheduleSpanMs = (random: () => number) => {
     let totalMs = 0;
     for (let failedAttempts = 1; ; failedAttempts += 1) {
-      const delayMs = nextAttemptDelayMs(failedAttempts, DEFAULT_DELAYS_SECONDS, () => 0.5);
-      if (delayMs === null) break;
+      const delayMs = nextAttemptDelayMs(failedAttempts, DEFAULT_DELAYS_SECONDS, random);
+      if (delayMs === null) return totalMs;
       totalMs += delayMs;
     }
-    expect(totalMs).toBe(99_305_000); // 27.6 hours
-    expect(totalMs).toBeGreaterThan(DAY_MS);
+  };
+
+  it('keeps retrying for at least 24 hours with the default schedule, even when every draw is the shortest', () => {
+    expect(DEFAULT_DELAYS_SECONDS).toEqual([5, 300, 1800, 7200, 18_000, 36_000, 36_000]);
+    expect(scheduleSpanMs(() => 0)).toBe(86_644_000); // 0.8 × 63,305 s + 36,000 s: 24.07 hours
+    expect(scheduleSpanMs(() => 0)).toBeGreaterThanOrEqual(DAY_MS);
+    expect(scheduleSpanMs(() => 1)).toBe(119_166_000); // 1.2 × 99,305 s: 33.1 hours
   });
 });
 
@@ -77,5 +85,21 @@ describe('shouldDisableEndpoint', () => {
     { name: 'an endpoint failing for 6 days', failingSince: ago(6 * DAY_MS), disable: true },
   ])('disables $name: $disable', ({ failingSince, disable }) => {
     expect(shouldDisableEndpoint(failingSince, now)).toBe(disable);
+  });
+});
+
+describe('retryAfterMs', () => {
+  const now = new Date('2026-01-10T12:00:00.000Z');
+  it.each([
+    { header: null, ms: null },
+    { header: '120', ms: 120_000 },
+    { header: ' 0 ', ms: 0 },
+    { header: 'Sat, 10 Jan 2026 12:05:00 GMT', ms: 300_000 },
+    { header: 'Sat, 10 Jan 2026 11:00:00 GMT', ms: 0 },
+    { header: '999999999', ms: MAX_RETRY_AFTER_MS },
+    { header: 'soon', ms: null },
+    { header: '-5', ms: null },
+  ])('reads Retry-After $header as $ms ms', ({ header, ms }) => {
+    expect(retryAfterMs(header, now)).toBe(ms);
   });
 });

@@ -53,7 +53,14 @@ describe('deliverOnce', () => {
   ])('reports status $status as ok: $ok', async ({ status, ok }) => {
     receiver.respondWith(() => ({ status, body: `answer ${status}` }));
     const attempt = await deliver();
-    expect(attempt).toEqual({ ok, status, durationMs: expect.any(Number), responseSnippet: `answer ${status}`, error: null });
+    expect(attempt).toEqual({
+      ok,
+      status,
+      durationMs: expect.any(Number),
+      responseSnippet: `answer ${status}`,
+      error: null,
+      retryAfter: null,
+    });
   });
 
   it.each([301, 302, 303, 307, 308])('does not follow a %i redirect and counts it as a failure', async (status) => {
@@ -63,6 +70,12 @@ describe('deliverOnce', () => {
     const attempt = await deliver();
     expect(attempt).toMatchObject({ ok: false, status, error: null });
     expect(receiver.requests.map((request) => request.path)).toEqual(['/hook']);
+  });
+
+  it('passes on the Retry-After header of the answer', async () => {
+    receiver.respondWith(() => ({ status: 503, headers: { 'retry-after': '120' } }));
+    const attempt = await deliverOnce({ url: `${receiver.url}/hook`, headers: {}, body: BODY, timeoutMs: TIMEOUT_MS, dispatcher });
+    expect(attempt).toMatchObject({ ok: false, status: 503, retryAfter: '120' });
   });
 
   it('times out on a slow endpoint and reports an error without a status', async () => {
@@ -97,6 +110,7 @@ describe('deliverOnce', () => {
       durationMs: expect.any(Number),
       responseSnippet: null,
       error: expect.stringContaining('ECONNREFUSED'),
+      retryAfter: null,
     });
   });
 

@@ -97,6 +97,9 @@ CREATE INDEX "handoffs_last_checkpoint_id_idx" ON "handoffs"("last_checkpoint_id
 CREATE INDEX "webhook_endpoints_project_id_id_idx" ON "webhook_endpoints"("project_id", "id" DESC);
 
 -- CreateIndex
+CREATE INDEX "webhook_deliveries_event_id_idx" ON "webhook_deliveries"("event_id");
+
+-- CreateIndex
 CREATE INDEX "webhook_deliveries_status_next_attempt_at_idx" ON "webhook_deliveries"("status", "next_attempt_at");
 
 -- CreateIndex
@@ -113,7 +116,6 @@ ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_endpoint_id_
 
 -- AddForeignKey
 ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_fkey" FOREIGN KEY ("delivery_id") REFERENCES "webhook_deliveries"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
 
 -- Wake the dispatchers as soon as a transaction that owes deliveries commits: NOTIFY is delivered
 -- at commit, and only then. Dispatchers also poll, so a lost notification only delays delivery.

@@ -74,7 +74,8 @@ export function createCheckpointsRepository(prisma: PrismaClient) {
     /**
      * Deletes up to `batchSize` checkpoints created before `before`, oldest first, except those
      * something still points at: a fork's `fork_checkpoint_id`, a recovered session's
-     * `recovery_checkpoint_id`, and each session's latest checkpoint (its restore point).
+     * `recovery_checkpoint_id`, a handoff's `last_checkpoint_id`, and each session's latest
+     * checkpoint (its restore point).
      * Sessions' `checkpoints_count` follows in the same statement.
      */
     async deleteOlderThan(before: Date, batchSize: number): Promise<number> {
@@ -85,6 +86,7 @@ export function createCheckpointsRepository(prisma: PrismaClient) {
             WHERE c.created_at < ${before}::timestamptz
               AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.fork_checkpoint_id = c.id)
               AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.recovery_checkpoint_id = c.id)
+              AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.last_checkpoint_id = c.id)
               AND c.id <> (SELECT max(l.id) FROM checkpoints l WHERE l.session_id = c.session_id)
             ORDER BY c.created_at LIMIT ${batchSize}::int)
           RETURNING session_id

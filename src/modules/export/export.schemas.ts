@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { JsonObjectSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
+import { TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { CheckpointSchema, checkpointWire } from '../checkpoints/checkpoints.schemas.js';
+import { HandoffSchema, handoffWire } from '../handoffs/handoffs.schemas.js';
 import { SessionSchema, sessionWire } from '../sessions/sessions.schemas.js';
 import { UsageEntrySchema, usageEntryWire } from '../usage/usage.schemas.js';
 import { EventSchema, eventWire } from '../webhooks/event.schemas.js';
@@ -15,7 +16,7 @@ export const SessionExportSchema = z
     session: SessionSchema,
     checkpoints: z.array(CheckpointSchema).describe('Oldest first, snapshots included'),
     usage: z.array(UsageEntrySchema).describe('Every usage update, oldest first'),
-    handoffs: z.array(JsonObjectSchema).describe('Handoff packages of this session, oldest first'),
+    handoffs: z.array(HandoffSchema).describe('Handoff packages of this session, oldest first'),
     events: z.array(EventSchema).describe('Events about this session, in the order they were written'),
   })
   .meta({ id: 'SessionExport' });
@@ -27,7 +28,7 @@ export function sessionExportWire(exported: SessionExport): z.infer<typeof Sessi
     session: sessionWire(exported.session),
     checkpoints: exported.checkpoints.map(checkpointWire),
     usage: exported.usage.map(usageEntryWire),
-    handoffs: [],
+    handoffs: exported.handoffs.map(handoffWire),
     events: exported.events.map(eventWire),
   };
 }

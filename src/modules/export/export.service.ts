@@ -1,6 +1,7 @@
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
 import type { Checkpoint, CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
+import type { Handoff, HandoffsRepository } from '../handoffs/handoffs.repository.js';
 import type { Session } from '../sessions/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import type { UsageRepository, UsageRow } from '../usage/usage.repository.js';
@@ -11,6 +12,7 @@ export interface SessionExport {
   session: Session;
   checkpoints: Checkpoint[];
   usage: UsageRow[];
+  handoffs: Handoff[];
   events: StoredEvent[];
 }
 
@@ -19,10 +21,11 @@ export interface ExportServiceDeps {
   checkpoints: Pick<CheckpointsRepository, 'listAll'>;
   usage: Pick<UsageRepository, 'listAll'>;
   events: Pick<EventsRepository, 'listForSession'>;
+  handoffs: Pick<HandoffsRepository, 'listAllForSession'>;
   clock: Clock;
 }
 
-export function createExportService({ sessions, checkpoints, usage, events, clock }: ExportServiceDeps) {
+export function createExportService({ sessions, checkpoints, usage, events, handoffs, clock }: ExportServiceDeps) {
   return {
     /** Everything the service keeps about one session, oldest first, as one document. */
     async exportSession(projectId: string, sessionId: string): Promise<SessionExport> {
@@ -33,6 +36,7 @@ export function createExportService({ sessions, checkpoints, usage, events, cloc
         session,
         checkpoints: await checkpoints.listAll(projectId, sessionId),
         usage: await usage.listAll(projectId, sessionId),
+        handoffs: await handoffs.listAllForSession(projectId, sessionId),
         events: await events.listForSession(projectId, sessionId),
       };
     },

@@ -3,6 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import type { UsageRepository } from '../usage/usage.repository.js';
+import type { EventsRepository } from '../webhooks/outbox.repository.js';
 
 export const HOUSEKEEPING_INTERVAL_MS = 15 * 60_000;
 /** Rows deleted per statement, so a first prune of a large table never holds locks for long. */
@@ -15,11 +16,13 @@ export interface HousekeepingDeps {
   idempotency: Pick<IdempotencyRepository, 'deleteOlderThan'>;
   usage: Pick<UsageRepository, 'deleteOlderThan'>;
   checkpoints: Pick<CheckpointsRepository, 'deleteOlderThan'>;
+  events: Pick<EventsRepository, 'deleteOlderThan'>;
   clock: Clock;
   idempotencyTtlHours: number;
   /** Unset: keep forever. */
   usageRetentionDays?: number;
   checkpointRetentionDays?: number;
+  eventRetentionDays?: number;
 }
 
 async function inBatches(deleteBatch: (batchSize: number) => Promise<number>): Promise<number> {
@@ -32,25 +35,24 @@ async function inBatches(deleteBatch: (batchSize: number) => Promise<number>): P
 }
 
 export function createHousekeeping(deps: HousekeepingDeps) {
-  const { idempotency, usage, checkpoints, clock, idempotencyTtlHours, usageRetentionDays, checkpointRetentionDays } = deps;
+  const { idempotency, usage, checkpoints, events, clock, idempotencyTtlHours } = deps;
   return {
     /** One pass; returns what it removed. */
-    async tick(): Promise<{ idempotencyRecords: number; usageRecords: number; checkpoints: number }> {
+    async tick(): Promise<{ idempotencyRecords: number; usageRecords: number; checkpoints: number; events: number }> {
       const now = clock.now().getTime();
       const idempotencyCutoff = now - idempotencyTtlHours * HOUR_MS;
       const idempotencyRecords = await idempotency.deleteOlderThan(new Date(idempotencyCutoff));
-      let usageRecords = 0;
-      if (usageRetentionDays !== undefined) {
+      const olderThanDays = (days: number | undefined, prune: (before: Date, batchSize: number) => Promise<number>, notAfter = now) =>
+        days === undefined
+          ? Promise.resolve(0)
+          : inBatches((batchSize) => prune(new Date(Math.min(now - days * DAY_MS, notAfter)), batchSize));
+      return {
+        idempotencyRecords,
         // A live Idempotency-Key replays its response from its usage row: keep rows as long as keys.
-        const cutoff = new Date(Math.min(now - usageRetentionDays * DAY_MS, idempotencyCutoff));
-        usageRecords = await inBatches((batchSize) => usage.deleteOlderThan(cutoff, batchSize));
-      }
-      let prunedCheckpoints = 0;
-      if (checkpointRetentionDays !== undefined) {
-        const cutoff = new Date(now - checkpointRetentionDays * DAY_MS);
-        prunedCheckpoints = await inBatches((batchSize) => checkpoints.deleteOlderThan(cutoff, batchSize));
-      }
-      return { idempotencyRecords, usageRecords, checkpoints: prunedCheckpoints };
+        usageRecords: await olderThanDays(deps.usageRetentionDays, usage.deleteOlderThan, idempotencyCutoff),
+        checkpoints: await olderThanDays(deps.checkpointRetentionDays, checkpoints.deleteOlderThan),
+        events: await olderThanDays(deps.eventRetentionDays, events.deleteOlderThan),
+      };
     },
   };
 }

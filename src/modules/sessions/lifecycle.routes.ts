@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { problems } from '../../lib/wire.js';
+import { EmptyBodySchema, problems } from '../../lib/wire.js';
 import type { LifecycleService } from './lifecycle.service.js';
 import {
   EmergencyRecoverySchema,
-  EmptyBodySchema,
   ForkBodySchema,
   LineageSchema,
   MergeBodySchema,

@@ -7,9 +7,6 @@ import type { Lineage } from './lineage.service.js';
 import type { LineageNode } from './lineage.repository.js';
 import { SessionSchema, SessionStatusSchema, TotalSchema, sessionWire } from './sessions.schemas.js';
 
-/** Lifecycle POSTs take no fields; no body and `{}` are the same (see app.ts). */
-export const EmptyBodySchema = z.strictObject({}).describe('No fields: send `{}` or no body');
-
 export const ForkBodySchema = z
   .strictObject({
     checkpoint_id: NameSchema.optional().describe("A checkpoint of this session; default its latest (or, without one, the current context)"),

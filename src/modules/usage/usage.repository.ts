@@ -2,6 +2,7 @@ import { Prisma, type PrismaClient } from '../../lib/prisma.js';
 import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../sessions/budget.js';
 import type { SessionStatus } from '../sessions/session.js';
 import { TRANSITIONS, allowedFrom } from '../sessions/transitions.js';
+import { fanOutSql } from '../webhooks/outbox.repository.js';
 
 export interface UsageWrite {
   usageId: string;
@@ -57,7 +58,7 @@ export function createUsageRepository(prisma: PrismaClient) {
     /**
      * The hot path, in one statement and so one round trip and one atomic step: increment `used`,
      * apply the 75%/85% policies, append the usage row, store the Idempotency-Key, and write one
-     * outbox event per crossed threshold. The old position is derived from the new one
+     * outbox event per crossed threshold with the webhook deliveries it owes. The old position is derived from the new one
      * (used - tokens): the row lock makes every crossing visible to exactly one update.
      * Returns null when no session was updated (missing, other project, or a status that refuses usage).
      * A reused Idempotency-Key fails the whole statement with a unique violation.
@@ -102,7 +103,7 @@ export function createUsageRepository(prisma: PrismaClient) {
           SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}, ${now}
           FROM updated u WHERE ${key}::text IS NOT NULL
         ),
-        events AS (
+        new_events AS (
           INSERT INTO events (id, project_id, type, session_id, data, created_at)
           SELECT new_id('evt_'), u.project_id, 'session.threshold_crossed', u.id,
             jsonb_build_object(
@@ -112,7 +113,9 @@ export function createUsageRepository(prisma: PrismaClient) {
               'used', u.used, 'available', u.total - u.used, 'total', u.total),
             ${now}
           FROM updated u, crossings c ORDER BY c.threshold
-        )
+          RETURNING id, project_id, type, created_at
+        ),
+        deliveries AS (${fanOutSql('new_events')})
         SELECT u.total, u.used, u.status, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed
         FROM updated u`;
       const row = rows[0];

@@ -9,7 +9,9 @@ export const ENDPOINT_DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 /**
  * Milliseconds to wait before the next attempt after `failedAttempts` failures (1 after the
  * first attempt failed): `delaysSeconds[failedAttempts - 1]` scaled uniformly within
- * [0.8, 1.2]. Null when the schedule is exhausted and the delivery fails for good.
+ * [0.8, 1.2], except the last, within [1, 1.2]: jitter never brings the end of the schedule
+ * forward, so the default schedule (27.6 h nominal) retries for at least 24 hours whatever
+ * the draws. Null when the schedule is exhausted and the delivery fails for good.
  */
 export function nextAttemptDelayMs(
   failedAttempts: number,
@@ -21,7 +23,9 @@ export function nextAttemptDelayMs(
   }
   const delaySeconds = delaysSeconds[failedAttempts - 1];
   if (delaySeconds === undefined) return null;
-  const jitterFactor = 1 - RETRY_JITTER_RATIO + 2 * RETRY_JITTER_RATIO * random();
+  const isLast = failedAttempts === delaysSeconds.length;
+  const low = isLast ? 1 : 1 - RETRY_JITTER_RATIO;
+  const jitterFactor = low + (1 + RETRY_JITTER_RATIO - low) * random();
   return Math.round(delaySeconds * 1000 * jitterFactor);
 }
 
@@ -29,4 +33,20 @@ export function nextAttemptDelayMs(
 export function shouldDisableEndpoint(failingSince: Date | null, now: Date): boolean {
   if (failingSince === null) return false;
   return now.getTime() - failingSince.getTime() >= ENDPOINT_DISABLE_AFTER_MS;
+}
+
+/** The longest wait a receiver's Retry-After can impose on one retry. */
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A Retry-After header (delay-seconds or an HTTP-date) as milliseconds from `now`, capped at a day;
+ * null when absent or unreadable.
+ */
+export function retryAfterMs(header: string | null, now: Date): number | null {
+  if (header === null) return null;
+  const value = header.trim();
+  // An HTTP-date always has a weekday or month name; Date.parse alone would read "-5" as a year.
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : /[a-z]/i.test(value) ? Date.parse(value) - now.getTime() : Number.NaN;
+  if (!Number.isFinite(ms)) return null;
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }

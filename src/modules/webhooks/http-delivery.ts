@@ -25,6 +25,8 @@ export interface DeliveryAttempt {
   /** The first RESPONSE_SNIPPET_MAX_BYTES bytes of the response body, as UTF-8. */
   responseSnippet: string | null;
   error: string | null;
+  /** The response's Retry-After header, if any, as sent. */
+  retryAfter: string | null;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function deliverOnce({ url, headers, body, timeoutMs, dispatcher }:
     durationMs: elapsedMs(),
     responseSnippet,
     error: controller.signal.aborted ? `timed out after ${timeoutMs} ms` : describeError(error),
+    retryAfter: null,
   });
 
   let response: Dispatcher.ResponseData;
@@ -62,7 +65,15 @@ export async function deliverOnce({ url, headers, body, timeoutMs, dispatcher }:
   try {
     const snippet = await readSnippet(response.body, RESPONSE_SNIPPET_MAX_BYTES);
     const ok = response.statusCode >= 200 && response.statusCode < 300;
-    return { ok, status: response.statusCode, durationMs: elapsedMs(), responseSnippet: snippet, error: null };
+    const retryAfter = response.headers['retry-after'];
+    return {
+      ok,
+      status: response.statusCode,
+      durationMs: elapsedMs(),
+      responseSnippet: snippet,
+      error: null,
+      retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+    };
   } catch (error) {
     return failure(response.statusCode, null, error);
   } finally {

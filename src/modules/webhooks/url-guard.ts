@@ -13,7 +13,8 @@ export type ResolveHost = (hostname: string) => Promise<string[]>;
 
 export interface UrlGuardOptions {
   allowPrivateNetworks: boolean;
-  resolve?: ResolveHost;
+  /** null: do not resolve names (registration checks literals only; connections check names). */
+  resolve?: ResolveHost | null;
 }
 
 export type UrlCheck = { ok: true; addresses: string[] } | { ok: false; reason: string };
@@ -88,6 +89,11 @@ export async function checkWebhookUrl(
   let addresses: string[];
   if (isIP(hostname) !== 0) {
     addresses = [hostname];
+  } else if (resolve === null) {
+    // localhost names are loopback by definition (RFC 6761), whatever a resolver would say later.
+    const loopbackName = hostname === 'localhost' || hostname.endsWith('.localhost');
+    if (loopbackName && !allowPrivateNetworks) return { ok: false, reason: `${hostname} is a loopback name` };
+    return { ok: true, addresses: [] };
   } else {
     try {
       addresses = await resolve(hostname);

@@ -1,0 +1,90 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { problems } from '../../lib/wire.js';
+import {
+  AgentPageSchema,
+  AgentParamsSchema,
+  AgentSchema,
+  ListAgentsQuerySchema,
+  PutAgentBodySchema,
+  agentPageWire,
+  agentWire,
+  decodeNameCursor,
+} from './agents.schemas.js';
+import type { AgentsService } from './agents.service.js';
+
+export const agentsRoutes: FastifyPluginAsyncZod<{ agents: AgentsService }> = async (app, { agents }) => {
+  app.put(
+    '/agents/:name',
+    {
+      schema: {
+        operationId: 'putAgent',
+        tags: ['agents'],
+        summary: 'Register an agent, or replace its registration',
+        description:
+          'Says from whom the agent accepts handoffs. An agent that was never registered accepts handoffs from anyone; ' +
+          'a registered one only from the agents it lists (`["*"]`: anyone). 201 when the agent was new, 200 when replaced.',
+        params: AgentParamsSchema,
+        body: PutAgentBodySchema,
+        response: { 200: AgentSchema, 201: AgentSchema, ...problems(400, 401, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { agent, created } = await agents.put(request.auth.projectId, request.params.name, {
+        acceptsHandoffsFrom: request.body.accepts_handoffs_from,
+        description: request.body.description,
+      });
+      if (created) void reply.code(201).header('location', `/v1/agents/${encodeURIComponent(agent.name)}`);
+      return reply.send(agentWire(agent));
+    },
+  );
+
+  app.get(
+    '/agents',
+    {
+      schema: {
+        operationId: 'listAgents',
+        tags: ['agents'],
+        summary: 'List registered agents, by name',
+        querystring: ListAgentsQuerySchema,
+        response: { 200: AgentPageSchema, ...problems(400, 401) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      return agentPageWire(await agents.list(request.auth.projectId, limit, decodeNameCursor(cursor)));
+    },
+  );
+
+  app.get(
+    '/agents/:name',
+    {
+      schema: {
+        operationId: 'getAgent',
+        tags: ['agents'],
+        summary: "Get an agent's registration",
+        params: AgentParamsSchema,
+        response: { 200: AgentSchema, ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => agentWire(await agents.get(request.auth.projectId, request.params.name)),
+  );
+
+  app.delete(
+    '/agents/:name',
+    {
+      schema: {
+        operationId: 'deleteAgent',
+        tags: ['agents'],
+        summary: "Remove an agent's registration",
+        description: 'The agent then accepts handoffs from anyone again, as an unregistered agent does.',
+        params: AgentParamsSchema,
+        response: { 204: z.null().describe('Removed'), ...problems(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await agents.remove(request.auth.projectId, request.params.name);
+      return reply.code(204).send(null);
+    },
+  );
+};
