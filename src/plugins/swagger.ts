@@ -15,7 +15,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
         title: 'Session State Service',
         version: API_VERSION,
         description:
-          'Token budgets, usage updates, threshold events and session state for AI-agent services. ' +
+          'Token budgets, usage updates, checkpoints, forks, handoffs, orchestrations and signed webhooks for AI-agent services. ' +
           'Authenticate with `Authorization: Bearer <api key>`; errors are RFC 9457 problem documents.',
         license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
       },
@@ -23,6 +23,11 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
       tags: [
         { name: 'sessions', description: 'Sessions and their token budgets' },
         { name: 'usage', description: 'Usage updates, history and forecasts' },
+        { name: 'checkpoints', description: 'Snapshots of the context, verified by SHA-256, and restore' },
+        { name: 'lifecycle', description: 'Resume, fork, merge, emergency recovery, archive, lineage and export' },
+        { name: 'handoffs', description: 'Handoff packages between agents, validated, accepted or rejected' },
+        { name: 'agents', description: 'Which agents accept handoffs from whom' },
+        { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) and their attempt log' },
         { name: 'models', description: 'Known models and context windows' },
         { name: 'admin', description: 'Projects and API keys (ADMIN_TOKEN)' },
         { name: 'operations', description: 'Health and readiness' },
