@@ -46,9 +46,9 @@ export interface ClaimOptions {
   now: Date;
   limit: number;
   leaseUntil: Date;
-  /** Skip these endpoints (they have enough attempts in flight here already). */
-  busyEndpointIds: string[];
-  /** At most this many deliveries of one endpoint per claim. */
+  /** Attempts this dispatcher has in flight, by endpoint: they count against `perEndpoint`. */
+  inFlightByEndpoint: ReadonlyMap<string, number>;
+  /** At most this many attempts of one endpoint in flight at once, those already running included. */
   perEndpoint: number;
   /** Only this project's deliveries (tools and tests that share a database); default all. */
   projectId?: string;
@@ -137,7 +137,7 @@ async function listDeliveries(
      * WHERE repeats the due test: a row claimed and committed by another dispatcher after this
      * statement's snapshot is re-checked on its new version and dropped.
      */
-    async claim({ now, limit, leaseUntil, busyEndpointIds, perEndpoint, projectId }: ClaimOptions): Promise<ClaimedDelivery[]> {
+    async claim({ now, limit, leaseUntil, inFlightByEndpoint, perEndpoint, projectId }: ClaimOptions): Promise<ClaimedDelivery[]> {
       const leaseToken = newId('lease');
       const rows = await prisma.$queryRaw<ClaimRow[]>`
         WITH due AS (
@@ -145,14 +145,16 @@ async function listDeliveries(
           WHERE d.status = 'pending' AND d.next_attempt_at <= ${now}::timestamptz
             AND d.id IN (
               SELECT ranked.id FROM (
-                SELECT d2.id, row_number() OVER (PARTITION BY d2.endpoint_id ORDER BY d2.next_attempt_at, d2.id) AS rank
+                SELECT d2.id, d2.endpoint_id,
+                  row_number() OVER (PARTITION BY d2.endpoint_id ORDER BY d2.next_attempt_at, d2.id) AS rank
                 FROM webhook_deliveries d2
                 JOIN webhook_endpoints w ON w.id = d2.endpoint_id AND w.enabled
                 WHERE d2.status = 'pending' AND d2.next_attempt_at <= ${now}::timestamptz
-                  AND d2.endpoint_id <> ALL (${busyEndpointIds}::text[])
                   AND (${projectId ?? null}::text IS NULL OR d2.project_id = ${projectId ?? null}::text)
               ) ranked
-              WHERE ranked.rank <= ${perEndpoint}::int)
+              LEFT JOIN unnest(${[...inFlightByEndpoint.keys()]}::text[], ${[...inFlightByEndpoint.values()]}::int[])
+                AS running(endpoint_id, attempts) ON running.endpoint_id = ranked.endpoint_id
+              WHERE ranked.rank <= ${perEndpoint}::int - coalesce(running.attempts, 0))
           ORDER BY d.next_attempt_at, d.id
           LIMIT ${limit}::int
           FOR UPDATE OF d SKIP LOCKED

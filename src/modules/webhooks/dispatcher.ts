@@ -101,14 +101,14 @@ export function createDispatcher(deps: DispatcherDeps) {
   async function claimBatch(projectId?: string): Promise<ClaimedDelivery[]> {
     const free = MAX_IN_FLIGHT - inFlight.size;
     if (free <= 0) return [];
-    const perEndpoint = new Map<string, number>();
-    for (const endpointId of inFlight.values()) perEndpoint.set(endpointId, (perEndpoint.get(endpointId) ?? 0) + 1);
+    const inFlightByEndpoint = new Map<string, number>();
+    for (const endpointId of inFlight.values()) inFlightByEndpoint.set(endpointId, (inFlightByEndpoint.get(endpointId) ?? 0) + 1);
     const now = clock.now();
     return deliveries.claim({
       now,
       limit: free,
       leaseUntil: new Date(now.getTime() + timeoutMs + LEASE_MARGIN_MS),
-      busyEndpointIds: [...perEndpoint].filter(([, count]) => count >= MAX_IN_FLIGHT_PER_ENDPOINT).map(([id]) => id),
+      inFlightByEndpoint,
       perEndpoint: MAX_IN_FLIGHT_PER_ENDPOINT,
       projectId,
     });
@@ -126,6 +126,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   let running = false;
+  let stopped = false;
   let loop: Promise<void> | null = null;
   let unsubscribe: (() => Promise<void>) | null = null;
   // A wake-up that arrives while the loop is busy is kept, so the next sleep returns at once.
@@ -175,6 +176,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     },
 
     async start(): Promise<void> {
+      if (stopped) throw new Error('this webhook dispatcher was stopped; create a new one');
       if (running) return;
       running = true;
       if (subscribe) {
@@ -187,8 +189,13 @@ export function createDispatcher(deps: DispatcherDeps) {
       loop = run();
     },
 
-    /** Stops claiming, waits for the attempts in flight (each bounded by the timeout), closes connections. */
+    /**
+     * Stops claiming, waits for the attempts in flight (each bounded by the timeout) and closes its
+     * connections, for good: a stopped dispatcher cannot start again. Calling it twice is harmless.
+     */
     async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
       running = false;
       wake();
       await loop;
