@@ -6,9 +6,12 @@ import { REDACTED_PATHS } from './lib/logger.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { agentsRoutes } from './modules/agents/agents.routes.js';
 import { checkpointsRoutes } from './modules/checkpoints/checkpoints.routes.js';
+import { contextRoutes } from './modules/context/context.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
 import { handoffsRoutes } from './modules/handoffs/handoffs.routes.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { modelsRoutes } from './modules/models/models.routes.js';
+import { orchestrationsRoutes } from './modules/orchestrations/orchestrations.routes.js';
 import { lifecycleRoutes } from './modules/sessions/lifecycle.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
@@ -76,6 +79,9 @@ export async function buildApp({ config, container, logger }: BuildAppOptions) {
       await v1.register(modelsRoutes, { models: container.models });
       await v1.register(agentsRoutes, { agents: services.agents });
       await v1.register(handoffsRoutes, { handoffs: services.handoffs });
+      await v1.register(contextRoutes, { context: services.context });
+      await v1.register(metricsRoutes, { metrics: services.metrics });
+      await v1.register(orchestrationsRoutes, { orchestrations: services.orchestrations });
     },
     { prefix: '/v1' },
   );

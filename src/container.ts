@@ -7,6 +7,8 @@ import { createAgentsRepository } from './modules/agents/agents.repository.js';
 import { createAgentsService } from './modules/agents/agents.service.js';
 import { createCheckpointsRepository } from './modules/checkpoints/checkpoints.repository.js';
 import { createCheckpointsService } from './modules/checkpoints/checkpoints.service.js';
+import { createContextRepository } from './modules/context/context.repository.js';
+import { createContextService } from './modules/context/context.service.js';
 import { createExportService } from './modules/export/export.service.js';
 import { createHandoffsRepository } from './modules/handoffs/handoffs.repository.js';
 import { createHandoffsService } from './modules/handoffs/handoffs.service.js';
@@ -14,7 +16,11 @@ import { createProjectsRepository } from './modules/admin/projects.repository.js
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createHousekeeping } from './modules/maintenance/housekeeping.js';
+import { createMetricsRepository } from './modules/metrics/metrics.repository.js';
+import { createMetricsService } from './modules/metrics/metrics.service.js';
 import { createModelCatalog } from './modules/models/models.js';
+import { createOrchestrationsRepository } from './modules/orchestrations/orchestrations.repository.js';
+import { createOrchestrationsService } from './modules/orchestrations/orchestrations.service.js';
 import { createLifecycleService } from './modules/sessions/lifecycle.service.js';
 import { createLineageRepository } from './modules/sessions/lineage.repository.js';
 import { createLineageService } from './modules/sessions/lineage.service.js';
@@ -54,6 +60,9 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     webhookDeliveries: createDeliveriesRepository(db.prisma),
     agents: createAgentsRepository(db.prisma),
     handoffs: createHandoffsRepository(db.prisma),
+    context: createContextRepository(db.prisma),
+    metrics: createMetricsRepository(db.prisma),
+    orchestrations: createOrchestrationsRepository(db.prisma),
   };
   const models = createModelCatalog(config.models);
   const checkpoints = createCheckpointsService({
@@ -62,14 +71,15 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     clock,
     maxSnapshotBytes: config.checkpointMaxBytes,
   });
+  const lifecycle = createLifecycleService({
+    sessions: repositories.sessions,
+    checkpoints: repositories.checkpoints,
+    takeCheckpoint: checkpoints.take,
+    clock,
+  });
   const services = {
     checkpoints,
-    lifecycle: createLifecycleService({
-      sessions: repositories.sessions,
-      checkpoints: repositories.checkpoints,
-      takeCheckpoint: checkpoints.take,
-      clock,
-    }),
+    lifecycle,
     agents: createAgentsService({ agents: repositories.agents, clock }),
     handoffs: createHandoffsService({
       handoffs: repositories.handoffs,
@@ -78,6 +88,15 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
       checkpoints: repositories.checkpoints,
       clock,
     }),
+    orchestrations: createOrchestrationsService({
+      orchestrations: repositories.orchestrations,
+      sessions: repositories.sessions,
+      forkWithin: lifecycle.forkWithin,
+      models,
+      clock,
+    }),
+    context: createContextService({ context: repositories.context, sessions: repositories.sessions, clock }),
+    metrics: createMetricsService({ metrics: repositories.metrics, clock }),
     lineage: createLineageService({ sessions: repositories.sessions, lineage: repositories.lineage }),
     exports: createExportService({
       sessions: repositories.sessions,

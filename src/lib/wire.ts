@@ -1,5 +1,6 @@
 // Wire pieces shared by every module: problem documents, list pages, ids and JSON objects.
 import { z } from 'zod';
+import { AppError } from './errors.js';
 
 export const ProblemSchema = z
   .object({
@@ -60,4 +61,20 @@ export const takePage = <T>(rows: T[], limit: number): Page<T> => ({ items: rows
 export function pageWire<T extends { id: string }, W>(page: Page<T>, toWire: (item: T) => W) {
   const last = page.items.at(-1);
   return { data: page.items.map(toWire), next_cursor: page.hasMore && last ? encodeCursor(last.id) : null };
+}
+
+/** Lists ordered by name (agents, MCP servers) page with the base64url of the last name. */
+export const encodeNameCursor = (name: string): string => Buffer.from(name, 'utf8').toString('base64url');
+
+/** The name a cursor points past; a cursor this service never issued is 400. */
+export function decodeNameCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (encodeNameCursor(name) !== cursor || !NameSchema.safeParse(name).success) {
+    throw new AppError('VALIDATION_FAILED', {
+      detail: 'query.cursor: is not a cursor of this list',
+      errors: [{ path: 'query.cursor', message: 'is not a cursor of this list' }],
+    });
+  }
+  return name;
 }

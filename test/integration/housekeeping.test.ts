@@ -35,8 +35,9 @@ describe('housekeeping', () => {
 
 describe('retention', () => {
   const DAY_MS = 86_400_000;
-  // Earlier still than the test above, so each prunes only its own rows on a shared PostgreSQL.
-  const retentionClock = createTestClock(new Date('1990-01-01T00:00:00.000Z'));
+  // Retention prunes every project's old rows, so on a shared PostgreSQL this clock must be the
+  // earliest of the whole suite: then it only ever prunes its own rows.
+  const retentionClock = createTestClock(new Date('1960-01-01T00:00:00.000Z'));
   let r: TestApp;
   beforeAll(async () => {
     r = await createTestApp({ clock: retentionClock, config: { usageRetentionDays: 2, checkpointRetentionDays: 2, eventRetentionDays: 2 } });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { problems } from '../../lib/wire.js';
+import { decodeNameCursor, problems } from '../../lib/wire.js';
 import {
   AgentPageSchema,
   AgentParamsSchema,
@@ -9,7 +9,6 @@ import {
   PutAgentBodySchema,
   agentPageWire,
   agentWire,
-  decodeNameCursor,
 } from './agents.schemas.js';
 import type { AgentsService } from './agents.service.js';
 

@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import { AppError } from '../../lib/errors.js';
-import { ListQuerySchema, NameSchema, TimestampSchema, pageOf, toTimestamp, type Page } from '../../lib/wire.js';
+import {
+  ListQuerySchema,
+  NameSchema,
+  TimestampSchema,
+  encodeNameCursor,
+  pageOf,
+  toTimestamp,
+  type Page,
+} from '../../lib/wire.js';
 import { ANY_AGENT, type Agent } from './agents.repository.js';
 
 export const MAX_ACCEPTED_SENDERS = 1000;
@@ -49,21 +56,6 @@ export function agentWire(agent: Agent): z.infer<typeof AgentSchema> {
   };
 }
 
-// Agents are listed by name, so their cursor is the base64url of the last name of the page.
-const encodeNameCursor = (name: string): string => Buffer.from(name, 'utf8').toString('base64url');
-
-/** The name a cursor points past; a cursor this service never issued is 400. */
-export function decodeNameCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  const name = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (encodeNameCursor(name) !== cursor || !NameSchema.safeParse(name).success) {
-    throw new AppError('VALIDATION_FAILED', {
-      detail: 'query.cursor: is not a cursor of this list',
-      errors: [{ path: 'query.cursor', message: 'is not a cursor of this list' }],
-    });
-  }
-  return name;
-}
 
 export function agentPageWire(page: Page<Agent>): z.infer<typeof AgentPageSchema> {
   const last = page.items.at(-1);

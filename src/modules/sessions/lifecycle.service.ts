@@ -75,6 +75,21 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
     return checkpoint;
   }
 
+  async function forkWithin(tx: Tx, projectId: string, parentId: string, input: ForkInput): Promise<Session> {
+    const parent = await sessions.find(projectId, parentId, tx);
+    if (!parent) throw notFound('session', parentId);
+    const checkpoint = await forkPoint(tx, parent, input.checkpointId);
+    if (checkpoint) assertIntact(checkpoint);
+    return insertWithEvent(tx, {
+      ...inheritedFrom(parent, clock.now()),
+      taskId: input.taskId ?? `fork_${parent.taskId}`,
+      total: input.total ?? parent.total,
+      context: checkpoint ? checkpoint.contextSnapshot : parent.context,
+      parentSessionId: parent.id,
+      forkCheckpointId: checkpoint?.id ?? null,
+    });
+  }
+
   return {
     /** Status `resumed`; below 30,000 available tokens the non-critical context is deferred first. */
     async resume(projectId: string, id: string): Promise<Session> {
@@ -113,21 +128,11 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
      * Any session may be forked, an archived one too: forking reads the parent and never changes it.
      */
     async fork(projectId: string, parentId: string, input: ForkInput): Promise<Session> {
-      return sessions.transaction(async (tx) => {
-        const parent = await sessions.find(projectId, parentId, tx);
-        if (!parent) throw notFound('session', parentId);
-        const checkpoint = await forkPoint(tx, parent, input.checkpointId);
-        if (checkpoint) assertIntact(checkpoint);
-        return insertWithEvent(tx, {
-          ...inheritedFrom(parent, clock.now()),
-          taskId: input.taskId ?? `fork_${parent.taskId}`,
-          total: input.total ?? parent.total,
-          context: checkpoint ? checkpoint.contextSnapshot : parent.context,
-          parentSessionId: parent.id,
-          forkCheckpointId: checkpoint?.id ?? null,
-        });
-      });
+      return sessions.transaction((tx) => forkWithin(tx, projectId, parentId, input));
     },
+
+    /** The same fork inside the caller's transaction (an orchestration records its exploration with it). */
+    forkWithin,
 
     /**
      * Folds a fork's context into its parent `keptId` and archives the fork. Both rows are locked
