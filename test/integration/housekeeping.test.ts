@@ -133,4 +133,22 @@ describe('retention', () => {
     expect((await r.http.get(`/v1/checkpoints/${unreferenced.checkpoint_id}`).set(auth)).status).toBe(404);
     expect((await r.http.get(`/v1/checkpoints/${handedOver.checkpoint_id}`).set(auth)).status).toBe(200);
   });
+
+  it("never prunes a LangGraph thread's checkpoints, whose later checkpoints refer to earlier ones", async () => {
+    const { auth } = await r.newProject();
+    const make = apiFactories(r, auth);
+    const thread = await make.session();
+    const first = await make.checkpoint(thread.session_id, { phase: 'langgraph:checkpoint:1' });
+    const writes = await make.checkpoint(thread.session_id, { phase: 'langgraph:writes:1' });
+    const plain = await make.checkpoint(thread.session_id, { phase: 'plain' });
+
+    retentionClock.advance(DAY_MS);
+    const latest = await make.checkpoint(thread.session_id, { phase: 'langgraph:checkpoint:2' });
+    retentionClock.advance(1.5 * DAY_MS);
+    expect((await r.container.housekeeping.tick()).checkpoints).toBe(1);
+
+    const kept = await make.get(`/v1/sessions/${thread.session_id}/checkpoints`);
+    expect(kept.data.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([latest.checkpoint_id, writes.checkpoint_id, first.checkpoint_id]);
+    expect((await r.http.get(`/v1/checkpoints/${plain.checkpoint_id}`).set(auth)).status).toBe(404);
+  });
 });

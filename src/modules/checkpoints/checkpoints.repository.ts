@@ -31,6 +31,9 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
+/** Phases the LangGraph checkpointer writes; retention keeps them. */
+export const LANGGRAPH_PHASE_PREFIX = 'langgraph:';
+
 export function createCheckpointsRepository(prisma: PrismaClient) {
   return {
     async insert(tx: Tx, checkpoint: Checkpoint): Promise<Checkpoint> {
@@ -87,6 +90,8 @@ export function createCheckpointsRepository(prisma: PrismaClient) {
               AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.fork_checkpoint_id = c.id)
               AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.recovery_checkpoint_id = c.id)
               AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.last_checkpoint_id = c.id)
+              -- A LangGraph thread's checkpoints refer to earlier ones (src/langgraph): keep them all.
+              AND c.phase NOT LIKE ${LANGGRAPH_PHASE_PREFIX + '%'}
               AND c.id <> (SELECT max(l.id) FROM checkpoints l WHERE l.session_id = c.session_id)
             ORDER BY c.created_at LIMIT ${batchSize}::int)
           RETURNING session_id
