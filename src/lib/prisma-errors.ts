@@ -21,16 +21,39 @@ export const isUniqueViolation = (error: unknown): boolean => sqlState(error) ==
 
 const unavailableKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 const unavailablePrismaCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+const unavailableSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+// SQLSTATEs: class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot
+// connect now: the server stops or is still starting) and 57014 (statement_timeout cancelled it).
+const unavailableStates = /^(08...|57P0[123]|57014)$/;
+// node-postgres and pg-pool throw plain Errors for a lost or unobtainable connection, and the Prisma
+// adapter passes them on unwrapped (no code), or Prisma quotes them as the last line of its own
+// message: their messages are all there is to go by.
+const lostConnectionMessage =
+  /(?:^|\n)\s*(Connection terminated( unexpectedly| due to connection timeout)?|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)\s*$/;
+
+/** How deep to follow `cause` chains (Prisma and pg wrap errors in errors). */
+const MAX_CAUSE_DEPTH = 5;
+
+function isUnavailableItself(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (unavailablePrismaCodes.has(code) || unavailableSocketCodes.has(code) || unavailableStates.test(code))) {
+    return true;
+  }
+  if (typeof message === 'string' && lostConnectionMessage.test(message)) return true;
+  const cause = adapterCause(error);
+  if (cause?.kind && unavailableKinds.has(cause.kind)) return true;
+  return cause?.originalCode !== undefined && unavailableStates.test(cause.originalCode);
+}
 
 /** True when the database cannot be reached right now: the client should retry later (503). */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  if (code && unavailablePrismaCodes.has(code)) return true;
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03'].includes(code)) return true;
-  const cause = adapterCause(error);
-  if (cause?.kind && unavailableKinds.has(cause.kind)) return true;
-  const state = cause?.originalCode;
-  return state !== undefined && (state.startsWith('08') || state === '57P01' || state === '57P03');
+  let current = error;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && current !== undefined && current !== null; depth++) {
+    if (isUnavailableItself(current)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 export const databaseUnavailable = (cause: unknown) =>

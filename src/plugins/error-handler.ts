@@ -86,7 +86,10 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) {
+    // 503: the database is away for now (the client retries); a warning, not a defect of ours.
+    if (appError.code === 'NOT_READY') {
+      request.log.warn({ err: error }, 'service not ready');
+    } else if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
     return sendProblem(reply, request, appError);

@@ -10,6 +10,23 @@ export interface ReadinessCheck {
 
 const StatusSchema = z.object({ status: z.literal('ok') });
 
+/** /readyz answers 503 when the database has not answered within this long (a probe must not hang). */
+export const READINESS_TIMEOUT_MS = 2000;
+
+class ReadinessTimeout extends Error {
+  override name = 'ReadinessTimeout';
+}
+
+/** `promise`, or a rejection once `ms` have passed; the timer never holds the process open. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReadinessTimeout(`the database did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export const healthRoutes: FastifyPluginAsyncZod<{ readiness: ReadinessCheck }> = async (app, { readiness }) => {
   const common = { tags: ['operations'], security: [] };
 
@@ -32,9 +49,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ readiness: ReadinessCheck }> 
     async () => {
       let pending: string[];
       try {
-        pending = await readiness.pendingMigrations();
+        pending = await withTimeout(readiness.pendingMigrations(), READINESS_TIMEOUT_MS);
       } catch (cause) {
-        throw new AppError('NOT_READY', { detail: 'the database is unreachable', headers: { 'retry-after': '1' }, cause });
+        const detail = cause instanceof ReadinessTimeout ? cause.message : 'the database is unreachable';
+        throw new AppError('NOT_READY', { detail, headers: { 'retry-after': '1' }, cause });
       }
       if (pending.length > 0) {
         throw new AppError('NOT_READY', { detail: `migrations not applied: ${pending.join(', ')}`, headers: { 'retry-after': '5' } });
