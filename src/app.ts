@@ -1,8 +1,10 @@
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Container } from './container.js';
-import { REDACTED_PATHS } from './lib/logger.js';
+import type { DestinationStream } from 'pino';
+import { loggerOptions, REQUEST_ID_HEADER, requestIdOf } from './lib/logger.js';
+import { API_KEYS_CHANNEL } from './modules/admin/projects.repository.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { agentsRoutes } from './modules/agents/agents.routes.js';
 import { checkpointsRoutes } from './modules/checkpoints/checkpoints.routes.js';
@@ -17,7 +19,10 @@ import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { requireApiKey } from './plugins/auth.js';
-import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { bodyLimits } from './plugins/body-limits.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { limitPerApiKey } from './plugins/rate-limit.js';
+import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { idempotencyHooks } from './plugins/idempotency.js';
 import { swaggerPlugin } from './plugins/swagger.js';
@@ -27,18 +32,30 @@ export interface BuildAppOptions {
   container: Container;
   /** Overrides for the logger, e.g. a stream that tests read. */
   logger?: FastifyServerOptions['logger'];
+  /** Where the request logger writes, with the service's own settings (redaction); default stdout. */
+  logStream?: DestinationStream;
+  /** Node.js process metrics on /metrics (the server turns them on; tests build many apps). */
+  processMetrics?: boolean;
 }
 
 const MAX_PATH_PARAM_LENGTH = 256 * 12;
 
-export async function buildApp({ config, container, logger }: BuildAppOptions) {
+export async function buildApp({ config, container, logger, logStream, processMetrics = false }: BuildAppOptions) {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel, redact: REDACTED_PATHS },
+    logger: logger ?? { ...loggerOptions(config), ...(logStream ? { stream: logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    // The client's X-Request-ID when well-formed (bounded length and charset), else a new UUID.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    trustProxy: trustProxyOption(config.trustProxy),
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
     // Path parameters carry client-supplied names of up to 256 characters (agent names); percent-
     // encoded, each character takes up to 12 (4 UTF-8 bytes as %XX). The schemas check the length.
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // A URL the router cannot decode, or a parameter past maxParamLength, is a problem document too.
+    frameworkErrors: (error, request, reply) => sendProblem(reply.header(REQUEST_ID_HEADER, request.id), request, toAppError(error)),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -61,14 +78,32 @@ export async function buildApp({ config, container, logger }: BuildAppOptions) {
     if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
   });
 
+  // Every answer carries its request id, problem documents included (those of URLs the router
+  // refuses, which run no onRequest hook, too), to match it with the logs.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done(null, payload);
+  });
+  bodyLimits(app, { checkpointMaxBytes: config.checkpointMaxBytes });
+
   const { services } = container;
   await app.register(errorHandlerPlugin);
+  await app.register(metricsPlugin, {
+    db: container.db,
+    deliveries: container.repositories.webhookDeliveries,
+    dispatcher: container.webhookDispatcher,
+    clock: container.clock,
+    token: config.metricsToken,
+    processMetrics,
+  });
+  await forgetRevokedKeys(app, container, config.authCacheTtlMs);
   await app.register(swaggerPlugin);
   await app.register(healthRoutes, { readiness: container.readiness });
 
   await app.register(
     async (v1) => {
       requireApiKey(v1, services.projects.authenticate);
+      await limitPerApiKey(v1, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
       idempotencyHooks(v1, { idempotency: container.repositories.idempotency, clock: container.clock, ttlHours: config.idempotencyTtlHours });
       await v1.register(sessionsRoutes, { sessions: services.sessions });
       await v1.register(usageRoutes, { usage: services.usage });
@@ -91,6 +126,32 @@ export async function buildApp({ config, container, logger }: BuildAppOptions) {
   }
 
   return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count trusts that many proxies nearest the server, whoever
+ * they are (as Express does; Fastify alone refuses bare numbers): safe only when clients cannot
+ * reach the service but through those proxies. Prefer addresses or CIDR ranges.
+ */
+function trustProxyOption(trustProxy: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trustProxy === 'number' ? (_address, hop) => hop < trustProxy : trustProxy;
+}
+
+/**
+ * With the API key cache on, a revocation on any replica must reach this one at once: its commit
+ * NOTIFYs API_KEYS_CHANNEL, and this replica then drops every cached verification. Should the
+ * listening connection be lost, the cache is dropped again on reconnecting (missed notifications),
+ * and AUTH_CACHE_TTL_MS bounds the gap meanwhile.
+ */
+async function forgetRevokedKeys(app: FastifyInstance, container: Container, authCacheTtlMs: number): Promise<void> {
+  if (authCacheTtlMs === 0) return;
+  const { projects } = container.services;
+  try {
+    const unlisten = await container.db.listen(API_KEYS_CHANNEL, () => projects.forgetVerifiedKeys());
+    app.addHook('onClose', async () => unlisten());
+  } catch (error) {
+    app.log.warn({ err: error }, `cannot listen for API key revocations; other replicas' revocations take up to ${authCacheTtlMs} ms here`);
+  }
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;

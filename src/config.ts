@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /** Models every deployment knows; `MODELS` adds to or overrides these by name. */
@@ -73,6 +74,37 @@ const modelList = z
   .pipe(z.array(ModelEntrySchema, { error: 'must be a JSON array of {"model","context_window"}' }))
   .transform(mergeModels);
 
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY lists. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY: `false`/`true`, a hop count (trust that many proxies in front), or a comma-separated
+ * list of addresses, CIDR ranges and proxy-addr's names (`loopback`, `linklocal`, `uniquelocal`).
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): boolean | number | string[] => {
+    const lower = value.toLowerCase();
+    if (lower === 'true') return true;
+    if (lower === 'false') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((item) => item.trim());
+    const bad = entries.filter(
+      (entry) => !(PROXY_RANGE_NAMES.includes(entry.toLowerCase()) || ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry)),
+    );
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `must be 'true', 'false', a hop count, or a comma-separated list of addresses, CIDR ranges or ` +
+          `${PROXY_RANGE_NAMES.join('/')}; not ${bad.map((entry) => JSON.stringify(entry)).join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return entries.map((entry) => (PROXY_RANGE_NAMES.includes(entry.toLowerCase()) ? entry.toLowerCase() : entry));
+  });
+
 function mergeModels(extra: z.infer<typeof ModelEntrySchema>[]): { model: string; contextWindow: number }[] {
   const byName = new Map(DEFAULT_MODELS.map((entry) => [entry.model, entry.contextWindow]));
   for (const entry of extra) byName.set(entry.model, entry.context_window);
@@ -111,6 +143,19 @@ export const ConfigSchema = z.object({
   databasePoolMax: int(1).default(10),
   // Models and context windows served by GET /v1/models and used as default budgets.
   models: modelList.default(() => DEFAULT_MODELS.map((entry) => ({ ...entry }))),
+  // Most requests one API key may make per window on /v1, counted per replica; 0 turns limiting off.
+  rateLimitMax: int(0).default(10_000),
+  rateLimitWindowMs: int(1).default(1000),
+  // Node's HTTP server: time to receive a whole request, socket inactivity, idle keep-alive; 0 = none.
+  requestTimeoutMs: int(0).default(30_000),
+  connectionTimeoutMs: int(0).default(60_000),
+  keepAliveTimeoutMs: int(1).default(72_000),
+  // Which proxies' X-Forwarded-* headers to believe (client address, protocol, host).
+  trustProxy: trustProxy.default(false),
+  // When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  // The worker process (no API) serves GET /metrics on this port when set.
+  workerMetricsPort: int(0, 65_535).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -137,6 +182,14 @@ export const ENV_VARS = {
   authCacheTtlMs: 'AUTH_CACHE_TTL_MS',
   databasePoolMax: 'DATABASE_POOL_MAX',
   models: 'MODELS',
+  rateLimitMax: 'RATE_LIMIT_MAX',
+  rateLimitWindowMs: 'RATE_LIMIT_WINDOW_MS',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+  connectionTimeoutMs: 'CONNECTION_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS',
+  trustProxy: 'TRUST_PROXY',
+  metricsToken: 'METRICS_TOKEN',
+  workerMetricsPort: 'WORKER_METRICS_PORT',
 } as const satisfies Record<keyof Config, string>;
 
 export class ConfigError extends Error {
@@ -198,5 +251,6 @@ function freeze(config: z.infer<typeof ConfigSchema>): Config {
     ...config,
     webhookRetryDelaysSeconds: Object.freeze([...config.webhookRetryDelaysSeconds]) as number[],
     models: Object.freeze(config.models.map((entry) => Object.freeze({ ...entry }))) as Config['models'],
+    trustProxy: Array.isArray(config.trustProxy) ? (Object.freeze([...config.trustProxy]) as string[]) : config.trustProxy,
   });
 }

@@ -8,13 +8,20 @@ import { createLogger } from './lib/logger.js';
 import { HOUSEKEEPING_INTERVAL_MS } from './modules/maintenance/housekeeping.js';
 import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from './lib/migrate.js';
 
+// On SIGTERM: stop taking requests, finish those in flight, stop the webhook dispatcher (releasing
+// what it cannot finish), close the pool, exit 0 — all within SHUTDOWN_GRACE_MS, after which
+// close-with-grace exits with code 1 regardless.
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long webhook attempts in flight may finish before they are cut off and released. */
+const DISPATCHER_STOP_GRACE_MS = 5000;
+/** When requests still in flight (a client that never finishes its upload) are cut off. */
+const FORCE_CLOSE_AFTER_MS = 8000;
 
 const config = loadConfig();
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
 const migrations = await loadMigrations(MIGRATIONS_DIR);
 const container = createContainer({ config, db, migrations, logger: createLogger(config, 'webhooks') });
-const app = await buildApp({ config, container });
+const app = await buildApp({ config, container, processMetrics: true });
 
 try {
   await applyMigrations(db, migrations, app.log);
@@ -43,9 +50,17 @@ closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'shutting down');
   clearInterval(housekeepingTimer);
-  await app.close();
-  await container.webhookDispatcher.stop();
+  const forceClose = setTimeout(() => {
+    app.log.warn('requests still in flight at the shutdown deadline: closing their connections');
+    app.server.closeAllConnections();
+  }, FORCE_CLOSE_AFTER_MS);
+  forceClose.unref();
+  // app.close() stops listening, answers 503 on kept-alive connections and waits for the requests
+  // in flight; meanwhile the dispatcher finishes or releases its attempts.
+  await Promise.all([app.close(), container.webhookDispatcher.stop({ graceMs: DISPATCHER_STOP_GRACE_MS })]);
+  clearTimeout(forceClose);
   await db.close();
+  app.log.info('shut down');
 });
 
 await app.listen({ port: config.port, host: config.host });

@@ -18,11 +18,45 @@ export interface Database {
    * Returns the unsubscribe.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** The PostgreSQL pool's connections (for /metrics); absent on PGlite, which has no pool. */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Connections open, idle among them, and queries waiting for one. */
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 /** How long a lost LISTEN connection waits before it reconnects. */
 const LISTEN_RECONNECT_MS = 1000;
+
+// Without these, node-postgres waits forever: for a connection to a server that does not answer,
+// and for the reply to a query on a connection that died silently. With them, requests fail fast
+// (503) while the database is away instead of piling up.
+/** Opening a connection, or waiting for a free one in the pool, gives up after this long. */
+export const DATABASE_CONNECT_TIMEOUT_MS = 5000;
+/** PostgreSQL cancels a statement of the pool running longer than this (SQLSTATE 57014). */
+export const DATABASE_STATEMENT_TIMEOUT_MS = 15_000;
+/** The client stops waiting for a reply this long after the server should have cancelled the statement. */
+const QUERY_TIMEOUT_MARGIN_MS = 5000;
+
+export interface DatabaseTimeouts {
+  /** Opening a pool connection or waiting for a free one (pg `connectionTimeoutMillis`). */
+  connectMs: number;
+  /** Server-side `statement_timeout` of the pool's sessions. */
+  statementMs: number;
+  /** Client-side wait for a reply (pg `query_timeout`): a server that stopped answering. */
+  queryMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({
+  connectMs: DATABASE_CONNECT_TIMEOUT_MS,
+  statementMs: DATABASE_STATEMENT_TIMEOUT_MS,
+  queryMs: DATABASE_STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS,
+});
 
 /** Raw SQL on one session. Both kinds return BIGINT as `bigint`, JSON parsed, arrays as arrays. */
 export interface RawConnection {
@@ -39,13 +73,15 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
   /** Called with every statement Prisma sends (tests count round trips with it). */
   onQuery?: (sql: string) => void;
+  /** Overrides of DEFAULT_DATABASE_TIMEOUTS (the fault tests use short ones). */
+  timeouts?: Partial<DatabaseTimeouts>;
 }
 
 export const IN_MEMORY_DATA_DIR = 'memory://';
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolMax, options.onQuery)
+    ? openPostgres(options.databaseUrl, options.poolMax, options.onQuery, { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts })
     : openPglite(options.dataDir, options.onQuery);
 }
 
@@ -64,16 +100,32 @@ function createPrismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: st
   return prisma;
 }
 
-function openPostgres(connectionString: string, poolMax?: number, onQuery?: (sql: string) => void): Database {
-  const adapter = new PrismaPg({ connectionString, ...(poolMax ? { max: poolMax } : {}) });
+function openPostgres(
+  connectionString: string,
+  poolMax?: number,
+  onQuery?: (sql: string) => void,
+  timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS,
+): Database {
+  // Our own pool (the adapter ends it on disconnect) so that /metrics can read its counts.
+  const pool = new pg.Pool({
+    connectionString,
+    ...(poolMax ? { max: poolMax } : {}),
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.queryMs,
+    keepAlive: true,
+  });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const prisma = createPrismaClient(adapter, onQuery);
   return {
     kind: 'postgres',
     prisma,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async withConnection(fn) {
       // A client outside the pool: a session-level advisory lock must stay on one session, and
       // ending the client releases anything `fn` forgot to unlock.
-      const client = new pg.Client({ connectionString, types: pgInt8AsBigInt });
+      // No statement timeout here: migrations run on this connection and may take long.
+      const client = new pg.Client({ connectionString, types: pgInt8AsBigInt, connectionTimeoutMillis: timeouts.connectMs });
       // A query's failure rejects its promise; without a listener, the connection dropping
       // between queries would be an unhandled 'error' event and crash the process.
       client.on('error', () => undefined);
@@ -102,7 +154,7 @@ async function listenPostgres(connectionString: string, channel: string, onNotif
   let retry: NodeJS.Timeout | undefined;
 
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString });
+    const next = new pg.Client({ connectionString, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true });
     next.on('notification', (message) => {
       if (message.channel === channel) onNotify();
     });

@@ -35,6 +35,14 @@ describe('parseConfig', () => {
       authCacheTtlMs: 5000,
       databasePoolMax: 10,
       models: [...DEFAULT_MODELS],
+      rateLimitMax: 10_000,
+      rateLimitWindowMs: 1000,
+      requestTimeoutMs: 30_000,
+      connectionTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 72_000,
+      trustProxy: false,
+      metricsToken: undefined,
+      workerMetricsPort: undefined,
     } satisfies Config);
   });
 
@@ -71,6 +79,19 @@ describe('parseConfig', () => {
     ['EVENT_RETENTION_DAYS', '14', { eventRetentionDays: 14 }],
     ['AUTH_CACHE_TTL_MS', '0', { authCacheTtlMs: 0 }],
     ['DATABASE_POOL_MAX', '25', { databasePoolMax: 25 }],
+    ['RATE_LIMIT_MAX', '0', { rateLimitMax: 0 }],
+    ['RATE_LIMIT_MAX', '600', { rateLimitMax: 600 }],
+    ['RATE_LIMIT_WINDOW_MS', '60000', { rateLimitWindowMs: 60_000 }],
+    ['REQUEST_TIMEOUT_MS', '0', { requestTimeoutMs: 0 }],
+    ['CONNECTION_TIMEOUT_MS', '120000', { connectionTimeoutMs: 120_000 }],
+    ['KEEP_ALIVE_TIMEOUT_MS', '5000', { keepAliveTimeoutMs: 5000 }],
+    ['TRUST_PROXY', 'true', { trustProxy: true }],
+    ['TRUST_PROXY', 'FALSE', { trustProxy: false }],
+    ['TRUST_PROXY', '2', { trustProxy: 2 }],
+    ['TRUST_PROXY', '10.0.0.0/8, 192.168.1.7,loopback', { trustProxy: ['10.0.0.0/8', '192.168.1.7', 'loopback'] }],
+    ['TRUST_PROXY', 'fd00::/8,::1', { trustProxy: ['fd00::/8', '::1'] }],
+    ['METRICS_TOKEN', 'm'.repeat(16), { metricsToken: 'm'.repeat(16) }],
+    ['WORKER_METRICS_PORT', '9464', { workerMetricsPort: 9464 }],
   ])('reads %s=%j', (name, value, expected) => {
     expect(parseConfig({ [name]: value })).toMatchObject(expected);
   });
@@ -103,6 +124,14 @@ describe('parseConfig', () => {
     ['USAGE_RETENTION_DAYS', '0', 'at least 1'],
     ['CHECKPOINT_RETENTION_DAYS', 'forever', 'must be a whole number'],
     ['DATABASE_POOL_MAX', '0', 'at least 1'],
+    ['RATE_LIMIT_MAX', '-1', 'must be a whole number'],
+    ['RATE_LIMIT_WINDOW_MS', '0', 'at least 1'],
+    ['KEEP_ALIVE_TIMEOUT_MS', '0', 'at least 1'],
+    ['TRUST_PROXY', 'yes', 'a hop count'],
+    ['TRUST_PROXY', '10.0.0.0/33', 'not "10.0.0.0/33"'],
+    ['TRUST_PROXY', '10.0.0.1,,10.0.0.2', 'not ""'],
+    ['METRICS_TOKEN', 'short', 'at least 16 characters'],
+    ['WORKER_METRICS_PORT', '70000', 'must be at most 65535'],
     ['MODELS', '{not json', 'must be valid JSON'],
     ['MODELS', '{"model":"x","context_window":1}', 'must be a JSON array'],
   ])('rejects %s=%j, naming the variable', (name, value, why) => {
@@ -153,10 +182,15 @@ describe('parseConfig', () => {
     }).toThrow(TypeError);
   });
 
+  it('freezes a TRUST_PROXY list', () => {
+    expect(Object.isFrozen(parseConfig({ TRUST_PROXY: '10.0.0.1' }).trustProxy)).toBe(true);
+  });
+
   it('has no default secret', () => {
     const config = parseConfig({});
     expect(config.bootstrapApiKey).toBeUndefined();
     expect(config.adminToken).toBeUndefined();
+    expect(config.metricsToken).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
   });
 });

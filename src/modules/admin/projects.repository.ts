@@ -1,4 +1,7 @@
-import type { PrismaClient } from '../../lib/prisma.js';
+import { Prisma, type PrismaClient } from '../../lib/prisma.js';
+
+/** NOTIFY channel on which a revocation tells every replica to drop its cache of verified keys. */
+export const API_KEYS_CHANNEL = 'api_keys_revoked';
 
 export interface ApiKeyOwner {
   apiKeyId: string;
@@ -21,12 +24,19 @@ export function createProjectsRepository(prisma: PrismaClient) {
       await prisma.apiKey.create({ data: { ...key, projectId, createdAt: now } });
     },
 
-    /** Revokes a key (again is a no-op) and returns its hash; null when there is no such key. */
+    /**
+     * Revokes a key (again is a no-op) and returns its hash; null when there is no such key. The
+     * NOTIFY goes out when the revocation commits, to every replica listening on API_KEYS_CHANNEL.
+     */
     async revokeKey(id: string, now: Date): Promise<string | null> {
-      const key = await prisma.apiKey.findUnique({ where: { id }, select: { keyHash: true, revokedAt: true } });
-      if (!key) return null;
-      if (!key.revokedAt) await prisma.apiKey.update({ where: { id }, data: { revokedAt: now } });
-      return key.keyHash;
+      return prisma.$transaction(async (tx) => {
+        const key = await tx.apiKey.findUnique({ where: { id }, select: { keyHash: true, revokedAt: true } });
+        if (!key) return null;
+        if (!key.revokedAt) await tx.apiKey.update({ where: { id }, data: { revokedAt: now } });
+        // pg_notify returns void, which Prisma cannot read back: execute, do not query.
+        await tx.$executeRaw(Prisma.sql`SELECT pg_notify(${API_KEYS_CHANNEL}, '')`);
+        return key.keyHash;
+      });
     },
 
     async findActiveKey(keyHash: string): Promise<ApiKeyOwner | null> {

@@ -23,8 +23,12 @@ export interface ProjectsServiceDeps {
 
 export function createProjectsService({ projects, clock, authCacheTtlMs }: ProjectsServiceDeps) {
   // Verified keys, so that the usage hot path does not pay a lookup per request. Revocation here
-  // evicts at once; other replicas notice within authCacheTtlMs.
+  // evicts at once; other replicas are told by NOTIFY and call forgetVerifiedKeys() (see app.ts),
+  // and authCacheTtlMs bounds what a replica that missed the notification keeps trusting.
   const verified = new Map<string, { owner: ApiKeyOwner; expiresAt: number }>();
+  // Bumped by every forget: a lookup that started before a revocation's notification must not
+  // cache what it read (the key may be revoked by now).
+  let generation = 0;
 
   async function issueKey(projectId: string, apiKey = newApiKey()): Promise<IssuedKey> {
     const apiKeyId = newId('key');
@@ -52,7 +56,14 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
     async revokeKey(apiKeyId: string): Promise<void> {
       const keyHash = await projects.revokeKey(apiKeyId, clock.now());
       if (!keyHash) throw notFound('api key', apiKeyId);
+      generation += 1;
       verified.delete(keyHash);
+    },
+
+    /** Drops every cached verification: the next request of each key asks the database again. */
+    forgetVerifiedKeys(): void {
+      generation += 1;
+      verified.clear();
     },
 
     async authenticate(apiKey: string): Promise<ApiKeyOwner | null> {
@@ -60,8 +71,9 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
       const cached = verified.get(keyHash);
       const nowMs = clock.now().getTime();
       if (cached && cached.expiresAt > nowMs) return cached.owner;
+      const lookedUpIn = generation;
       const owner = await projects.findActiveKey(keyHash);
-      if (owner && authCacheTtlMs > 0) verified.set(keyHash, { owner, expiresAt: nowMs + authCacheTtlMs });
+      if (owner && authCacheTtlMs > 0 && lookedUpIn === generation) verified.set(keyHash, { owner, expiresAt: nowMs + authCacheTtlMs });
       else verified.delete(keyHash);
       return owner;
     },

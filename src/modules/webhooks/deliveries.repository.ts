@@ -231,6 +231,30 @@ async function listDeliveries(
       });
     },
 
+    /**
+     * Gives claims back unattempted (a dispatcher shutting down): due at `now`, the claim's attempt
+     * uncounted, and dispatchers woken. A claim whose lease was already taken over is left alone.
+     */
+    async release(claims: Pick<ClaimedDelivery, 'id' | 'leaseToken'>[], now: Date): Promise<number> {
+      if (claims.length === 0) return 0;
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.webhookDelivery.updateMany({
+          where: { status: 'pending', OR: claims.map((claim) => ({ id: claim.id, leaseToken: claim.leaseToken })) },
+          data: { nextAttemptAt: now, leaseToken: null, attempts: { decrement: 1 }, updatedAt: now },
+        });
+        if (count > 0) await notifyDispatchers(tx);
+        return count;
+      });
+    },
+
+    /** Pending deliveries, how many are due, and when the oldest pending one was created (for /metrics). */
+    async backlog(now: Date): Promise<{ pending: number; due: number; oldestPendingCreatedAt: Date | null }> {
+      const [row] = await prisma.$queryRaw<{ pending: bigint; due: bigint; oldest: Date | null }[]>`
+        SELECT count(*) AS pending, count(*) FILTER (WHERE next_attempt_at <= ${now}::timestamptz) AS due, min(created_at) AS oldest
+        FROM webhook_deliveries WHERE status = 'pending'`;
+      return { pending: Number(row?.pending ?? 0), due: Number(row?.due ?? 0), oldestPendingCreatedAt: row?.oldest ?? null };
+    },
+
     find: async (projectId: string, endpointId: string, id: string): Promise<Delivery | null> =>
       (await listDeliveries(projectId, endpointId, { limit: 1, id }))[0] ?? null,
 

@@ -16,6 +16,8 @@ export const MAX_IN_FLIGHT_PER_ENDPOINT = 4;
 export const POLL_INTERVAL_MS = 1000;
 /** A claim outlives the attempt's deadline by this much before another dispatcher may take over. */
 export const LEASE_MARGIN_MS = 30_000;
+/** How long stop() lets attempts in flight finish before it interrupts them and releases their claims. */
+export const STOP_GRACE_MS = 5000;
 const USER_AGENT = 'session-state-service-webhooks/1';
 
 export interface DispatcherLogger {
@@ -24,8 +26,17 @@ export interface DispatcherLogger {
   error(object: object, message: string): void;
 }
 
+/** What an observer (metrics) learns of each attempt; the dispatcher itself knows nothing of metrics. */
+export interface AttemptObservation {
+  /** `delivered` (2xx), `rejected` (any other status), `unreachable` (no response: refused, timed out). */
+  outcome: 'delivered' | 'rejected' | 'unreachable';
+  statusCode: number | null;
+  durationMs: number;
+}
+export type AttemptObserver = (attempt: AttemptObservation) => void;
+
 export interface DispatcherDeps {
-  deliveries: Pick<DeliveriesRepository, 'claim' | 'record'>;
+  deliveries: Pick<DeliveriesRepository, 'claim' | 'record' | 'release'>;
   clock: Clock;
   /** The SSRF-guarded undici agent. */
   http: HttpDispatcher;
@@ -36,6 +47,8 @@ export interface DispatcherDeps {
   subscribe?: (onWake: () => void) => Promise<() => Promise<void>>;
   random?: () => number;
   pollIntervalMs?: number;
+  /** Told of every attempt recorded (more can be added with observe()). */
+  onAttempt?: AttemptObserver;
 }
 
 /** The request body of a delivery: the Standard Webhooks envelope. */
@@ -53,6 +66,21 @@ export function createDispatcher(deps: DispatcherDeps) {
   const random = deps.random ?? Math.random;
   const pollIntervalMs = deps.pollIntervalMs ?? POLL_INTERVAL_MS;
   const inFlight = new Map<Promise<void>, string>();
+  const observers = new Set<AttemptObserver>(deps.onAttempt ? [deps.onAttempt] : []);
+  // Set when stop() gives up waiting: attempts then cut short are released, not recorded.
+  let interrupted = false;
+
+  /** Hands claims back at once (due now, the attempt not counted) so another dispatcher takes them. */
+  async function release(claims: ClaimedDelivery[]): Promise<void> {
+    if (claims.length === 0) return;
+    try {
+      await deliveries.release(claims, clock.now());
+      logger.info({ deliveryIds: claims.map((claim) => claim.id) }, 'released webhook deliveries on shutdown');
+    } catch (error) {
+      // The lease still expires by itself; another dispatcher takes them then.
+      logger.warn({ err: error }, 'releasing webhook deliveries failed; their lease will expire');
+    }
+  }
 
   async function attempt(claim: ClaimedDelivery): Promise<void> {
     const startedAt = clock.now();
@@ -67,6 +95,7 @@ export function createDispatcher(deps: DispatcherDeps) {
       timeoutMs,
       dispatcher: http,
     });
+    if (interrupted && !result.ok) return release([claim]);
     const now = clock.now();
     const gone = result.status === 410;
     let retryAt: Date | null = null;
@@ -93,6 +122,12 @@ export function createDispatcher(deps: DispatcherDeps) {
       disableReason,
       now,
     });
+    const observation: AttemptObservation = {
+      outcome: result.ok ? 'delivered' : result.status === null ? 'unreachable' : 'rejected',
+      statusCode: result.status,
+      durationMs: result.durationMs,
+    };
+    for (const observer of observers) observer(observation);
     const log = { deliveryId: claim.id, eventId: claim.event.id, attempt: claim.attemptNumber, status: result.status };
     if (result.ok) logger.info(log, 'webhook delivered');
     else logger.warn({ ...log, error: result.error, retryAt, disableReason }, 'webhook attempt failed');
@@ -157,6 +192,11 @@ export function createDispatcher(deps: DispatcherDeps) {
       } catch (error) {
         logger.warn({ err: error }, 'claiming webhook deliveries failed; retrying');
       }
+      // Stopped while claiming: these were never attempted, so hand them back rather than start.
+      if (!running) {
+        await release(claimed);
+        break;
+      }
       for (const claim of claimed) void track(claim, wake);
       // A full batch may mean more is due: claim again at once. Otherwise wait for a notification,
       // a free slot, or the poll interval.
@@ -165,6 +205,12 @@ export function createDispatcher(deps: DispatcherDeps) {
   }
 
   return {
+    /** Adds an observer of every attempt recorded; returns its removal. */
+    observe(observer: AttemptObserver): () => void {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
+
     /**
      * One pass for tests and tools: claims what is due now (of one project, if given) and waits
      * until those attempts are recorded. Returns how many it attempted.
@@ -190,19 +236,33 @@ export function createDispatcher(deps: DispatcherDeps) {
     },
 
     /**
-     * Stops claiming, waits for the attempts in flight (each bounded by the timeout) and closes its
-     * connections, for good: a stopped dispatcher cannot start again. Calling it twice is harmless.
+     * Stops claiming and waits up to `graceMs` for the attempts in flight. Those still running then
+     * are cut off and their deliveries released: due at once, the attempt not counted, so another
+     * dispatcher sends them without waiting for the lease to expire (at-least-once: the endpoint
+     * may have received one already). Closes its connections, for good: a stopped dispatcher cannot
+     * start again. Calling it twice is harmless.
      */
-    async stop(): Promise<void> {
+    async stop({ graceMs = STOP_GRACE_MS }: { graceMs?: number } = {}): Promise<void> {
       if (stopped) return;
       stopped = true;
       running = false;
       wake();
       await loop;
-      await Promise.all([...inFlight.keys()]);
+      const settled = Promise.all([...inFlight.keys()]);
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([
+        settled.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!inTime) {
+        interrupted = true;
+        await http.destroy(); // fails the requests in flight at once; attempt() then releases them
+        await settled;
+      }
       await unsubscribe?.();
       unsubscribe = null;
-      await http.close();
+      if (inTime) await http.close();
     },
   };
 }
