@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withScratchDatabase } from '../helpers/scratch-database.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -70,25 +70,6 @@ describe('the server process', () => {
   });
 });
 
-/**
- * A throwaway database next to TEST_DATABASE_URL's: a dispatcher on the shared test database would
- * deliver other test files' due webhooks while they count them.
- */
-async function withScratchDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await admin.connect();
-  const name = `sss_worker_${process.pid}_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 describe('the worker process', () => {
   it('refuses the embedded database, whose files belong to the API process', async () => {
     const result = await runWorker({});
@@ -97,7 +78,7 @@ describe('the worker process', () => {
   });
 
   it.skipIf(!process.env.TEST_DATABASE_URL)('runs the dispatcher on PostgreSQL and stops cleanly on SIGTERM', async () => {
-    const result = await withScratchDatabase((url) => runWorker({ DATABASE_URL: url }, /webhook dispatcher running/));
+    const result = await withScratchDatabase('worker', (url) => runWorker({ DATABASE_URL: url }, /webhook dispatcher running/));
     expect(result.stdout).toContain('webhook dispatcher running');
     expect(result.stdout).toContain('shutting down');
     expect(result.code, result.stdout + result.stderr).toBe(0);

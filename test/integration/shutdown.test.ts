@@ -6,13 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config.js';
 import { createContainer } from '../../src/container.js';
 import { loadMigrations, MIGRATIONS_DIR } from '../../src/lib/migrate.js';
 import { createTestApp } from '../helpers/app.js';
 import { createWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { withScratchDatabase } from '../helpers/scratch-database.js';
 
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 const SERVER_TEST_TIMEOUT_MS = 120_000;
@@ -22,24 +22,8 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** A throwaway PostgreSQL database (the server's dispatcher must not deliver other tests' webhooks). */
-async function withScratchDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await admin.connect();
-  const name = `sss_shutdown_${process.pid}_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 async function withDatabaseEnv<T>(fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
-  if (onPostgres) return withScratchDatabase((url) => fn({ DATABASE_URL: url }));
+  if (onPostgres) return withScratchDatabase('shutdown', (url) => fn({ DATABASE_URL: url }));
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sss-shutdown-'));
   dirs.push(dataDir);
   return fn({ DATA_DIR: dataDir });
@@ -180,7 +164,7 @@ describe('the worker process', () => {
     'serves its metrics on WORKER_METRICS_PORT, and on SIGTERM stops and exits with code 0',
     { timeout: SERVER_TEST_TIMEOUT_MS },
     async () => {
-      await withScratchDatabase(async (url) => {
+      await withScratchDatabase('shutdown', async (url) => {
         const worker = await startProcess(
           'src/worker.ts',
           { DATABASE_URL: url, WORKER_METRICS_PORT: '0' },
