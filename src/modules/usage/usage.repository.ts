@@ -53,71 +53,85 @@ const EMERGENCY_MOVES_FROM = statusInSql(
 const crossesSql = (percent: number, tokens: Prisma.Sql) =>
   Prisma.sql`(s.used * 100 < ${Prisma.raw(String(percent))} * s.total AND (s.used + ${tokens}) * 100 >= ${Prisma.raw(String(percent))} * s.total)`;
 
+/**
+ * The name the usage statement carries in a leading comment: it stands out in pg_stat_statements
+ * and logs, and is the name to prepare it under (its text never changes while a process runs).
+ */
+export const RECORD_USAGE_STATEMENT = 'sss_record_usage';
+
+/**
+ * The hot path, in one statement and so one round trip and one atomic step: increment `used`,
+ * apply the 75%/85% policies, append the usage row, store the Idempotency-Key, and write one
+ * outbox event per crossed threshold with the webhook deliveries it owes. The old position is
+ * derived from the new one (used - tokens): the row lock makes every crossing visible to exactly
+ * one update. Returns one row (total, used, status, crossed) when the session was updated, none
+ * otherwise. Exported for the benchmark's baseline (bench/baseline.ts), which sends this same text.
+ */
+export function recordUsageSql(write: UsageWrite): Prisma.Sql {
+  const tokens = Prisma.sql`${write.tokens}::int`;
+  const now = Prisma.sql`${write.now}::timestamptz`;
+  const key = write.idempotency?.key ?? null;
+  const requestHash = write.idempotency?.requestHash ?? null;
+  return Prisma.sql`/* ${Prisma.raw(RECORD_USAGE_STATEMENT)} */
+    WITH updated AS (
+      UPDATE sessions s SET
+        used = s.used + ${tokens},
+        context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
+          THEN s.context - s.non_critical_keys ELSE s.context END,
+        deferred_context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
+          THEN s.deferred_context || (
+            SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
+            FROM jsonb_each(s.context) e WHERE e.key = ANY (s.non_critical_keys))
+          ELSE s.deferred_context END,
+        status = CASE WHEN ${crossesSql(EMERGENCY_AT_PERCENT, tokens)} AND ${EMERGENCY_MOVES_FROM}
+          THEN 'emergency_recovery' ELSE s.status END,
+        version = s.version + 1,
+        updated_at = ${now}
+      WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
+      RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status
+    ),
+    crossings AS (
+      SELECT t.threshold FROM updated u, unnest(u.thresholds) AS t(threshold)
+      WHERE (u.used - ${tokens}) * 100 < t.threshold * u.total AND u.used * 100 >= t.threshold * u.total
+    ),
+    usage_row AS (
+      INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
+        used_after, total_after, crossed, status_after, model, source, created_at)
+      SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
+        u.used, u.total, ARRAY(SELECT threshold FROM crossings ORDER BY threshold), u.status,
+        ${write.model}::text, ${write.source}::text, ${now}
+      FROM updated u
+    ),
+    idempotency AS (
+      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at, completed_at)
+      SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}, ${now}
+      FROM updated u WHERE ${key}::text IS NOT NULL
+    ),
+    new_events AS (
+      INSERT INTO events (id, project_id, type, session_id, data, created_at)
+      SELECT new_id('evt_'), u.project_id, 'session.threshold_crossed', u.id,
+        jsonb_build_object(
+          'session_id', u.id, 'task_id', u.task_id, 'threshold', c.threshold,
+          'level', ${levelSql('u.used', 'u.total')},
+          'position_percent', round(u.used * 100.0 / u.total, 2),
+          'used', u.used, 'available', u.total - u.used, 'total', u.total),
+        ${now}
+      FROM updated u, crossings c ORDER BY c.threshold
+      RETURNING id, project_id, type, created_at
+    ),
+    deliveries AS (${fanOutSql('new_events')})
+    SELECT u.total, u.used, u.status, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed
+    FROM updated u`;
+}
+
 export function createUsageRepository(prisma: PrismaClient) {
   return {
     /**
-     * The hot path, in one statement and so one round trip and one atomic step: increment `used`,
-     * apply the 75%/85% policies, append the usage row, store the Idempotency-Key, and write one
-     * outbox event per crossed threshold with the webhook deliveries it owes. The old position is derived from the new one
-     * (used - tokens): the row lock makes every crossing visible to exactly one update.
-     * Returns null when no session was updated (missing, other project, or a status that refuses usage).
-     * A reused Idempotency-Key fails the whole statement with a unique violation.
+     * Runs recordUsageSql. Returns null when no session was updated (missing, other project, or a
+     * status that refuses usage). A reused Idempotency-Key fails the whole statement with a unique violation.
      */
     async record(write: UsageWrite): Promise<{ total: number; used: number; status: SessionStatus; crossed: number[] } | null> {
-      const tokens = Prisma.sql`${write.tokens}::int`;
-      const now = Prisma.sql`${write.now}::timestamptz`;
-      const key = write.idempotency?.key ?? null;
-      const requestHash = write.idempotency?.requestHash ?? null;
-      const rows = await prisma.$queryRaw<{ total: bigint; used: bigint; status: SessionStatus; crossed: number[] }[]>`
-        WITH updated AS (
-          UPDATE sessions s SET
-            used = s.used + ${tokens},
-            context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
-              THEN s.context - s.non_critical_keys ELSE s.context END,
-            deferred_context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
-              THEN s.deferred_context || (
-                SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb)
-                FROM jsonb_each(s.context) e WHERE e.key = ANY (s.non_critical_keys))
-              ELSE s.deferred_context END,
-            status = CASE WHEN ${crossesSql(EMERGENCY_AT_PERCENT, tokens)} AND ${EMERGENCY_MOVES_FROM}
-              THEN 'emergency_recovery' ELSE s.status END,
-            version = s.version + 1,
-            updated_at = ${now}
-          WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
-          RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status
-        ),
-        crossings AS (
-          SELECT t.threshold FROM updated u, unnest(u.thresholds) AS t(threshold)
-          WHERE (u.used - ${tokens}) * 100 < t.threshold * u.total AND u.used * 100 >= t.threshold * u.total
-        ),
-        usage_row AS (
-          INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
-            used_after, total_after, crossed, status_after, model, source, created_at)
-          SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
-            u.used, u.total, ARRAY(SELECT threshold FROM crossings ORDER BY threshold), u.status,
-            ${write.model}::text, ${write.source}::text, ${now}
-          FROM updated u
-        ),
-        idempotency AS (
-          INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at, completed_at)
-          SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}, ${now}
-          FROM updated u WHERE ${key}::text IS NOT NULL
-        ),
-        new_events AS (
-          INSERT INTO events (id, project_id, type, session_id, data, created_at)
-          SELECT new_id('evt_'), u.project_id, 'session.threshold_crossed', u.id,
-            jsonb_build_object(
-              'session_id', u.id, 'task_id', u.task_id, 'threshold', c.threshold,
-              'level', ${levelSql('u.used', 'u.total')},
-              'position_percent', round(u.used * 100.0 / u.total, 2),
-              'used', u.used, 'available', u.total - u.used, 'total', u.total),
-            ${now}
-          FROM updated u, crossings c ORDER BY c.threshold
-          RETURNING id, project_id, type, created_at
-        ),
-        deliveries AS (${fanOutSql('new_events')})
-        SELECT u.total, u.used, u.status, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed
-        FROM updated u`;
+      const rows = await prisma.$queryRaw<{ total: bigint; used: bigint; status: SessionStatus; crossed: number[] }[]>(recordUsageSql(write));
       const row = rows[0];
       return row ? { total: Number(row.total), used: Number(row.used), status: row.status, crossed: row.crossed } : null;
     },
