@@ -51,7 +51,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
   const repositories = {
     projects: createProjectsRepository(db.prisma),
     sessions: createSessionsRepository(db.prisma),
-    usage: createUsageRepository(db.prisma),
+    usage: createUsageRepository(db.prisma, db.hotQuery),
     idempotency: createIdempotencyRepository(db.prisma),
     checkpoints: createCheckpointsRepository(db.prisma),
     lineage: createLineageRepository(db.prisma),

@@ -18,9 +18,23 @@ export interface Database {
    * Returns the unsubscribe.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Sends one hot-path statement with the least overhead: on PostgreSQL straight through the pool,
+   * prepared once per connection when it is `named` (its text must then never change); on PGlite
+   * through Prisma, which owns that single session. BIGINTs come back as `bigint`, as from Prisma.
+   */
+  hotQuery<R>(statement: HotStatement): Promise<R[]>;
   /** The PostgreSQL pool's connections (for /metrics); absent on PGlite, which has no pool. */
   poolStats?(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface HotStatement {
+  /** Prepared under this name on each connection (PostgreSQL only). */
+  name?: string;
+  /** SQL with $1…$n placeholders. */
+  text: string;
+  values: unknown[];
 }
 
 export interface PoolStats {
@@ -121,6 +135,11 @@ function openPostgres(
     kind: 'postgres',
     prisma,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async hotQuery<R>({ name, text, values }: HotStatement) {
+      onQuery?.(text);
+      const result = await pool.query({ ...(name ? { name } : {}), text, values, types: pgInt8AsBigInt });
+      return result.rows as R[];
+    },
     async withConnection(fn) {
       // A client outside the pool: a session-level advisory lock must stay on one session, and
       // ending the client releases anything `fn` forgot to unlock.
@@ -212,6 +231,7 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     kind: 'pglite',
     prisma,
     withConnection: (fn) => exclusive.runExclusive(() => fn(conn)),
+    hotQuery: <R>({ text, values }: HotStatement) => prisma.$queryRawUnsafe<R[]>(text, ...values),
     async listen(channel, onNotify) {
       const unsubscribe = await pglite.listen(channel, () => onNotify());
       return async () => {

@@ -1,4 +1,5 @@
 // The one place that knows how Prisma and its driver adapters report database errors.
+import pg from 'pg';
 import { AppError } from './errors.js';
 
 interface AdapterCause {
@@ -11,8 +12,9 @@ function adapterCause(error: unknown): AdapterCause | undefined {
   return meta?.driverAdapterError?.cause;
 }
 
-/** The PostgreSQL SQLSTATE behind a Prisma error, when there is one. */
+/** The PostgreSQL SQLSTATE behind a Prisma error, or of a statement sent with `pg` itself (Database.hotQuery). */
 export function sqlState(error: unknown): string | undefined {
+  if (error instanceof pg.DatabaseError) return error.code;
   if ((error as { code?: string } | null)?.code === 'P2002') return '23505';
   return adapterCause(error)?.originalCode;
 }

@@ -1,3 +1,4 @@
+import type { Database } from '../../lib/db.js';
 import { Prisma, type PrismaClient } from '../../lib/prisma.js';
 import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../sessions/budget.js';
 import type { SessionStatus } from '../sessions/session.js';
@@ -124,14 +125,21 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
     FROM updated u`;
 }
 
-export function createUsageRepository(prisma: PrismaClient) {
+export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['hotQuery']) {
   return {
     /**
      * Runs recordUsageSql. Returns null when no session was updated (missing, other project, or a
      * status that refuses usage). A reused Idempotency-Key fails the whole statement with a unique violation.
      */
     async record(write: UsageWrite): Promise<{ total: number; used: number; status: SessionStatus; crossed: number[] } | null> {
-      const rows = await prisma.$queryRaw<{ total: bigint; used: bigint; status: SessionStatus; crossed: number[] }[]>(recordUsageSql(write));
+      // Straight to the driver, prepared once per connection: Prisma's own work would cost this
+      // statement about a third of its CPU, and re-planning it every time most of PostgreSQL's (bench/RESULTS.md).
+      const statement = recordUsageSql(write);
+      const rows = await hotQuery<{ total: bigint; used: bigint; status: SessionStatus; crossed: number[] }>({
+        name: RECORD_USAGE_STATEMENT,
+        text: statement.text,
+        values: statement.values,
+      });
       const row = rows[0];
       return row ? { total: Number(row.total), used: Number(row.used), status: row.status, crossed: row.crossed } : null;
     },
