@@ -28,6 +28,26 @@ export const EmptyBodySchema = z.strictObject({}).describe('No fields: send `{}`
 export const JsonObjectSchema = z.record(z.string(), z.unknown());
 export type JsonObject = Record<string, unknown>;
 
+/** How deep a client's JSON value may nest. Deeper ones would overflow the stack of the code that stores them. */
+export const MAX_JSON_DEPTH = 100;
+
+/** True when `value` nests more than `max` objects or arrays (checked without recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** A JSON object a client sends (context, metadata, snapshots): at most MAX_JSON_DEPTH levels deep. */
+export const JsonObjectInputSchema = JsonObjectSchema.refine((value) => !nestsDeeperThan(value, MAX_JSON_DEPTH), {
+  message: `nests deeper than ${MAX_JSON_DEPTH} levels`,
+});
+
 export const TimestampSchema = z.string().describe('RFC 3339 UTC timestamp with milliseconds');
 export const toTimestamp = (date: Date): string => date.toISOString();
 export const toOptionalTimestamp = (date: Date | null): string | null => (date ? date.toISOString() : null);

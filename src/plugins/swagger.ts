@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { ProblemSchema } from '../lib/wire.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -43,12 +44,35 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
       },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => jsonSchemaTransform({ ...input, schema: withImpliedProblems(input.schema, input.route) }),
     transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 });
+
+/** Methods whose requests Fastify parses a body of (when a content-type says there is one). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+type RouteSchema = Parameters<typeof jsonSchemaTransform>[0]['schema'];
+
+/**
+ * Problems an operation can answer whatever its route lists: any path parameter, query or body can
+ * be malformed (400), any body too large (413) or not JSON (415), and an Idempotency-Key still in
+ * use (409) or reused with another request (422). Documented for every route, so that the contract
+ * lists every status a client can get.
+ */
+function withImpliedProblems(schema: RouteSchema, route: { method: string | string[]; config?: unknown }): RouteSchema {
+  if (!schema?.response || schema.hide) return schema;
+  const takesBody = [route.method].flat().some((m) => BODY_METHODS.has(m));
+  const takesInput = takesBody || Boolean(schema.params ?? schema.querystring ?? schema.headers);
+  const idempotent = (route.config as { idempotent?: boolean } | undefined)?.idempotent === true;
+  const implied = [...(takesInput ? [400] : []), ...(takesBody ? [413, 415] : []), ...(idempotent ? [409, 422] : [])];
+  // Integer keys enumerate in ascending order, so the document lists the statuses sorted.
+  const response = { ...(schema.response as Record<string, unknown>) };
+  for (const status of implied) response[status] ??= ProblemSchema;
+  return { ...schema, response };
+}
 
 type TransformedDocument = ReturnType<typeof jsonSchemaTransformObject>;
 

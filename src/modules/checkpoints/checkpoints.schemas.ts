@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
+import { JsonObjectInputSchema, JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { Checkpoint } from './checkpoints.repository.js';
 
@@ -19,7 +19,7 @@ export const CheckpointSchema = z
 export const CreateCheckpointBodySchema = z
   .strictObject({
     phase: NameSchema.describe('Where the work stands, e.g. "iteration_2"'),
-    context_snapshot: JsonObjectSchema.optional().describe("Omitted: the session's current context"),
+    context_snapshot: JsonObjectInputSchema.optional().describe("Omitted: the session's current context"),
   })
   .meta({ id: 'CreateCheckpointRequest' });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toOptionalTimestamp, toTimestamp } from '../../lib/wire.js';
+import { JsonObjectInputSchema, JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toOptionalTimestamp, toTimestamp } from '../../lib/wire.js';
 import { AgentNameSchema } from '../agents/agents.schemas.js';
 import { SessionStatusSchema } from '../sessions/sessions.schemas.js';
 import { HANDOFF_STATUSES, type Handoff } from './handoffs.repository.js';
@@ -42,7 +42,7 @@ export const CreateHandoffBodySchema = z
     from_agent: AgentNameSchema,
     to_agent: AgentNameSchema.describe('Must accept handoffs from from_agent (PUT /v1/agents/{name}); an unregistered agent accepts anyone'),
     session_id: NameSchema.describe(`A session of this project with more than ${HANDOFF_MIN_AVAILABLE_TOKENS} available tokens, not archived`),
-    task_context: JsonObjectSchema.describe('What the receiving agent is to do, e.g. {"phase": "implementation"}'),
+    task_context: JsonObjectInputSchema.describe('What the receiving agent is to do, e.g. {"phase": "implementation"}'),
   })
   .meta({ id: 'CreateHandoffRequest' });
 

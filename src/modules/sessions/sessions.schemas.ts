@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  JsonObjectInputSchema,
   JsonObjectSchema,
   ListQuerySchema,
   NameSchema,
@@ -74,17 +75,17 @@ export const CreateSessionBodySchema = z
       .strictObject({ total: TotalSchema })
       .optional()
       .describe("Defaults to the model's context window (GET /v1/models), else 200000"),
-    context: JsonObjectSchema.optional(),
+    context: JsonObjectInputSchema.optional(),
     thresholds: ThresholdsSchema.optional().describe('Default [75, 85]'),
     non_critical_keys: NonCriticalKeysSchema.optional().describe('Default ["temp_context"]'),
-    metadata: JsonObjectSchema.optional(),
+    metadata: JsonObjectInputSchema.optional(),
   })
   .meta({ id: 'CreateSessionRequest' });
 
 export const PatchSessionBodySchema = z
   .strictObject({
-    context: JsonObjectSchema.optional().describe('JSON merge patch (RFC 7396): null removes a key'),
-    metadata: JsonObjectSchema.optional().describe('JSON merge patch (RFC 7396)'),
+    context: JsonObjectInputSchema.optional().describe('JSON merge patch (RFC 7396): null removes a key'),
+    metadata: JsonObjectInputSchema.optional().describe('JSON merge patch (RFC 7396)'),
     token_budget: z.strictObject({ total: TotalSchema }).optional(),
     thresholds: ThresholdsSchema.optional(),
     non_critical_keys: NonCriticalKeysSchema.optional(),
