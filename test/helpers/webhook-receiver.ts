@@ -13,6 +13,8 @@ export interface ReceiverResponse {
   status: number;
   /** Wait this long before sending anything, to play a slow endpoint. */
   delayMs?: number;
+  /** Send nothing until this settles: an endpoint that hangs until the test lets it go. */
+  until?: Promise<unknown>;
   body?: string;
   headers?: Record<string, string>;
 }
@@ -63,6 +65,10 @@ export async function createWebhookReceiver(): Promise<WebhookReceiver> {
       res.writeHead(response.status, response.headers);
       res.end(response.body);
     };
+    if (response.until) {
+      void response.until.finally(send);
+      return;
+    }
     if (response.delayMs === undefined) return send();
     const timer = setTimeout(() => {
       delayTimers.delete(timer);
