@@ -113,7 +113,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
       allowPrivateNetworks: config.webhookAllowPrivateNetworks,
     }),
     projects: createProjectsService({ projects: repositories.projects, clock, authCacheTtlMs: config.authCacheTtlMs }),
-    sessions: createSessionsService({ sessions: repositories.sessions, models, clock }),
+    sessions: createSessionsService({ sessions: repositories.sessions, models, clock, maxContextBytes: config.checkpointMaxBytes }),
     usage: createUsageService({
       usage: repositories.usage,
       sessions: repositories.sessions,

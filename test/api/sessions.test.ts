@@ -286,3 +286,43 @@ describe('PATCH /v1/sessions/{id}', () => {
     expect((await t.http.patch('/v1/sessions/sess_unknown').set(auth).send({ metadata: { a: 1 } })).status).toBe(404);
   });
 });
+
+describe('a context no checkpoint could hold', () => {
+  const CHECKPOINT_MAX_BYTES = 1000;
+  let small: TestApp;
+  beforeAll(async () => {
+    small = await createTestApp({ config: { checkpointMaxBytes: CHECKPOINT_MAX_BYTES } });
+  });
+  afterAll(async () => {
+    await small.close();
+  });
+
+  it('is refused with 413 CONTEXT_TOO_LARGE on creation, and nothing is created', async () => {
+    const { auth } = await small.newProject();
+    const res = await small.http.post('/v1/sessions').set(auth).send({ task_id: 'big', context: { notes: 'x'.repeat(CHECKPOINT_MAX_BYTES) } });
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ code: 'CONTEXT_TOO_LARGE', status: 413 });
+    expect(res.body.detail).toContain(`at most ${CHECKPOINT_MAX_BYTES}`);
+    expect((await small.http.get('/v1/sessions').set(auth)).body.data).toEqual([]);
+  });
+
+  it('is refused when PATCH merges would grow the context past the limit; the session stays as it was and can still be checkpointed', async () => {
+    const { auth } = await small.newProject();
+    const created = await small.http.post('/v1/sessions').set(auth).send({ task_id: 'growing', context: { a: 'x'.repeat(400) } });
+    const url = `/v1/sessions/${created.body.session_id}`;
+    expect((await small.http.patch(url).set(auth).send({ context: { b: 'y'.repeat(400) } })).status).toBe(200);
+
+    const tooMuch = await small.http.patch(url).set(auth).send({ context: { c: 'z'.repeat(400) }, metadata: { step: 3 } });
+    expect(tooMuch.status).toBe(413);
+    expect(tooMuch.body.code).toBe('CONTEXT_TOO_LARGE');
+
+    const now = await small.http.get(url).set(auth);
+    expect(Object.keys(now.body.context)).toEqual(['a', 'b']);
+    expect(now.body.metadata).toEqual({});
+    expect(now.body.version).toBe(2);
+    // Replacing a value with a smaller one still applies.
+    expect((await small.http.patch(url).set(auth).send({ context: { a: null, c: 'z'.repeat(400) } })).status).toBe(200);
+    expect((await small.http.post(`${url}/checkpoints`).set(auth).send({ phase: 'fits' })).status).toBe(201);
+  });
+});

@@ -9,6 +9,11 @@ export interface SnapshotDigest {
   sizeBytes: number;
 }
 
+/** The size a checkpoint of `snapshot` would count against CHECKPOINT_MAX_BYTES. */
+export function snapshotSizeBytes(snapshot: JsonObject): number {
+  return Buffer.byteLength(canonicalize(snapshot) ?? '{}', 'utf8');
+}
+
 export function digestSnapshot(snapshot: JsonObject): SnapshotDigest {
   const canonical = canonicalize(snapshot) ?? '{}';
   return { sha256: sha256Hex(canonical), sizeBytes: Buffer.byteLength(canonical, 'utf8') };

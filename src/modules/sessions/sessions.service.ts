@@ -3,6 +3,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { applyMergePatch } from '../../lib/merge-patch.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
+import { snapshotSizeBytes } from '../checkpoints/snapshot.js';
 import type { ModelCatalog } from '../models/models.js';
 import { DEFAULT_MODEL } from '../models/models.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
@@ -35,9 +36,21 @@ export interface SessionsServiceDeps {
   sessions: SessionsRepository;
   models: ModelCatalog;
   clock: Clock;
+  /** CHECKPOINT_MAX_BYTES: a context must stay small enough to be checkpointed. */
+  maxContextBytes: number;
 }
 
-export function createSessionsService({ sessions, models, clock }: SessionsServiceDeps) {
+export function createSessionsService({ sessions, models, clock, maxContextBytes }: SessionsServiceDeps) {
+  /** 413 for a context that no checkpoint could hold: PATCH merges would otherwise grow it without bound. */
+  function assertCheckpointable(context: JsonObject): void {
+    const sizeBytes = snapshotSizeBytes(context);
+    if (sizeBytes > maxContextBytes) {
+      throw new AppError('CONTEXT_TOO_LARGE', {
+        detail: `the context would be ${sizeBytes} bytes of canonical JSON; a checkpoint holds at most ${maxContextBytes}`,
+      });
+    }
+  }
+
   async function get(projectId: string, id: string): Promise<Session> {
     const session = await sessions.find(projectId, id);
     if (!session) throw notFound('session', id);
@@ -49,6 +62,7 @@ export function createSessionsService({ sessions, models, clock }: SessionsServi
 
     async create(projectId: string, input: CreateSessionInput): Promise<Session> {
       const model = input.model ?? DEFAULT_MODEL;
+      if (input.context) assertCheckpointable(input.context);
       return sessions.transaction(async (tx) => {
         const session = await sessions.insert(tx, {
           id: newId('sess'),
@@ -95,6 +109,7 @@ export function createSessionsService({ sessions, models, clock }: SessionsServi
           nonCriticalKeys,
           context: patch.context ? (applyMergePatch(session.context, patch.context) as JsonObject) : session.context,
         };
+        if (patch.context) assertCheckpointable(patched.context);
         const before = { used: session.used, total: session.total };
         const after = { used: session.used, total };
         const policy = applyCrossingPolicies(patched, before, after);
