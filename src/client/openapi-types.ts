@@ -1557,7 +1557,10 @@ export interface operations {
     createSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2026,7 +2029,10 @@ export interface operations {
     createCheckpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2164,7 +2170,10 @@ export interface operations {
     restoreCheckpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2249,7 +2258,10 @@ export interface operations {
     resumeSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2339,7 +2351,10 @@ export interface operations {
     archiveSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2429,7 +2444,10 @@ export interface operations {
     forkSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2518,7 +2536,10 @@ export interface operations {
     mergeFork: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2607,7 +2628,10 @@ export interface operations {
     recoverSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2839,7 +2863,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3708,7 +3735,10 @@ export interface operations {
     createHandoff: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3844,7 +3874,10 @@ export interface operations {
     acceptHandoff: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3934,7 +3967,10 @@ export interface operations {
     rejectHandoff: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4358,7 +4394,10 @@ export interface operations {
     createOrchestration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4485,7 +4524,10 @@ export interface operations {
     completeSpec: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
                 spec_id: string;
@@ -4576,7 +4618,10 @@ export interface operations {
     failSpec: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
                 spec_id: string;
@@ -4667,7 +4712,10 @@ export interface operations {
     exploreSpec: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
                 spec_id: string;

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { ProblemSchema } from '../lib/wire.js';
 
 export const API_VERSION = '0.1.0';
@@ -44,7 +45,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
       },
       security: [{ apiKey: [] }],
     },
-    transform: (input) => jsonSchemaTransform({ ...input, schema: withImpliedProblems(input.schema, input.route) }),
+    transform: (input) => jsonSchemaTransform({ ...input, schema: withIdempotencyKey(withImpliedProblems(input.schema, input.route), input.route) }),
     transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -72,6 +73,22 @@ function withImpliedProblems(schema: RouteSchema, route: { method: string | stri
   const response = { ...(schema.response as Record<string, unknown>) };
   for (const status of implied) response[status] ??= ProblemSchema;
   return { ...schema, response };
+}
+
+/** The header src/plugins/idempotency.ts reads on the routes marked `config.idempotent`. */
+const IdempotencyKeyHeaderSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/)
+    .optional()
+    .describe('A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours)'),
+});
+
+/** Documents the Idempotency-Key header on every route that honours it, unless the route declares its headers itself. */
+function withIdempotencyKey(schema: RouteSchema, route: { config?: unknown }): RouteSchema {
+  const idempotent = (route.config as { idempotent?: boolean } | undefined)?.idempotent === true;
+  if (!schema || schema.hide || !idempotent || schema.headers) return schema;
+  return { ...schema, headers: IdempotencyKeyHeaderSchema };
 }
 
 type TransformedDocument = ReturnType<typeof jsonSchemaTransformObject>;
