@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Container } from './container.js';
@@ -18,7 +18,7 @@ import { lifecycleRoutes } from './modules/sessions/lifecycle.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
-import { requireApiKey } from './plugins/auth.js';
+import { forgetRevokedKeys, requireApiKey } from './plugins/auth.js';
 import { bodyLimits } from './plugins/body-limits.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { limitPerApiKey } from './plugins/rate-limit.js';
@@ -96,7 +96,11 @@ export async function buildApp({ config, container, logger, logStream, processMe
     token: config.metricsToken,
     processMetrics,
   });
-  await forgetRevokedKeys(app, container, config.authCacheTtlMs);
+  await forgetRevokedKeys(app, {
+    listen: (onNotify) => container.db.listen(API_KEYS_CHANNEL, onNotify),
+    forgetVerifiedKeys: services.projects.forgetVerifiedKeys,
+    authCacheTtlMs: config.authCacheTtlMs,
+  });
   await app.register(swaggerPlugin);
   await app.register(healthRoutes, { readiness: container.readiness });
 
@@ -135,23 +139,6 @@ export async function buildApp({ config, container, logger, logStream, processMe
  */
 function trustProxyOption(trustProxy: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof trustProxy === 'number' ? (_address, hop) => hop < trustProxy : trustProxy;
-}
-
-/**
- * With the API key cache on, a revocation on any replica must reach this one at once: its commit
- * NOTIFYs API_KEYS_CHANNEL, and this replica then drops every cached verification. Should the
- * listening connection be lost, the cache is dropped again on reconnecting (missed notifications),
- * and AUTH_CACHE_TTL_MS bounds the gap meanwhile.
- */
-async function forgetRevokedKeys(app: FastifyInstance, container: Container, authCacheTtlMs: number): Promise<void> {
-  if (authCacheTtlMs === 0) return;
-  const { projects } = container.services;
-  try {
-    const unlisten = await container.db.listen(API_KEYS_CHANNEL, () => projects.forgetVerifiedKeys());
-    app.addHook('onClose', async () => unlisten());
-  } catch (error) {
-    app.log.warn({ err: error }, `cannot listen for API key revocations; other replicas' revocations take up to ${authCacheTtlMs} ms here`);
-  }
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -28,3 +28,26 @@ export function requireApiKey(scope: FastifyInstance, authenticate: (apiKey: str
     request.auth = owner;
   });
 }
+
+export interface RevocationListener {
+  /** Subscribes to the revocations' NOTIFY; returns the unsubscribe. */
+  listen(onNotify: () => void): Promise<() => Promise<void>>;
+  forgetVerifiedKeys(): void;
+  authCacheTtlMs: number;
+}
+
+/**
+ * With the API key cache on, a revocation on any replica must reach this one at once: its commit
+ * NOTIFYs, and this replica then drops every cached verification. Should the listening connection
+ * be lost, the cache is dropped again on reconnecting (missed notifications), and AUTH_CACHE_TTL_MS
+ * bounds the gap meanwhile.
+ */
+export async function forgetRevokedKeys(app: FastifyInstance, { listen, forgetVerifiedKeys, authCacheTtlMs }: RevocationListener): Promise<void> {
+  if (authCacheTtlMs === 0) return;
+  try {
+    const unlisten = await listen(() => forgetVerifiedKeys());
+    app.addHook('onClose', async () => unlisten());
+  } catch (error) {
+    app.log.warn({ err: error }, `cannot listen for API key revocations; other replicas' revocations take up to ${authCacheTtlMs} ms here`);
+  }
+}

@@ -23,7 +23,7 @@ export interface ProjectsServiceDeps {
 
 export function createProjectsService({ projects, clock, authCacheTtlMs }: ProjectsServiceDeps) {
   // Verified keys, so that the usage hot path does not pay a lookup per request. Revocation here
-  // evicts at once; other replicas are told by NOTIFY and call forgetVerifiedKeys() (see app.ts),
+  // evicts at once; other replicas are told by NOTIFY and call forgetVerifiedKeys() (see forgetRevokedKeys in plugins/auth.ts),
   // and authCacheTtlMs bounds what a replica that missed the notification keeps trusting.
   const verified = new Map<string, { owner: ApiKeyOwner; expiresAt: number }>();
   // Bumped by every forget: a lookup that started before a revocation's notification must not
