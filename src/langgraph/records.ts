@@ -45,6 +45,11 @@ export const CheckpointRecordSchema = z.object({
   checkpoint: TypedBlobSchema,
   metadata: TypedBlobSchema,
   channels: z.record(z.string(), ChannelEntrySchema),
+  /**
+   * Session checkpoints holding writes records of this checkpoint that were stored before it: LangGraph
+   * does not wait for a checkpoint's put before sending the writes of the step after it.
+   */
+  early_writes: z.array(z.string()).optional(),
   /** Copies of metadata.source and metadata.step, for people reading the session's checkpoints. */
   source: z.string().optional(),
   step: z.number().optional(),

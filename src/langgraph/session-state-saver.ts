@@ -48,6 +48,10 @@ export interface SessionStateSaverOptions extends Omit<ClientOptions, 'baseUrl' 
 
 /** Checkpoints this saver wrote lately, so that the next put finds its parent without a scan. */
 const RECENT_CHECKPOINTS = 256;
+/** Checkpoints whose writes this saver sent before their put, to be named in the checkpoint's record. */
+const EARLY_WRITES_CHECKPOINTS = 1024;
+
+const putKeyOf = (threadId: string, ns: string, checkpointId: string): string => JSON.stringify([threadId, ns, checkpointId]);
 
 function threadIdOf(config: RunnableConfig): string | undefined {
   const threadId: unknown = config.configurable?.thread_id;
@@ -68,6 +72,14 @@ function threadIdOf(config: RunnableConfig): string | undefined {
 export class SessionStateSaver extends BaseCheckpointSaver {
   private readonly store: ThreadStore;
   private readonly recent = new Map<string, StoredCheckpoint>();
+  /**
+   * LangGraph (durability "async") sends a step's writes without waiting for the put of the
+   * checkpoint they belong to, so they can be stored before it. Writes sent while their checkpoint
+   * has no put under way are kept here (their session checkpoint ids, once stored) until its put
+   * names them in the record; writes sent while its put is under way wait for it.
+   */
+  private readonly earlyWrites = new Map<string, Promise<string | null>[]>();
+  private readonly puts = new Map<string, Promise<RunnableConfig>>();
 
   constructor(options: SessionStateSaverOptions) {
     super(options.serde);
@@ -161,6 +173,29 @@ export class SessionStateSaver extends BaseCheckpointSaver {
       throw new Error('Failed to put checkpoint: the config has no configurable.thread_id, which names the thread (and its session)');
     }
     const ns: string = config.configurable?.checkpoint_ns ?? '';
+    // Registered before any await, so that writes sent from now on wait for this put.
+    const key = putKeyOf(threadId, ns, checkpoint.id);
+    const early = this.earlyWrites.get(key) ?? [];
+    this.earlyWrites.delete(key);
+    const stored = this.putCheckpoint(threadId, ns, config, checkpoint, metadata, newVersions, early);
+    this.puts.set(key, stored);
+    const forget = () => {
+      if (this.puts.get(key) === stored) this.puts.delete(key);
+    };
+    stored.then(forget, forget);
+    return stored;
+  }
+
+  private async putCheckpoint(
+    threadId: string,
+    ns: string,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+    early: Promise<string | null>[],
+  ): Promise<RunnableConfig> {
+    const earlyWrites = (await Promise.all(early)).filter((id): id is string => id !== null).sort();
     const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
     const session = await this.store.ensureSession(threadId);
     const parent = parentId ? await this.findCheckpoint(this.store.log(session), ns, parentId) : undefined;
@@ -182,6 +217,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
       checkpoint: encodeBlob(await this.serde.dumpsTyped(rest)),
       metadata: encodeBlob(await this.serde.dumpsTyped(metadata)),
       channels: channelEntries(checkpoint.channel_versions, newVersions, newValues, parent ?? null),
+      ...(earlyWrites.length > 0 ? { early_writes: earlyWrites } : {}),
       ...(typeof metadata.source === 'string' ? { source: metadata.source } : {}),
       ...(typeof metadata.step === 'number' ? { step: metadata.step } : {}),
     };
@@ -196,12 +232,42 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     if (threadId === undefined) throw new Error('Failed to put writes: the config has no configurable.thread_id');
     if (checkpointId === undefined) throw new Error('Failed to put writes: the config has no configurable.checkpoint_id');
     if (writes.length === 0) return;
+    const ns: string = config.configurable?.checkpoint_ns ?? '';
+    const key = putKeyOf(threadId, ns, checkpointId);
+    const putting = this.puts.get(key);
+    const stored = this.appendWrites(threadId, ns, checkpointId, writes, taskId, taskPath, putting);
+    if (!putting) this.noteEarlyWrites(key, stored);
+    await stored;
+  }
+
+  private noteEarlyWrites(key: string, stored: Promise<string>): void {
+    const pending = stored.catch(() => null);
+    const known = this.earlyWrites.get(key);
+    if (known) {
+      known.push(pending);
+      return;
+    }
+    this.earlyWrites.set(key, [pending]);
+    if (this.earlyWrites.size > EARLY_WRITES_CHECKPOINTS) this.earlyWrites.delete(this.earlyWrites.keys().next().value!);
+  }
+
+  /** Stores one writes record, after the put of its checkpoint when one is under way; returns its session checkpoint id. */
+  private async appendWrites(
+    threadId: string,
+    ns: string,
+    checkpointId: string,
+    writes: PendingWrite[],
+    taskId: string,
+    taskPath: string | undefined,
+    putting: Promise<unknown> | undefined,
+  ): Promise<string> {
+    await putting?.catch(() => undefined);
     const session = await this.store.ensureSession(threadId);
     const record: WritesRecord = {
       langgraph: 'writes',
       format: RECORD_FORMAT,
       thread_id: threadId,
-      checkpoint_ns: config.configurable?.checkpoint_ns ?? '',
+      checkpoint_ns: ns,
       checkpoint_id: checkpointId,
       task_id: taskId,
       task_path: taskPath ?? '',
@@ -213,7 +279,8 @@ export class SessionStateSaver extends BaseCheckpointSaver {
         })),
       ),
     };
-    await this.store.append(threadId, session, writesPhase(checkpointId), record);
+    const { sessionCheckpointId } = await this.store.append(threadId, session, writesPhase(checkpointId), record);
+    return sessionCheckpointId;
   }
 
   /** Archives the thread's session: its checkpoints stay readable through the API, not to LangGraph. */
@@ -244,7 +311,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     checkpoint.channel_values = await this.channelValues(view.log, record);
 
     const pendingWrites: CheckpointPendingWrite[] = await Promise.all(
-      mergeWrites(await view.writesOf(ns, checkpointId)).map(async (write) => [write.taskId, write.channel, await this.load(write.value)]),
+      mergeWrites(await view.writesOf(ns, checkpointId, record.early_writes)).map(async (write) => [write.taskId, write.channel, await this.load(write.value)]),
     );
     // Checkpoints before format 4 kept the parent's pending sends out of the state (as MemorySaver migrates them).
     if (checkpoint.v < 4 && parentId) {
