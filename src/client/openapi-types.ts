@@ -122,7 +122,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List a session's checkpoints, newest first */
+        /**
+         * List a session's checkpoints, newest first
+         * @description With `phase`, only the checkpoints of exactly that phase; the cursor pages through those.
+         */
         get: operations["listCheckpoints"];
         put?: never;
         /**
@@ -1976,6 +1979,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                /** @description Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>` */
+                phase?: string;
             };
             header?: never;
             path: {

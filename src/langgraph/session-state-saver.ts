@@ -46,7 +46,7 @@ export interface SessionStateSaverOptions extends Omit<ClientOptions, 'baseUrl' 
   serde?: SerializerProtocol;
 }
 
-/** Checkpoints this saver wrote lately, so that the next put finds its parent without a scan. */
+/** Checkpoints this saver wrote lately, so that the next put finds its parent without a request. */
 const RECENT_CHECKPOINTS = 256;
 /** Checkpoints whose writes this saver sent before their put, to be named in the checkpoint's record. */
 const EARLY_WRITES_CHECKPOINTS = 1024;

@@ -1,5 +1,5 @@
 // The HTTP side of the saver: one session per LangGraph thread, found by its task_id, and the
-// session's checkpoints read newest first, page by page, as LangGraph records.
+// session's checkpoints read as LangGraph records: newest first, page by page, or those of one phase.
 import { createHash } from 'node:crypto';
 import { ProblemError, type Session, type SessionStateClient, type UsageResult, type components } from '../client/index.js';
 import { parseRecord, type LangGraphRecord } from './records.js';
@@ -9,6 +9,8 @@ export const TASK_ID_PREFIX = 'langgraph:';
 const MAX_TASK_ID_LENGTH = 256;
 /** Pages grow as a scan goes deeper: most reads stop within the first few newest checkpoints. */
 const PAGE_SIZES = [10, 50, 200] as const;
+/** A phase holds one checkpoint's record, or its few writes records: one page is nearly always all. */
+const PHASE_PAGE_SIZE = 200;
 const SESSION_PAGE_SIZE = 200;
 /** How often a put retries finding or creating the thread's session when another writer races it. */
 const SESSION_ATTEMPTS = 5;
@@ -35,17 +37,26 @@ export function taskIdOf(threadId: string): string {
 
 const isLive = (session: Session): boolean => session.status !== 'archived';
 
+/** A session of the thread's log and the one it was recovered from, if any. */
+interface SessionLink {
+  sessionId: string;
+  recoveredFrom: string | null;
+}
+
 /**
- * The records of a thread's session, newest first, fetched lazily and kept, so that one saver call
- * can scan as far as it needs, and scan again, with each page fetched once. When the session came
- * out of an emergency recovery, the scan goes on into the session it was recovered from, so the
- * thread keeps its history across the fresh budget.
+ * The records of a thread's session, fetched lazily and kept, so that one saver call can read as
+ * much as it needs, and read again, with each page fetched once: newest first, page by page
+ * (`records`), or only those of one phase (`recordsOfPhase`). When the session came out of an
+ * emergency recovery, both go on into the session it was recovered from, so the thread keeps its
+ * history across the fresh budget.
  */
 export class RecordLog {
   private readonly fetched: StoredRecord[] = [];
   private readonly byCheckpointId = new Map<string, LangGraphRecord>();
-  private readonly visited = new Set<string>();
-  private current: { sessionId: string; recoveredFrom: string | null } | null;
+  /** The session and those it was recovered from, newest first, as far as they were looked up. */
+  private readonly chain: SessionLink[];
+  /** Where in `chain` the newest-first scan reads; null when it has read everything. */
+  private scanning: number | null = 0;
   private cursor: string | undefined = undefined;
   private pages = 0;
   readonly sessionId: string;
@@ -55,16 +66,45 @@ export class RecordLog {
     session: Session,
   ) {
     this.sessionId = session.session_id;
-    this.current = { sessionId: session.session_id, recoveredFrom: session.recovered_from_session_id };
+    this.chain = [{ sessionId: session.session_id, recoveredFrom: session.recovered_from_session_id }];
   }
 
   async *records(): AsyncGenerator<StoredRecord> {
     for (let i = 0; ; i += 1) {
       while (i >= this.fetched.length) {
-        if (this.current === null) return;
-        await this.fetchPage(this.current);
+        if (this.scanning === null) return;
+        await this.fetchPage(this.scanning);
       }
       yield this.fetched[i]!;
+    }
+  }
+
+  /** The records `records()` has fetched so far, newest first; no request. */
+  scanned(): readonly StoredRecord[] {
+    return this.fetched;
+  }
+
+  /**
+   * The records of the session checkpoints of exactly `phase`, newest first, fetched with the
+   * service's phase filter (no scan), a session of the chain at a time as the caller reads on.
+   */
+  async *recordsOfPhase(phase: string): AsyncGenerator<StoredRecord> {
+    for (let i = 0; ; i += 1) {
+      const link = await this.linkAt(i);
+      if (!link) return;
+      let cursor: string | undefined;
+      do {
+        const { data } = await this.client.GET('/v1/sessions/{id}/checkpoints', {
+          params: { path: { id: link.sessionId }, query: { phase, limit: PHASE_PAGE_SIZE, ...(cursor ? { cursor } : {}) } },
+        });
+        for (const checkpoint of data.data) {
+          const record = parseRecord(checkpoint.context_snapshot);
+          if (!record) continue;
+          this.byCheckpointId.set(checkpoint.checkpoint_id, record);
+          yield { sessionCheckpointId: checkpoint.checkpoint_id, record };
+        }
+        cursor = data.next_cursor ?? undefined;
+      } while (cursor);
     }
   }
 
@@ -78,12 +118,23 @@ export class RecordLog {
     return record;
   }
 
-  private async fetchPage(current: { sessionId: string; recoveredFrom: string | null }): Promise<void> {
-    this.visited.add(current.sessionId);
+  /** The i-th session of the chain (0: the thread's live session), looked up once; undefined past its end. */
+  private async linkAt(i: number): Promise<SessionLink | undefined> {
+    while (i >= this.chain.length) {
+      const previous = this.chain.at(-1)!.recoveredFrom;
+      if (previous === null || this.chain.some((link) => link.sessionId === previous)) return undefined;
+      const { data: session } = await this.client.GET('/v1/sessions/{id}', { params: { path: { id: previous } } });
+      this.chain.push({ sessionId: session.session_id, recoveredFrom: session.recovered_from_session_id });
+    }
+    return this.chain[i];
+  }
+
+  private async fetchPage(at: number): Promise<void> {
+    const { sessionId } = (await this.linkAt(at))!;
     const limit = PAGE_SIZES[Math.min(this.pages, PAGE_SIZES.length - 1)]!;
     this.pages += 1;
     const { data } = await this.client.GET('/v1/sessions/{id}/checkpoints', {
-      params: { path: { id: current.sessionId }, query: { limit, ...(this.cursor ? { cursor: this.cursor } : {}) } },
+      params: { path: { id: sessionId }, query: { limit, ...(this.cursor ? { cursor: this.cursor } : {}) } },
     });
     for (const checkpoint of data.data) {
       const record = parseRecord(checkpoint.context_snapshot);
@@ -96,13 +147,7 @@ export class RecordLog {
       return;
     }
     this.cursor = undefined;
-    const previous = current.recoveredFrom;
-    if (previous === null || this.visited.has(previous)) {
-      this.current = null;
-      return;
-    }
-    const { data: session } = await this.client.GET('/v1/sessions/{id}', { params: { path: { id: previous } } });
-    this.current = { sessionId: session.session_id, recoveredFrom: session.recovered_from_session_id };
+    this.scanning = (await this.linkAt(at + 1)) ? at + 1 : null;
   }
 }
 

@@ -1,8 +1,8 @@
-// Two ways one saver call reads a thread's records: scanning back only as far as it needs
-// (getTuple), or loading them all (list).
+// Two ways one saver call reads a thread's records: asking for the phases of a known checkpoint, or
+// scanning back from the newest only as far as it needs (getTuple); or loading them all (list).
 import { ProblemError } from '../client/index.js';
-import type { CheckpointRecord, WritesRecord } from './records.js';
-import type { RecordLog } from './thread-store.js';
+import { checkpointPhase, writesPhase, type CheckpointRecord, type WritesRecord } from './records.js';
+import type { RecordLog, StoredRecord } from './thread-store.js';
 
 export interface StoredCheckpoint {
   sessionCheckpointId: string;
@@ -22,33 +22,55 @@ export interface ThreadView {
 
 export const keyOf = (sessionId: string, ns: string, checkpointId: string): string => JSON.stringify([sessionId, ns, checkpointId]);
 
-/** The newest record of a checkpoint, or the newest checkpoint of `ns` when no id is given. */
+const isCheckpointOf = (ns: string, checkpointId: string) => (stored: StoredRecord): stored is StoredCheckpoint =>
+  stored.record.langgraph === 'checkpoint' && stored.record.checkpoint_ns === ns && stored.record.checkpoint_id === checkpointId;
+
+/**
+ * The newest record of a checkpoint, asked for by its phase; the newest checkpoint of `ns` when no
+ * id is given, which only a scan from the newest record finds.
+ */
 export async function findCheckpoint(log: RecordLog, ns: string, checkpointId: string | undefined): Promise<StoredCheckpoint | undefined> {
+  if (checkpointId !== undefined) {
+    const wanted = isCheckpointOf(ns, checkpointId);
+    for await (const stored of log.recordsOfPhase(checkpointPhase(checkpointId))) if (wanted(stored)) return stored;
+    return undefined;
+  }
   for await (const { sessionCheckpointId, record } of log.records()) {
-    if (record.langgraph !== 'checkpoint' || record.checkpoint_ns !== ns) continue;
-    if (checkpointId !== undefined && record.checkpoint_id !== checkpointId) continue;
-    return { sessionCheckpointId, record };
+    if (record.langgraph === 'checkpoint' && record.checkpoint_ns === ns) return { sessionCheckpointId, record };
   }
   return undefined;
 }
 
+const isWritesOf =
+  (ns: string, checkpointId: string) =>
+  (stored: StoredRecord): stored is { sessionCheckpointId: string; record: WritesRecord } =>
+    stored.record.langgraph === 'writes' && stored.record.checkpoint_ns === ns && stored.record.checkpoint_id === checkpointId;
+
 /**
- * Reads as far back as each question needs: a checkpoint's writes are newer than the checkpoint,
- * except those its record names in `early_writes`, which are fetched one by one.
+ * Reads only what each question needs. A checkpoint's writes: when the scan has already read back
+ * to the checkpoint, the writes it read past (they are newer than the checkpoint); otherwise those
+ * of its writes phase, asked for. Either way those its record names in `early_writes` (stored before
+ * it, possibly in an older session) are added, each fetched on its own unless already read.
  */
 export function scanningView(threadId: string, log: RecordLog): ThreadView {
   return {
     threadId,
     log,
     async writesOf(ns, checkpointId, earlyWrites = []) {
-      const found: WritesRecord[] = [];
-      for await (const { record } of log.records()) {
-        if (record.checkpoint_ns !== ns || record.checkpoint_id !== checkpointId) continue;
-        if (record.langgraph === 'checkpoint') break;
-        found.push(record);
+      const writes = isWritesOf(ns, checkpointId);
+      const scanned = log.scanned();
+      const at = scanned.findIndex(isCheckpointOf(ns, checkpointId));
+      let found: { sessionCheckpointId: string; record: WritesRecord }[];
+      if (at >= 0) {
+        found = scanned.slice(0, at).filter(writes);
+      } else {
+        found = [];
+        for await (const stored of log.recordsOfPhase(writesPhase(checkpointId))) if (writes(stored)) found.push(stored);
       }
+      const have = new Set(found.map((stored) => stored.sessionCheckpointId));
       const early: WritesRecord[] = [];
       for (const sessionCheckpointId of earlyWrites) {
+        if (have.has(sessionCheckpointId)) continue;
         const record = await log.recordAt(sessionCheckpointId).catch((error: unknown) => {
           // Pruned by retention along with what it belonged to: nothing left to return.
           if (error instanceof ProblemError && error.status === 404) return null;
@@ -56,7 +78,7 @@ export function scanningView(threadId: string, log: RecordLog): ThreadView {
         });
         if (record?.langgraph === 'writes' && record.checkpoint_ns === ns && record.checkpoint_id === checkpointId) early.push(record);
       }
-      return [...early, ...found.reverse()];
+      return [...early, ...found.map((stored) => stored.record).reverse()];
     },
   };
 }

@@ -154,6 +154,48 @@ describe('GET checkpoints', () => {
     expect(second.next_cursor).toBeNull();
   });
 
+  it('lists only the checkpoints of exactly the phase asked for, newest first, page by page', async () => {
+    const { make } = await setup();
+    const session = await make.session();
+    const ids: Record<string, string[]> = {};
+    for (const phase of ['plan', 'plan:2', 'build', 'plan', 'Plan', 'plan']) {
+      (ids[phase] ??= []).push((await make.checkpoint(session.session_id, { phase })).checkpoint_id);
+    }
+    const url = `/v1/sessions/${session.session_id}/checkpoints`;
+
+    const first = await make.get(`${url}?phase=plan&limit=2`);
+    expect(first.data.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([ids.plan![2], ids.plan![1]]);
+    const second = await make.get(`${url}?phase=plan&limit=2&cursor=${first.next_cursor}`);
+    expect(second.data.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([ids.plan![0]]);
+    expect(second.next_cursor).toBeNull();
+
+    expect((await make.get(`${url}?phase=${encodeURIComponent('plan:2')}`)).data.map((c: { phase: string }) => c.phase)).toEqual(['plan:2']);
+    expect(await make.get(`${url}?phase=pla`)).toEqual({ data: [], next_cursor: null });
+  });
+
+  it('answers 400 for a phase filter that is empty or over 256 characters', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    for (const phase of ['', 'x'.repeat(257)]) {
+      const res = await t.http.get(`/v1/sessions/${session.session_id}/checkpoints`).query({ phase }).set(auth);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    }
+    const res = await t.http.get(`/v1/sessions/${session.session_id}/checkpoints`).query({ phase: 'x'.repeat(256) }).set(auth);
+    expect(res.status).toBe(200);
+  });
+
+  it("answers 404 for another project's session, whatever the phase filter", async () => {
+    const { make } = await setup();
+    const session = await make.session();
+    await make.checkpoint(session.session_id, { phase: 'secret' });
+    const other = await setup();
+    const res = await t.http.get(`/v1/sessions/${session.session_id}/checkpoints`).query({ phase: 'secret' }).set(other.auth);
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('NOT_FOUND');
+  });
+
   it('gets one checkpoint by id, and 404 for an unknown one or for another project', async () => {
     const { auth, make } = await setup();
     const session = await make.session({ context: { k: 'v' } });

@@ -97,6 +97,46 @@ describe('SessionStateSaver', () => {
     expect((await saver.getTuple(c2))?.checkpoint.channel_values).toEqual({ messages: ['hi'], count: 2 });
   });
 
+  it('reads and forks an old checkpoint of a long thread by asking for its phases, without paging through the thread', async () => {
+    const project = await t.newProject();
+    const writer = new SessionStateSaver({ baseUrl, apiKey: project.apiKey });
+    const first = checkpointOf({ messages: ['hi'] }, { messages: 1 });
+    const c1 = await writer.put({ configurable: { thread_id: 'long' } }, first, meta, { messages: 1 });
+    await writer.putWrites(c1, [['messages', 'pending']], 'task-0');
+    let config = c1;
+    for (let step = 1; step <= 40; step += 1) {
+      config = await writer.put(config, checkpointOf({ messages: ['hi'], n: step }, { messages: 1, n: step }), { ...meta, step }, { n: step });
+      await writer.putWrites(config, [['n', step + 1]], `task-${step}`);
+    }
+
+    // A saver that has not seen the thread (another process): it knows nothing but the ids.
+    const listed: URL[] = [];
+    const reader = new SessionStateSaver({
+      baseUrl,
+      apiKey: project.apiKey,
+      fetch: (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (/^\/v1\/sessions\/[^/]+\/checkpoints$/.test(url.pathname) && (input instanceof Request ? input.method : init?.method ?? 'GET') === 'GET') {
+          listed.push(url);
+        }
+        return globalThis.fetch(input, init);
+      },
+    });
+    const tuple = await reader.getTuple(c1);
+    expect(tuple?.checkpoint.id).toBe(first.id);
+    expect(tuple?.checkpoint.channel_values).toEqual({ messages: ['hi'] });
+    expect(tuple?.pendingWrites).toEqual([['task-0', 'messages', 'pending']]);
+    expect(listed.map((url) => url.searchParams.get('phase'))).toEqual([`langgraph:checkpoint:${first.id}`, `langgraph:writes:${first.id}`]);
+
+    listed.length = 0;
+    const fork = checkpointOf({ messages: ['hi'], n: 100 }, { messages: 1, n: 100 });
+    const forked = await reader.put(c1, fork, { ...meta, source: 'fork', step: 1 }, { n: 100 });
+    expect(listed.map((url) => url.searchParams.get('phase'))).toEqual([`langgraph:checkpoint:${first.id}`]);
+    expect((await writer.getTuple(forked))?.checkpoint.channel_values).toEqual({ messages: ['hi'], n: 100 });
+    // The latest checkpoint is still found by reading from the newest record.
+    expect((await reader.getTuple({ configurable: { thread_id: 'long' } }))?.checkpoint.id).toBe(fork.id);
+  });
+
   it('archives the thread session on deleteThread and starts a new session on the next put', async () => {
     const { saver, auth } = await newSaver();
     const first = await saver.put({ configurable: { thread_id: 'gone' } }, checkpointOf({}, {}), meta, {});

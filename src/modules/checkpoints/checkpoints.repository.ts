@@ -31,6 +31,13 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
+export interface CheckpointFilter {
+  /** The last id of the previous page. */
+  beforeId?: string;
+  /** Only checkpoints of exactly this phase. */
+  phase?: string;
+}
+
 /** Phases the LangGraph checkpointer writes; retention keeps them. */
 export const LANGGRAPH_PHASE_PREFIX = 'langgraph:';
 
@@ -58,10 +65,15 @@ export function createCheckpointsRepository(prisma: PrismaClient) {
       return row ? toCheckpoint(row) : null;
     },
 
-    /** Newest first; `beforeId` is the last id of the previous page. */
-    async list(projectId: string, sessionId: string, limit: number, beforeId?: string): Promise<Checkpoint[]> {
+    /** Newest first, of one `phase` when given; `beforeId` is the last id of the previous page. */
+    async list(projectId: string, sessionId: string, limit: number, { beforeId, phase }: CheckpointFilter = {}): Promise<Checkpoint[]> {
       const rows = await prisma.checkpoint.findMany({
-        where: { projectId, sessionId, ...(beforeId !== undefined ? { id: { lt: beforeId } } : {}) },
+        where: {
+          projectId,
+          sessionId,
+          ...(phase !== undefined ? { phase } : {}),
+          ...(beforeId !== undefined ? { id: { lt: beforeId } } : {}),
+        },
         orderBy: { id: 'desc' },
         take: limit,
       });

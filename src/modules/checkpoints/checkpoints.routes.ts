@@ -41,14 +41,15 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         operationId: 'listCheckpoints',
         tags: ['checkpoints'],
         summary: "List a session's checkpoints, newest first",
+        description: 'With `phase`, only the checkpoints of exactly that phase; the cursor pages through those.',
         params: SessionParamsSchema,
         querystring: ListCheckpointsQuerySchema,
         response: { 200: pageOf(CheckpointSchema), ...problems(400, 401, 404) },
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
-      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, decodeCursor(cursor));
+      const { limit, cursor, phase } = request.query;
+      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor), phase });
       return pageWire(page, checkpointWire);
     },
   );

@@ -24,7 +24,9 @@ export const CreateCheckpointBodySchema = z
   .meta({ id: 'CreateCheckpointRequest' });
 
 export const CheckpointParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
-export const ListCheckpointsQuerySchema = ListQuerySchema;
+export const ListCheckpointsQuerySchema = ListQuerySchema.extend({
+  phase: NameSchema.optional().describe('Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>`'),
+});
 
 export function checkpointWire(checkpoint: Checkpoint): z.infer<typeof CheckpointSchema> {
   return {

@@ -8,7 +8,7 @@ import type { Session } from '../sessions/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { nextStatus } from '../sessions/transitions.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
-import type { Checkpoint, CheckpointsRepository } from './checkpoints.repository.js';
+import type { Checkpoint, CheckpointFilter, CheckpointsRepository } from './checkpoints.repository.js';
 import { digestSnapshot } from './snapshot.js';
 
 export interface CheckpointsServiceDeps {
@@ -103,9 +103,9 @@ export function createCheckpointsService({ checkpoints, sessions, clock, maxSnap
       });
     },
 
-    async list(projectId: string, sessionId: string, limit: number, beforeId?: string) {
+    async list(projectId: string, sessionId: string, limit: number, filter: CheckpointFilter = {}) {
       if (!(await sessions.find(projectId, sessionId))) throw notFound('session', sessionId);
-      return takePage(await checkpoints.list(projectId, sessionId, limit + 1, beforeId), limit);
+      return takePage(await checkpoints.list(projectId, sessionId, limit + 1, filter), limit);
     },
 
     /**
