@@ -137,6 +137,18 @@ describe('POST /v1/sessions/{id}/usage', () => {
     expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
     expect((await t.db.prisma.session.findUniqueOrThrow({ where: { id: s.id } })).used).toBe(0n);
   });
+
+  it('refuses a source or model with a NUL character, which PostgreSQL cannot store, with 400 and counts nothing', async () => {
+    const s = await newSession();
+    for (const body of [{ tokens: 5, source: 'nul\u0000' }, { tokens: 5, model: 'nul\u0000' }]) {
+      const res = await s.use(body);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    }
+    expect((await t.db.prisma.session.findUniqueOrThrow({ where: { id: s.id } })).used).toBe(0n);
+    expect(await t.db.prisma.usageRecord.count({ where: { sessionId: s.id } })).toBe(0);
+  });
 });
 
 describe('Idempotency-Key on usage', () => {

@@ -13,7 +13,6 @@ import {
   usageEntryWire,
   usageResultWire,
 } from './usage.schemas.js';
-import { usageSerializerCompiler, usageValidatorCompiler } from './usage.fast-path.js';
 import type { UsageService } from './usage.service.js';
 
 export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async (app, { usage }) => {
@@ -32,9 +31,6 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         body: RecordUsageBodySchema,
         response: { 200: UsageResultSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
       },
-      // The hot path: the same schemas, checked and written without zod for well-formed requests.
-      validatorCompiler: usageValidatorCompiler,
-      serializerCompiler: usageSerializerCompiler,
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
