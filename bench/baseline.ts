@@ -70,9 +70,7 @@ async function projectOf(authorization: string | undefined): Promise<string | nu
   const cached = verified.get(keyHash);
   const nowMs = Date.now();
   if (cached && cached.expiresAt > nowMs) return cached.projectId;
-  const { rows } = await pool.query<{ project_id: string }>('SELECT project_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [
-    keyHash,
-  ]);
+  const { rows } = await pool.query<{ project_id: string }>('SELECT project_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [keyHash]);
   const projectId = rows[0]?.project_id ?? null;
   if (projectId && authCacheTtlMs > 0) verified.set(keyHash, { projectId, expiresAt: nowMs + authCacheTtlMs });
   return projectId;

@@ -148,7 +148,9 @@ export function renderTargets(results: Results): string[] {
     lines.push(`- usage updates (${label}) at ≥ ${TARGETS.minRpsRatio}× the baseline's req/s: ${ratio(rps)} ${mark(rps >= TARGETS.minRpsRatio)}`);
     lines.push(`- usage updates (${label}) with p99 ≤ ${TARGETS.maxP99Ratio}× the baseline's: ${ratio(p99)} ${mark(p99 <= TARGETS.maxP99Ratio)}`);
   }
-  lines.push(`- webhook delivery p50 under ${TARGETS.maxWebhookP50Ms} ms: ${ms(results.webhook.p50Ms)} ms ${mark(results.webhook.p50Ms < TARGETS.maxWebhookP50Ms && results.webhook.lost === 0)}`);
+  lines.push(
+    `- webhook delivery p50 under ${TARGETS.maxWebhookP50Ms} ms: ${ms(results.webhook.p50Ms)} ms ${mark(results.webhook.p50Ms < TARGETS.maxWebhookP50Ms && results.webhook.lost === 0)}`,
+  );
   const smallest = results.growth[0]!;
   const largest = results.growth.at(-1)!;
   const growth = largest.result.p99Ms / smallest.result.p99Ms;

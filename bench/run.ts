@@ -241,7 +241,12 @@ async function main(): Promise<void> {
     // For reference, unless the baseline prepares already: what preparing the statement is worth.
     const references: ServerProcess[] = [];
     if (!PREPARED && REFERENCE_PREPARED) {
-      const prepared = await startServer({ ...baselineOptions, name: PREPARED_BASELINE, port: await freePort(), env: { ...common, BASELINE_PREPARED: '1' } });
+      const prepared = await startServer({
+        ...baselineOptions,
+        name: PREPARED_BASELINE,
+        port: await freePort(),
+        env: { ...common, BASELINE_PREPARED: '1' },
+      });
       cleanups.push(() => prepared.stop());
       references.push(prepared);
     }

@@ -55,7 +55,9 @@ export async function runReferenceWorkflow({ client, log = console.log, taskId =
   const { data: handoff } = await client.POST('/v1/handoffs', {
     body: { from_agent: 'spec-builder', to_agent: 'tdd-implementer', session_id: sessionId, task_context: { phase: 'implementation' } },
   });
-  log(`Handoff package: ${handoff.handoff_id} (${handoff.from_agent} → ${handoff.to_agent}, last checkpoint ${handoff.recovery_info.last_checkpoint})`);
+  log(
+    `Handoff package: ${handoff.handoff_id} (${handoff.from_agent} → ${handoff.to_agent}, last checkpoint ${handoff.recovery_info.last_checkpoint})`,
+  );
 
   // Step 4: resume after the handoff
   const { data: resumed } = await client.POST('/v1/sessions/{id}/resume', { params: { path: { id: sessionId } }, body: {} });

@@ -184,7 +184,9 @@ async function main(work) {
     fail(`dist/src/worker.js did not exit within ${READY_TIMEOUT_MS / 1000}s without DATABASE_URL`);
   }
   if (workerExit.code !== 1 || !worker.output.includes('needs DATABASE_URL')) {
-    fail(`dist/src/worker.js without DATABASE_URL: expected exit code 1 and its message, got ${describeExit(workerExit)}:\n${worker.output.slice(-4000)}`);
+    fail(
+      `dist/src/worker.js without DATABASE_URL: expected exit code 1 and its message, got ${describeExit(workerExit)}:\n${worker.output.slice(-4000)}`,
+    );
   }
 
   step('node dist/src/server.js (embedded database)');

@@ -90,9 +90,7 @@ const trustProxy = z
     if (lower === 'false') return false;
     if (/^\d+$/.test(value)) return Number(value);
     const entries = value.split(',').map((item) => item.trim());
-    const bad = entries.filter(
-      (entry) => !(PROXY_RANGE_NAMES.includes(entry.toLowerCase()) || ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry)),
-    );
+    const bad = entries.filter((entry) => !(PROXY_RANGE_NAMES.includes(entry.toLowerCase()) || ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry)));
     if (bad.length > 0) {
       ctx.addIssue({
         code: 'custom',

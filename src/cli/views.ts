@@ -46,7 +46,14 @@ export function budgetText(budget: Budget): string {
 export function checkpointsTable(checkpoints: Checkpoint[]): string {
   return table(
     ['checkpoint', 'phase', 'used', 'position', 'size', 'created'],
-    checkpoints.map((c) => [c.checkpoint_id, c.phase, c.token_usage.used, pct(c.token_usage.position_percent), `${num(c.size_bytes)} B`, time(c.created_at)]),
+    checkpoints.map((c) => [
+      c.checkpoint_id,
+      c.phase,
+      c.token_usage.used,
+      pct(c.token_usage.position_percent),
+      `${num(c.size_bytes)} B`,
+      time(c.created_at),
+    ]),
     '(no checkpoints)',
   );
 }
@@ -69,7 +76,14 @@ export function deliveriesText(deliveries: WebhookDelivery[]): string {
     '(no deliveries)',
   );
   const attempts = deliveries.flatMap((d) =>
-    d.attempt_log.map((a) => [d.delivery_id, a.attempt, time(a.started_at), a.status_code, `${num(a.duration_ms)} ms`, clip(a.error ?? a.response_snippet, 50)]),
+    d.attempt_log.map((a) => [
+      d.delivery_id,
+      a.attempt,
+      time(a.started_at),
+      a.status_code,
+      `${num(a.duration_ms)} ms`,
+      clip(a.error ?? a.response_snippet, 50),
+    ]),
   );
   if (attempts.length === 0) return summary;
   return `${summary}\n\nAttempts\n${table(['delivery', '#', 'started', 'code', 'duration', 'error or response'], attempts)}`;

@@ -37,9 +37,7 @@ const NOT_REPLAYABLE_POSTS = [
   '/v1/admin/projects/{id}/api-keys',
 ] as const satisfies readonly PostPath[];
 
-const NOT_REPLAYABLE_PATTERNS = NOT_REPLAYABLE_POSTS.map(
-  (path) => new RegExp(`${path.replace(/\{[^}]+\}/g, '[^/]+').replaceAll('/', '\\/')}$`),
-);
+const NOT_REPLAYABLE_PATTERNS = NOT_REPLAYABLE_POSTS.map((path) => new RegExp(`${path.replace(/\{[^}]+\}/g, '[^/]+').replaceAll('/', '\\/')}$`));
 
 /** The service answers this 409 while the first request with the same key is still running. */
 const IN_PROGRESS_CODE = 'IDEMPOTENCY_REQUEST_IN_PROGRESS';

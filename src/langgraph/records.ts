@@ -116,7 +116,9 @@ export function channelEntries(
  * LangGraph's own savers, a regular write (idx >= 0) is kept from its first record and a special
  * one (errors, interrupts: idx < 0) from its last; the result is in `writesSortKey` order.
  */
-export function mergeWrites(records: readonly WritesRecord[]): { taskId: string; taskPath: string; idx: number; channel: string; value: TypedBlob }[] {
+export function mergeWrites(
+  records: readonly WritesRecord[],
+): { taskId: string; taskPath: string; idx: number; channel: string; value: TypedBlob }[] {
   const byKey = new Map<string, { taskId: string; taskPath: string; idx: number; channel: string; value: TypedBlob }>();
   for (const record of records) {
     for (const write of record.writes) {

@@ -311,7 +311,11 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     checkpoint.channel_values = await this.channelValues(view.log, record);
 
     const pendingWrites: CheckpointPendingWrite[] = await Promise.all(
-      mergeWrites(await view.writesOf(ns, checkpointId, record.early_writes)).map(async (write) => [write.taskId, write.channel, await this.load(write.value)]),
+      mergeWrites(await view.writesOf(ns, checkpointId, record.early_writes)).map(async (write) => [
+        write.taskId,
+        write.channel,
+        await this.load(write.value),
+      ]),
     );
     // Checkpoints before format 4 kept the parent's pending sends out of the state (as MemorySaver migrates them).
     if (checkpoint.v < 4 && parentId) {

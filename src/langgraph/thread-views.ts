@@ -22,8 +22,10 @@ export interface ThreadView {
 
 export const keyOf = (sessionId: string, ns: string, checkpointId: string): string => JSON.stringify([sessionId, ns, checkpointId]);
 
-const isCheckpointOf = (ns: string, checkpointId: string) => (stored: StoredRecord): stored is StoredCheckpoint =>
-  stored.record.langgraph === 'checkpoint' && stored.record.checkpoint_ns === ns && stored.record.checkpoint_id === checkpointId;
+const isCheckpointOf =
+  (ns: string, checkpointId: string) =>
+  (stored: StoredRecord): stored is StoredCheckpoint =>
+    stored.record.langgraph === 'checkpoint' && stored.record.checkpoint_ns === ns && stored.record.checkpoint_id === checkpointId;
 
 /**
  * The newest record of a checkpoint, asked for by its phase; the newest checkpoint of `ns` when no

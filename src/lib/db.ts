@@ -102,8 +102,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 // Left alone, pg returns BIGINT as a string and PGlite as a number below 2^53 and a bigint
 // above it; raw connections agree with Prisma instead: always a bigint.
 const pgInt8AsBigInt: pg.CustomTypesConfig = {
-  getTypeParser: ((oid, format) =>
-    oid === pg.types.builtins.INT8 ? BigInt : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid, format) => (oid === pg.types.builtins.INT8 ? BigInt : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
 };
 const pgliteInt8AsBigInt = { [pgliteTypes.INT8]: (value: string) => BigInt(value) };
 

@@ -39,7 +39,7 @@ export const titleByCode: Record<ErrorCode, string> = {
   NOT_FOUND: 'Resource not found',
   ROUTE_NOT_FOUND: 'Route not found',
   SESSION_ARCHIVED: 'Session is archived',
-  INVALID_TRANSITION: 'Not allowed in the session\'s current status',
+  INVALID_TRANSITION: "Not allowed in the session's current status",
   SESSION_ALREADY_RECOVERED: 'Session was already recovered',
   FORK_ALREADY_MERGED: 'Fork was already merged',
   CHECKPOINT_CORRUPTED: 'Checkpoint snapshot does not match its SHA-256',
@@ -75,10 +75,7 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {}) {
     super(options.detail ?? titleByCode[code], { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -89,5 +86,4 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) =>
-  new AppError('NOT_FOUND', { detail: `${what} ${id} does not exist in this project` });
+export const notFound = (what: string, id: string) => new AppError('NOT_FOUND', { detail: `${what} ${id} does not exist in this project` });

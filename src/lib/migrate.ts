@@ -81,18 +81,12 @@ interface MigrationRecord {
   rolled_back_at: Date | string | null;
 }
 
-export async function applyMigrations(
-  db: Database,
-  migrations: Migration[],
-  log?: MigrationLog,
-): Promise<{ applied: string[] }> {
+export async function applyMigrations(db: Database, migrations: Migration[], log?: MigrationLog): Promise<{ applied: string[] }> {
   return db.withConnection(async (conn) => {
     await conn.query(PRISMA_MIGRATE_LOCK_SQL);
     try {
       await conn.exec(CREATE_MIGRATIONS_TABLE_SQL);
-      const records = await conn.query<MigrationRecord>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations',
-      );
+      const records = await conn.query<MigrationRecord>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations');
       assertNoFailedMigration(records);
 
       const applied: string[] = [];

@@ -38,10 +38,16 @@ describe('PUT /v1/agents/{name}', () => {
 
   it('replaces an existing registration whole with 200, keeping created_at', async () => {
     const { projectId, auth } = await t.newProject();
-    const first = await t.http.put('/v1/agents/reviewer').set(auth).send({ accepts_handoffs_from: ['*'], description: 'old' });
+    const first = await t.http
+      .put('/v1/agents/reviewer')
+      .set(auth)
+      .send({ accepts_handoffs_from: ['*'], description: 'old' });
     clock.advance(60_000);
 
-    const res = await t.http.put('/v1/agents/reviewer').set(auth).send({ accepts_handoffs_from: ['tdd-implementer'] });
+    const res = await t.http
+      .put('/v1/agents/reviewer')
+      .set(auth)
+      .send({ accepts_handoffs_from: ['tdd-implementer'] });
 
     expect(res.status).toBe(200);
     expect(res.headers.location).toBeUndefined();
@@ -53,7 +59,10 @@ describe('PUT /v1/agents/{name}', () => {
 
   it('lists a name once however often it is sent, in the order given; [] accepts nobody', async () => {
     const { auth } = await t.newProject();
-    const res = await t.http.put('/v1/agents/a').set(auth).send({ accepts_handoffs_from: ['b', 'c', 'b'] });
+    const res = await t.http
+      .put('/v1/agents/a')
+      .set(auth)
+      .send({ accepts_handoffs_from: ['b', 'c', 'b'] });
     expect(res.body.accepts_handoffs_from).toEqual(['b', 'c']);
     const none = await t.http.put('/v1/agents/closed').set(auth).send({ accepts_handoffs_from: [] });
     expect(none.status).toBe(201);
@@ -64,10 +73,16 @@ describe('PUT /v1/agents/{name}', () => {
     const { auth } = await t.newProject();
     // 256 characters of three UTF-8 bytes each: 2,304 characters once percent-encoded in the path.
     const long = '日'.repeat(256);
-    const put = await t.http.put(`/v1/agents/${encodeURIComponent(long)}`).set(auth).send({ accepts_handoffs_from: [long] });
+    const put = await t.http
+      .put(`/v1/agents/${encodeURIComponent(long)}`)
+      .set(auth)
+      .send({ accepts_handoffs_from: [long] });
     expect(put.status, JSON.stringify(put.body)).toBe(201);
     expect((await t.http.get(`/v1/agents/${encodeURIComponent(long)}`).set(auth)).body.name).toBe(long);
-    const res = await t.http.put(`/v1/agents/${encodeURIComponent('team a/planner')}`).set(auth).send({ accepts_handoffs_from: ['*'] });
+    const res = await t.http
+      .put(`/v1/agents/${encodeURIComponent('team a/planner')}`)
+      .set(auth)
+      .send({ accepts_handoffs_from: ['*'] });
     expect(res.status).toBe(201);
     expect(res.body.name).toBe('team a/planner');
     expect(res.headers.location).toBe('/v1/agents/team%20a%2Fplanner');
@@ -93,10 +108,20 @@ describe('PUT /v1/agents/{name}', () => {
 
   it('refuses "*" and names over 256 characters as an agent name', async () => {
     const { auth } = await t.newProject();
-    const star = await t.http.put('/v1/agents/*').set(auth).send({ accepts_handoffs_from: ['*'] });
+    const star = await t.http
+      .put('/v1/agents/*')
+      .set(auth)
+      .send({ accepts_handoffs_from: ['*'] });
     expect(star.status).toBe(400);
     expect(star.body.errors).toEqual([{ path: 'params.name', message: expect.stringContaining('any agent') }]);
-    expect((await t.http.put(`/v1/agents/${'x'.repeat(257)}`).set(auth).send({ accepts_handoffs_from: ['*'] })).status).toBe(400);
+    expect(
+      (
+        await t.http
+          .put(`/v1/agents/${'x'.repeat(257)}`)
+          .set(auth)
+          .send({ accepts_handoffs_from: ['*'] })
+      ).status,
+    ).toBe(400);
   });
 
   it('needs an API key', async () => {
@@ -109,10 +134,16 @@ describe('GET /v1/agents', () => {
   it("lists this project's agents by name, page by page", async () => {
     const { auth } = await t.newProject();
     for (const name of ['charlie', 'alpha', 'echo', 'bravo', 'delta']) {
-      await t.http.put(`/v1/agents/${name}`).set(auth).send({ accepts_handoffs_from: ['*'] });
+      await t.http
+        .put(`/v1/agents/${name}`)
+        .set(auth)
+        .send({ accepts_handoffs_from: ['*'] });
     }
     const other = await t.newProject();
-    await t.http.put('/v1/agents/alpha0').set(other.auth).send({ accepts_handoffs_from: ['*'] });
+    await t.http
+      .put('/v1/agents/alpha0')
+      .set(other.auth)
+      .send({ accepts_handoffs_from: ['*'] });
 
     const first = await t.http.get('/v1/agents?limit=2').set(auth);
     expect(first.status).toBe(200);
@@ -141,7 +172,10 @@ describe('GET /v1/agents', () => {
 describe('GET and DELETE /v1/agents/{name}', () => {
   it("returns a registration, and 404 for an unknown agent or another project's", async () => {
     const { auth } = await t.newProject();
-    await t.http.put('/v1/agents/planner').set(auth).send({ accepts_handoffs_from: ['*'], description: 'plans' });
+    await t.http
+      .put('/v1/agents/planner')
+      .set(auth)
+      .send({ accepts_handoffs_from: ['*'], description: 'plans' });
     const res = await t.http.get('/v1/agents/planner').set(auth);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ name: 'planner', accepts_handoffs_from: ['*'], description: 'plans' });
@@ -153,7 +187,10 @@ describe('GET and DELETE /v1/agents/{name}', () => {
 
   it("removes a registration with 204; then it is gone, and another project's is 404", async () => {
     const { projectId, auth } = await t.newProject();
-    await t.http.put('/v1/agents/planner').set(auth).send({ accepts_handoffs_from: ['*'] });
+    await t.http
+      .put('/v1/agents/planner')
+      .set(auth)
+      .send({ accepts_handoffs_from: ['*'] });
     const other = await t.newProject();
     expect((await t.http.delete('/v1/agents/planner').set(other.auth)).status).toBe(404);
     expect(await rowOf(projectId, 'planner')).not.toBeNull();

@@ -87,7 +87,10 @@ describe('POST /v1/sessions/{id}/checkpoints', () => {
     // Each context fits the 2,000-byte limit (creating or PATCHing a larger one is refused); merged, they do not.
     const session = await make.session({ context: { a: 'x'.repeat(1000) } });
     const fork = await make.fork(session.session_id);
-    const patched = await t.http.patch(`/v1/sessions/${fork.session_id}`).set(auth).send({ context: { a: null, b: 'y'.repeat(1000) } });
+    const patched = await t.http
+      .patch(`/v1/sessions/${fork.session_id}`)
+      .set(auth)
+      .send({ context: { a: null, b: 'y'.repeat(1000) } });
     expect(patched.status).toBe(200);
     const merged = await t.http.post(`/v1/sessions/${session.session_id}/merge`).set(auth).send({ fork_session_id: fork.session_id });
     expect(merged.status).toBe(200);
@@ -106,8 +109,22 @@ describe('POST /v1/sessions/{id}/checkpoints', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.errors).toEqual([expect.objectContaining({ path: 'body.phase' })]);
     expect((await t.http.post(url).set(auth).send({ phase: '' })).status).toBe(400);
-    expect((await t.http.post(url).set(auth).send({ phase: 'p'.repeat(257) })).status).toBe(400);
-    expect((await t.http.post(url).set(auth).send({ phase: 'p', context_snapshot: [1] })).status).toBe(400);
+    expect(
+      (
+        await t.http
+          .post(url)
+          .set(auth)
+          .send({ phase: 'p'.repeat(257) })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await t.http
+          .post(url)
+          .set(auth)
+          .send({ phase: 'p', context_snapshot: [1] })
+      ).status,
+    ).toBe(400);
     const unknown = await t.http.post(url).set(auth).send({ phase: 'p', snapshot: {} });
     expect(unknown.body.errors).toEqual([{ path: 'body.snapshot', message: 'unknown field "snapshot"' }]);
     expect(await t.db.prisma.checkpoint.count({ where: { sessionId: session.session_id } })).toBe(0);
@@ -182,7 +199,10 @@ describe('GET checkpoints', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.body.code).toBe('VALIDATION_FAILED');
     }
-    const res = await t.http.get(`/v1/sessions/${session.session_id}/checkpoints`).query({ phase: 'x'.repeat(256) }).set(auth);
+    const res = await t.http
+      .get(`/v1/sessions/${session.session_id}/checkpoints`)
+      .query({ phase: 'x'.repeat(256) })
+      .set(auth);
     expect(res.status).toBe(200);
   });
 
@@ -214,7 +234,10 @@ describe('POST /v1/checkpoints/{id}/restore', () => {
     const { auth, make } = await setup();
     const session = await make.session({ context: { plan: 'v1' } });
     const checkpoint = await make.checkpoint(session.session_id);
-    await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { plan: 'v2', extra: true } });
+    await t.http
+      .patch(`/v1/sessions/${session.session_id}`)
+      .set(auth)
+      .send({ context: { plan: 'v2', extra: true } });
     await t.http.post(`/v1/sessions/${session.session_id}/resume`).set(auth);
 
     const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
@@ -251,7 +274,10 @@ describe('POST /v1/checkpoints/{id}/restore', () => {
     const { auth, make } = await setup();
     const session = await make.session({ context: { plan: 'original' } });
     const checkpoint = await make.checkpoint(session.session_id);
-    await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { plan: 'current' } });
+    await t.http
+      .patch(`/v1/sessions/${session.session_id}`)
+      .set(auth)
+      .send({ context: { plan: 'current' } });
     await t.db.prisma.$executeRaw`
       UPDATE checkpoints SET context_snapshot = jsonb_set(context_snapshot, '{plan}', '"tampered"') WHERE id = ${checkpoint.checkpoint_id}`;
     const before = await make.get(`/v1/sessions/${session.session_id}`);

@@ -18,7 +18,10 @@ async function setup() {
   const project = await t.newProject();
   const analyze = (body: Record<string, unknown>) => t.http.post('/v1/context/mcp-analysis').set(project.auth).send(body);
   const putServer = (name: string, body: Record<string, unknown>) =>
-    t.http.put(`/v1/context/mcp-servers/${encodeURIComponent(name)}`).set(project.auth).send(body);
+    t.http
+      .put(`/v1/context/mcp-servers/${encodeURIComponent(name)}`)
+      .set(project.auth)
+      .send(body);
   return { ...project, make: apiFactories(t, project.auth), analyze, putServer };
 }
 
@@ -294,14 +297,22 @@ describe('GET /v1/context/mcp-servers', () => {
     const { auth, putServer } = await setup();
     const other = await setup();
     await other.putServer('zzz-theirs', { tool_definition_tokens: 1 });
-    for (const [name, tokens] of [['playwright', 10], ['aaa', 20], ['Zed', 30], ['mmm', 40]] as const) {
+    for (const [name, tokens] of [
+      ['playwright', 10],
+      ['aaa', 20],
+      ['Zed', 30],
+      ['mmm', 40],
+    ] as const) {
       await putServer(name, { tool_definition_tokens: tokens });
     }
 
     const pages = [];
     let cursor: string | null = null;
     do {
-      const res = await t.http.get('/v1/context/mcp-servers').query({ limit: 2, ...(cursor ? { cursor } : {}) }).set(auth);
+      const res = await t.http
+        .get('/v1/context/mcp-servers')
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+        .set(auth);
       expect(res.status).toBe(200);
       const page = res.body as { data: { name: string; tool_definition_tokens: number; source: string }[]; next_cursor: string | null };
       pages.push(page.data.map((server) => [server.name, server.tool_definition_tokens, server.source]));
@@ -310,8 +321,14 @@ describe('GET /v1/context/mcp-servers', () => {
 
     // Bytewise order: upper case before lower case, whatever the database's locale.
     expect(pages).toEqual([
-      [['Zed', 30, 'project'], ['aaa', 20, 'project']],
-      [['context7', 2000, 'reference'], ['mmm', 40, 'project']],
+      [
+        ['Zed', 30, 'project'],
+        ['aaa', 20, 'project'],
+      ],
+      [
+        ['context7', 2000, 'reference'],
+        ['mmm', 40, 'project'],
+      ],
       [['playwright', 10, 'project']],
     ]);
   });

@@ -17,7 +17,10 @@ async function setup() {
   const project = await t.newProject();
   const make = apiFactories(t, project.auth);
   const handoff = async (body: Record<string, unknown>) => {
-    const res = await t.http.post('/v1/handoffs').set(project.auth).send({ from_agent: 'spec-builder', to_agent: 'tdd-implementer', task_context: {}, ...body });
+    const res = await t.http
+      .post('/v1/handoffs')
+      .set(project.auth)
+      .send({ from_agent: 'spec-builder', to_agent: 'tdd-implementer', task_context: {}, ...body });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body;
   };
@@ -98,7 +101,10 @@ describe('POST /v1/handoffs', () => {
     const created = await handoff({ session_id: session.session_id });
     expect(created.recovery_info.last_checkpoint).toBeNull();
 
-    await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { step: 2 } });
+    await t.http
+      .patch(`/v1/sessions/${session.session_id}`)
+      .set(auth)
+      .send({ context: { step: 2 } });
     const later = await make.get(`/v1/handoffs/${created.handoff_id}`);
     expect(later.context_snapshot).toEqual({ step: 1 });
   });
@@ -119,7 +125,10 @@ describe('POST /v1/handoffs', () => {
     await registerAgent('tdd-implementer', ['architect']);
     const session = await make.session({ token_budget: { total: 100_000 }, context: { plan: 'p', temp_context: 'scratch' } });
     await make.usage(session.session_id, 80_000);
-    await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { temp_context: 'again' } });
+    await t.http
+      .patch(`/v1/sessions/${session.session_id}`)
+      .set(auth)
+      .send({ context: { temp_context: 'again' } });
     await t.http.post(`/v1/sessions/${session.session_id}/archive`).set(auth);
     const before = await make.get(`/v1/sessions/${session.session_id}`);
     const eventsBefore = await eventsOf(t.db, session.session_id);
@@ -149,10 +158,16 @@ describe('POST /v1/handoffs', () => {
     const session = await make.session({ token_budget: { total: 100_000 }, context: { plan: 'p' } });
     // 71% (below the 75% policy), then the temp context arrives: 29,000 available.
     await make.usage(session.session_id, 71_000);
-    await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { temp_context: 'scratch' } });
+    await t.http
+      .patch(`/v1/sessions/${session.session_id}`)
+      .set(auth)
+      .send({ context: { temp_context: 'scratch' } });
     const before = await make.get(`/v1/sessions/${session.session_id}`);
 
-    const res = await t.http.post('/v1/handoffs').set(auth).send({ from_agent: 'a', to_agent: 'b', session_id: session.session_id, task_context: {} });
+    const res = await t.http
+      .post('/v1/handoffs')
+      .set(auth)
+      .send({ from_agent: 'a', to_agent: 'b', session_id: session.session_id, task_context: {} });
 
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([{ path: 'session_context.available_tokens', message: expect.stringContaining('is 29000') }]);
@@ -177,12 +192,18 @@ describe('POST /v1/handoffs', () => {
   it('refuses a handoff from an agent to itself, and one to an agent that accepts nobody', async () => {
     const { auth, make, registerAgent } = await setup();
     const session = await make.session();
-    const self = await t.http.post('/v1/handoffs').set(auth).send({ from_agent: 'a', to_agent: 'a', session_id: session.session_id, task_context: {} });
+    const self = await t.http
+      .post('/v1/handoffs')
+      .set(auth)
+      .send({ from_agent: 'a', to_agent: 'a', session_id: session.session_id, task_context: {} });
     expect(self.status).toBe(422);
     expect(self.body.errors).toEqual([{ path: 'body.to_agent', message: expect.stringContaining('same agent') }]);
 
     await registerAgent('closed', []);
-    const closed = await t.http.post('/v1/handoffs').set(auth).send({ from_agent: 'a', to_agent: 'closed', session_id: session.session_id, task_context: {} });
+    const closed = await t.http
+      .post('/v1/handoffs')
+      .set(auth)
+      .send({ from_agent: 'a', to_agent: 'closed', session_id: session.session_id, task_context: {} });
     expect(closed.status).toBe(422);
     expect(closed.body.errors).toEqual([{ path: 'body.to_agent', message: expect.stringContaining('it accepts: none') }]);
     expect(await handoffRows(session.session_id)).toHaveLength(0);
@@ -191,7 +212,8 @@ describe('POST /v1/handoffs', () => {
   it('follows the registry as it changes: a re-registration or removal applies to the next handoff', async () => {
     const { auth, make, handoff, registerAgent } = await setup();
     const session = await make.session();
-    const send = () => t.http.post('/v1/handoffs').set(auth).send({ from_agent: 'a', to_agent: 'b', session_id: session.session_id, task_context: {} });
+    const send = () =>
+      t.http.post('/v1/handoffs').set(auth).send({ from_agent: 'a', to_agent: 'b', session_id: session.session_id, task_context: {} });
     await registerAgent('b', ['c']);
     expect((await send()).status).toBe(422);
     await registerAgent('b', ['c', 'a']);
@@ -228,7 +250,10 @@ describe('POST /v1/handoffs', () => {
     const { projectId, auth, make } = await setup();
     const session = await make.session();
     const base = Object.keys(body).length === 0 ? {} : { from_agent: 'a', to_agent: 'b', session_id: session.session_id, task_context: {} };
-    const res = await t.http.post('/v1/handoffs').set(auth).send({ ...base, ...body });
+    const res = await t.http
+      .post('/v1/handoffs')
+      .set(auth)
+      .send({ ...base, ...body });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(paths);
@@ -254,7 +279,11 @@ describe('POST /v1/handoffs', () => {
     expect(await handoffRows(session.session_id)).toHaveLength(1);
     expect(await handoffEvents(session.session_id)).toHaveLength(1);
 
-    const reused = await t.http.post('/v1/handoffs').set(auth).set('idempotency-key', 'hand-1').send({ ...body, task_context: { n: 2 } });
+    const reused = await t.http
+      .post('/v1/handoffs')
+      .set(auth)
+      .set('idempotency-key', 'hand-1')
+      .send({ ...body, task_context: { n: 2 } });
     expect(reused.status).toBe(422);
     expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
@@ -405,7 +434,14 @@ describe('POST /v1/handoffs/{id}/accept and /reject', () => {
       expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
     }
     expect((await t.db.prisma.handoff.findUniqueOrThrow({ where: { id: created.handoff_id } })).status).toBe('pending');
-    expect((await t.http.post(url('reject')).set(auth).send({ reason: 'x'.repeat(2000) })).status).toBe(200);
+    expect(
+      (
+        await t.http
+          .post(url('reject'))
+          .set(auth)
+          .send({ reason: 'x'.repeat(2000) })
+      ).status,
+    ).toBe(200);
   });
 
   it("answers 404 for an unknown handoff or another project's, which stays pending", async () => {

@@ -14,8 +14,16 @@ afterAll(async () => {
 describe('Idempotency-Key on POST /v1/sessions', () => {
   it('replays the first 201 for a retry and creates one session', async () => {
     const { auth } = await t.newProject();
-    const first = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'create-1').send({ task_id: 'a', metadata: { x: 1 } });
-    const retry = await t.http.post('/v1/sessions').set(auth).set('idempotency-key', 'create-1').send({ metadata: { x: 1 }, task_id: 'a' });
+    const first = await t.http
+      .post('/v1/sessions')
+      .set(auth)
+      .set('idempotency-key', 'create-1')
+      .send({ task_id: 'a', metadata: { x: 1 } });
+    const retry = await t.http
+      .post('/v1/sessions')
+      .set(auth)
+      .set('idempotency-key', 'create-1')
+      .send({ metadata: { x: 1 }, task_id: 'a' });
 
     expect(first.status).toBe(201);
     expect(retry.status).toBe(201);

@@ -87,7 +87,10 @@ describe('POST /v1/sessions/{id}/archive', () => {
       await t.http.post(`/v1/sessions/${id}/usage`).set(auth).send({ tokens: 10 }),
       await t.http.post(`/v1/sessions/${id}/checkpoints`).set(auth).send({ phase: 'p' }),
       await t.http.post(`/v1/sessions/${id}/emergency-recovery`).set(auth),
-      await t.http.patch(`/v1/sessions/${id}`).set(auth).send({ metadata: { a: 1 } }),
+      await t.http
+        .patch(`/v1/sessions/${id}`)
+        .set(auth)
+        .send({ metadata: { a: 1 } }),
     ];
     for (const response of refused) {
       expect(response.status, JSON.stringify(response.body)).toBe(409);
@@ -105,9 +108,15 @@ describe('POST /v1/sessions/{id}/fork', () => {
     const { auth, make } = await setup();
     const parent = await make.session({ task_id: 'SPEC-7', token_budget: { total: 80_000 }, context: { v: 1 }, metadata: { team: 'a' } });
     await make.checkpoint(parent.session_id, { phase: 'one' });
-    await t.http.patch(`/v1/sessions/${parent.session_id}`).set(auth).send({ context: { v: 2 } });
+    await t.http
+      .patch(`/v1/sessions/${parent.session_id}`)
+      .set(auth)
+      .send({ context: { v: 2 } });
     const latest = await make.checkpoint(parent.session_id, { phase: 'two' });
-    await t.http.patch(`/v1/sessions/${parent.session_id}`).set(auth).send({ context: { v: 3 } });
+    await t.http
+      .patch(`/v1/sessions/${parent.session_id}`)
+      .set(auth)
+      .send({ context: { v: 3 } });
     await make.usage(parent.session_id, 30_000);
 
     const res = await t.http.post(`/v1/sessions/${parent.session_id}/fork`).set(auth);
@@ -132,7 +141,10 @@ describe('POST /v1/sessions/{id}/fork', () => {
     const { auth, make } = await setup();
     const parent = await make.session({ context: { v: 1 } });
     const first = await make.checkpoint(parent.session_id);
-    await t.http.patch(`/v1/sessions/${parent.session_id}`).set(auth).send({ context: { v: 2 } });
+    await t.http
+      .patch(`/v1/sessions/${parent.session_id}`)
+      .set(auth)
+      .send({ context: { v: 2 } });
     await make.checkpoint(parent.session_id);
 
     const fork = await make.fork(parent.session_id, { checkpoint_id: first.checkpoint_id, task_id: 'explore-b', token_budget: { total: 5000 } });
@@ -162,7 +174,7 @@ describe('POST /v1/sessions/{id}/fork', () => {
     expect(await t.db.prisma.session.count({ where: { parentSessionId: parent.session_id } })).toBe(0);
   });
 
-  it("answers 409 CHECKPOINT_CORRUPTED rather than fork from an altered snapshot", async () => {
+  it('answers 409 CHECKPOINT_CORRUPTED rather than fork from an altered snapshot', async () => {
     const { auth, make } = await setup();
     const parent = await make.session({ context: { v: 1 } });
     const checkpoint = await make.checkpoint(parent.session_id);
@@ -186,7 +198,14 @@ describe('POST /v1/sessions/{id}/fork', () => {
     const parent = await make.session();
     const url = `/v1/sessions/${parent.session_id}/fork`;
     expect((await t.http.post(url).set(auth).send({ task_id: '' })).status).toBe(400);
-    expect((await t.http.post(url).set(auth).send({ token_budget: { total: 0 } })).status).toBe(400);
+    expect(
+      (
+        await t.http
+          .post(url)
+          .set(auth)
+          .send({ token_budget: { total: 0 } })
+      ).status,
+    ).toBe(400);
     expect((await t.http.post(url).set(auth).send({ checkpoint: 'x' })).status).toBe(400);
     expect((await t.http.post('/v1/sessions/sess_nope/fork').set(auth)).status).toBe(404);
   });
@@ -203,7 +222,10 @@ describe('POST /v1/sessions/{id}/merge', () => {
 
   it("shallow (the default): the fork's top-level keys win; the fork is archived", async () => {
     const { auth, parent, fork } = await parentWithFork({ a: 1, nested: { x: 1, y: 1 } }, { b: 2, nested: { x: 2 } });
-    await t.http.patch(`/v1/sessions/${parent.session_id}`).set(auth).send({ context: { nested: { z: 9 } } });
+    await t.http
+      .patch(`/v1/sessions/${parent.session_id}`)
+      .set(auth)
+      .send({ context: { nested: { z: 9 } } });
     const res = await t.http.post(`/v1/sessions/${parent.session_id}/merge`).set(auth).send({ fork_session_id: fork.session_id });
     expect(res.status).toBe(200);
     expect(res.body.session_id).toBe(parent.session_id);
@@ -220,8 +242,14 @@ describe('POST /v1/sessions/{id}/merge', () => {
     const project = await setup();
     const parent = await project.make.session({ context: { settings: { a: 1, b: 1 } } });
     const fork = await project.make.fork(parent.session_id);
-    await t.http.patch(`/v1/sessions/${parent.session_id}`).set(project.auth).send({ context: { settings: { c: 3 } } });
-    await t.http.patch(`/v1/sessions/${fork.session_id}`).set(project.auth).send({ context: { settings: { b: 2 } } });
+    await t.http
+      .patch(`/v1/sessions/${parent.session_id}`)
+      .set(project.auth)
+      .send({ context: { settings: { c: 3 } } });
+    await t.http
+      .patch(`/v1/sessions/${fork.session_id}`)
+      .set(project.auth)
+      .send({ context: { settings: { b: 2 } } });
 
     const res = await t.http
       .post(`/v1/sessions/${parent.session_id}/merge`)
@@ -321,11 +349,7 @@ describe('POST /v1/sessions/{id}/emergency-recovery', () => {
     expect(archived).toMatchObject({ status: 'archived', checkpoints_count: 1 });
     expect(await make.get(`/v1/checkpoints/${checkpoint.checkpoint_id}`)).toEqual(checkpoint);
 
-    expect((await typesOf(original.session_id)).slice(-3)).toEqual([
-      'checkpoint.created',
-      'session.archived',
-      'session.emergency_recovered',
-    ]);
+    expect((await typesOf(original.session_id)).slice(-3)).toEqual(['checkpoint.created', 'session.archived', 'session.emergency_recovered']);
     const recovered = (await eventsOf(t.db, original.session_id)).at(-1)!;
     expect(recovered.data).toEqual({
       original_session_id: original.session_id,

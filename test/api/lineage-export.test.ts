@@ -70,11 +70,7 @@ describe('GET /v1/sessions/{id}/lineage', () => {
     const { auth, make, root, f1, f1a, f1r, f1rx } = await threeLevelTree();
     const lineage = await make.get(`/v1/sessions/${f1.session_id}/lineage`);
     expect(lineage.ancestors.map((node: { session_id: string }) => node.session_id)).toEqual([root.session_id]);
-    expect(lineage.descendants.map((node: { session_id: string }) => node.session_id)).toEqual([
-      f1a.session_id,
-      f1r.session_id,
-      f1rx.session_id,
-    ]);
+    expect(lineage.descendants.map((node: { session_id: string }) => node.session_id)).toEqual([f1a.session_id, f1r.session_id, f1rx.session_id]);
 
     await t.http.post(`/v1/sessions/${f1r.session_id}/merge`).set(auth).send({ fork_session_id: f1rx.session_id });
     const after = await make.get(`/v1/sessions/${f1r.session_id}/lineage`);
@@ -108,7 +104,10 @@ describe('GET /v1/sessions/{id}/export', () => {
     const checkpoints = [];
     for (let step = 1; step <= 3; step++) {
       await make.usage(session.session_id, 300);
-      await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ context: { step, [`note_${step}`]: { z: step, a: [step] } } });
+      await t.http
+        .patch(`/v1/sessions/${session.session_id}`)
+        .set(auth)
+        .send({ context: { step, [`note_${step}`]: { z: step, a: [step] } } });
       checkpoints.push(await make.checkpoint(session.session_id, { phase: `step-${step}` }));
     }
 

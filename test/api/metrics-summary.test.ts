@@ -163,7 +163,15 @@ describe('GET /v1/metrics/summary', () => {
       recovery_time_seconds: EMPTY_DISTRIBUTION,
       session_duration_seconds: { archived: EMPTY_DISTRIBUTION, live: EMPTY_DISTRIBUTION },
       targets: [
-        { metric: 'token_usage_percent', target: '<60%', actual: null, unit: 'percent', missed: false, action: 'Normal operation', detail: 'no live sessions' },
+        {
+          metric: 'token_usage_percent',
+          target: '<60%',
+          actual: null,
+          unit: 'percent',
+          missed: false,
+          action: 'Normal operation',
+          detail: 'no live sessions',
+        },
         { metric: 'session_duration', target: '<30 min', actual: null, unit: 'minutes', missed: false, action: 'Normal', detail: 'no live sessions' },
         {
           metric: 'handoff_success_percent',
@@ -174,7 +182,15 @@ describe('GET /v1/metrics/summary', () => {
           action: 'Monitor for issues',
           detail: 'no decided handoffs',
         },
-        { metric: 'recovery_time', target: '<5 min', actual: null, unit: 'minutes', missed: false, action: 'Acceptable', detail: 'no measured recoveries' },
+        {
+          metric: 'recovery_time',
+          target: '<5 min',
+          actual: null,
+          unit: 'minutes',
+          missed: false,
+          action: 'Acceptable',
+          detail: 'no measured recoveries',
+        },
       ],
     });
   });

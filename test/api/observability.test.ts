@@ -112,7 +112,7 @@ describe('request ids', () => {
     expect(again.headers['x-request-id']).not.toBe(res.headers['x-request-id']);
   });
 
-  it("keeps a well-formed client id, on problem documents too", async () => {
+  it('keeps a well-formed client id, on problem documents too', async () => {
     const { auth } = await t.newProject();
     const ok = await t.http.get('/v1/sessions').set(auth).set('x-request-id', 'trace-42.abc:def');
     expect(ok.headers['x-request-id']).toBe('trace-42.abc:def');
@@ -148,56 +148,69 @@ describe('request ids', () => {
 });
 
 describe('logs', () => {
-  it('never contain an API key, a webhook secret, the admin token or an Authorization header, through a realistic run', { timeout: OWN_APP_TIMEOUT_MS }, async () => {
-    const a = await appWithLogs();
-    const receiver = await createWebhookReceiver();
-    try {
-      const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
-      const project = await a.http.post('/v1/admin/projects').set(admin).send({ name: 'logged' });
-      expect(project.status).toBe(201);
-      const apiKey: string = project.body.api_key;
-      const secondKey = await a.http.post(`/v1/admin/projects/${project.body.project_id}/api-keys`).set(admin);
-      expect(secondKey.status).toBe(201);
-      const auth = { authorization: `Bearer ${apiKey}` };
+  it(
+    'never contain an API key, a webhook secret, the admin token or an Authorization header, through a realistic run',
+    { timeout: OWN_APP_TIMEOUT_MS },
+    async () => {
+      const a = await appWithLogs();
+      const receiver = await createWebhookReceiver();
+      try {
+        const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+        const project = await a.http.post('/v1/admin/projects').set(admin).send({ name: 'logged' });
+        expect(project.status).toBe(201);
+        const apiKey: string = project.body.api_key;
+        const secondKey = await a.http.post(`/v1/admin/projects/${project.body.project_id}/api-keys`).set(admin);
+        expect(secondKey.status).toBe(201);
+        const auth = { authorization: `Bearer ${apiKey}` };
 
-      const hook = await a.http.post('/v1/webhooks').set(auth).send({ url: `${receiver.url}/hooks`, events: ['session.threshold_crossed'] });
-      expect(hook.status).toBe(201);
-      const rotated = await a.http.post(`/v1/webhooks/${hook.body.webhook_id}/rotate-secret`).set(auth);
-      expect(rotated.status).toBe(200);
-      const secrets: string[] = [apiKey, secondKey.body.api_key, hook.body.secret, rotated.body.secret, TEST_ADMIN_TOKEN];
-      expect(secrets.every((secret) => typeof secret === 'string' && secret.length >= 16)).toBe(true);
+        const hook = await a.http
+          .post('/v1/webhooks')
+          .set(auth)
+          .send({ url: `${receiver.url}/hooks`, events: ['session.threshold_crossed'] });
+        expect(hook.status).toBe(201);
+        const rotated = await a.http.post(`/v1/webhooks/${hook.body.webhook_id}/rotate-secret`).set(auth);
+        expect(rotated.status).toBe(200);
+        const secrets: string[] = [apiKey, secondKey.body.api_key, hook.body.secret, rotated.body.secret, TEST_ADMIN_TOKEN];
+        expect(secrets.every((secret) => typeof secret === 'string' && secret.length >= 16)).toBe(true);
 
-      const session = await a.http.post('/v1/sessions').set(auth).set('idempotency-key', 'create-1').send({ task_id: 'logs', token_budget: { total: 100 } });
-      expect(session.status).toBe(201);
-      const usage = await a.http.post(`/v1/sessions/${session.body.session_id}/usage`).set(auth).send({ tokens: 90 });
-      expect(usage.body.crossed).toEqual([75, 85]);
-      // A failing delivery (the endpoint answers 500) is logged by the dispatcher.
-      receiver.respondWith(() => ({ status: 500, body: 'down' }));
-      expect(await a.container.webhookDispatcher.tick({ projectId: project.body.project_id })).toBe(2);
+        const session = await a.http
+          .post('/v1/sessions')
+          .set(auth)
+          .set('idempotency-key', 'create-1')
+          .send({ task_id: 'logs', token_budget: { total: 100 } });
+        expect(session.status).toBe(201);
+        const usage = await a.http.post(`/v1/sessions/${session.body.session_id}/usage`).set(auth).send({ tokens: 90 });
+        expect(usage.body.crossed).toEqual([75, 85]);
+        // A failing delivery (the endpoint answers 500) is logged by the dispatcher.
+        receiver.respondWith(() => ({ status: 500, body: 'down' }));
+        expect(await a.container.webhookDispatcher.tick({ projectId: project.body.project_id })).toBe(2);
 
-      // Failing requests: a wrong key that looks real, a revoked key, a bad body, a wrong admin token.
-      const wrongKey = `${apiKey.slice(0, -4)}AAAA`;
-      secrets.push(wrongKey);
-      expect((await a.http.get('/v1/sessions').set({ authorization: `Bearer ${wrongKey}` })).status).toBe(401);
-      expect((await a.http.delete(`/v1/admin/api-keys/${secondKey.body.api_key_id}`).set(admin)).status).toBe(204);
-      expect((await a.http.get('/v1/sessions').set({ authorization: `Bearer ${secondKey.body.api_key}` })).status).toBe(401);
-      expect((await a.http.post('/v1/sessions').set(auth).send({ task_id: '', secret: apiKey })).status).toBe(400);
-      expect((await a.http.post('/v1/admin/projects').set({ authorization: 'Bearer not-the-admin-token-xyz' }).send({ name: 'x' })).status).toBe(401);
-      secrets.push('not-the-admin-token-xyz');
+        // Failing requests: a wrong key that looks real, a revoked key, a bad body, a wrong admin token.
+        const wrongKey = `${apiKey.slice(0, -4)}AAAA`;
+        secrets.push(wrongKey);
+        expect((await a.http.get('/v1/sessions').set({ authorization: `Bearer ${wrongKey}` })).status).toBe(401);
+        expect((await a.http.delete(`/v1/admin/api-keys/${secondKey.body.api_key_id}`).set(admin)).status).toBe(204);
+        expect((await a.http.get('/v1/sessions').set({ authorization: `Bearer ${secondKey.body.api_key}` })).status).toBe(401);
+        expect((await a.http.post('/v1/sessions').set(auth).send({ task_id: '', secret: apiKey })).status).toBe(400);
+        expect((await a.http.post('/v1/admin/projects').set({ authorization: 'Bearer not-the-admin-token-xyz' }).send({ name: 'x' })).status).toBe(
+          401,
+        );
+        secrets.push('not-the-admin-token-xyz');
 
-      const logged = a.logs.text();
-      // The run was logged (request lines with their ids, the dispatcher's failures)...
-      expect(logged).toContain('"reqId"');
-      expect(logged).toContain('webhook attempt failed');
-      expect(a.logs.lines.every((line) => JSON.parse(line) !== null)).toBe(true);
-      // ...and no secret, nor any bearer credential, appears anywhere in it.
-      for (const secret of secrets) expect(logged).not.toContain(secret);
-      expect(logged).not.toMatch(/whsec_|sss_[A-Za-z0-9_-]{20}|Bearer /);
-    } finally {
-      await receiver.close();
-      await a.close();
-    }
-  });
+        const logged = a.logs.text();
+        // The run was logged (request lines with their ids, the dispatcher's failures)...
+        expect(logged).toContain('"reqId"');
+        expect(logged).toContain('webhook attempt failed');
+        expect(a.logs.lines.every((line) => JSON.parse(line) !== null)).toBe(true);
+        // ...and no secret, nor any bearer credential, appears anywhere in it.
+        for (const secret of secrets) expect(logged).not.toContain(secret);
+        expect(logged).not.toMatch(/whsec_|sss_[A-Za-z0-9_-]{20}|Bearer /);
+      } finally {
+        await receiver.close();
+        await a.close();
+      }
+    },
+  );
 
   it('carry the request id the client sent, so an answer can be found in the logs', { timeout: OWN_APP_TIMEOUT_MS }, async () => {
     const a = await appWithLogs();
@@ -213,7 +226,10 @@ describe('logs', () => {
   it('redact secrets a careless log call would include, at the top level or one level down', async () => {
     const logs = logCapture();
     const log = createLogger({ logLevel: 'info' }, 'test', logs.stream);
-    log.info({ secret: 'whsec_top', endpoint: { url: 'https://x', secret: 'whsec_nested', previousSecret: 'whsec_prev' }, apiKey: 'sss_top' }, 'oops');
+    log.info(
+      { secret: 'whsec_top', endpoint: { url: 'https://x', secret: 'whsec_nested', previousSecret: 'whsec_prev' }, apiKey: 'sss_top' },
+      'oops',
+    );
     log.info({ req: { headers: { authorization: 'Bearer sss_header', 'idempotency-key': 'k-secret' } } }, 'oops');
     expect(logs.text()).not.toMatch(/whsec_|sss_|k-secret/);
     expect(logs.text()).toContain('[Redacted]');
@@ -262,7 +278,10 @@ describe('GET /metrics', () => {
 
   it('counts usage updates (not idempotent replays) and threshold crossings by threshold', async () => {
     const { auth } = await t.newProject();
-    const session = await t.http.post('/v1/sessions').set(auth).send({ task_id: 'metrics', token_budget: { total: 100 } });
+    const session = await t.http
+      .post('/v1/sessions')
+      .set(auth)
+      .send({ task_id: 'metrics', token_budget: { total: 100 } });
     const url = `/v1/sessions/${session.body.session_id}/usage`;
     const before = await scrape();
 
@@ -284,7 +303,10 @@ describe('GET /metrics', () => {
     try {
       const project = await a.container.services.projects.createProject('metrics-hooks');
       const auth = { authorization: `Bearer ${project.apiKey}` };
-      await a.http.post('/v1/webhooks').set(auth).send({ url: `${receiver.url}/ok`, events: ['session.created'] });
+      await a.http
+        .post('/v1/webhooks')
+        .set(auth)
+        .send({ url: `${receiver.url}/ok`, events: ['session.created'] });
       const session = await a.http.post('/v1/sessions').set(auth).send({ task_id: 'hooks' });
       expect(session.status).toBe(201);
 
@@ -368,7 +390,10 @@ describe('body limits', () => {
       const { auth } = await small.newProject();
       const session = await small.http.post('/v1/sessions').set(auth).send({ task_id: 'limits' });
       const snapshot = { blob: 'x'.repeat(100_000) };
-      const checkpoint = await small.http.post(`/v1/sessions/${session.body.session_id}/checkpoints`).set(auth).send({ phase: 'p', context_snapshot: snapshot });
+      const checkpoint = await small.http
+        .post(`/v1/sessions/${session.body.session_id}/checkpoints`)
+        .set(auth)
+        .send({ phase: 'p', context_snapshot: snapshot });
       expect(checkpoint.status).toBe(201);
       const patch = await small.http.patch(`/v1/sessions/${session.body.session_id}`).set(auth).send({ context: snapshot });
       expect(patch.status).toBe(413);

@@ -87,7 +87,10 @@ describe('openapi.yaml', () => {
     const ids = operations.map(({ operation }) => operation.operationId!);
     const badlyNamed = ids.filter((id) => !/^[a-z]+(?:[A-Z][a-z0-9]*)+$/.test(id));
     expect(badlyNamed, 'operationIds must be camelCase verb+noun, e.g. recordUsage').toEqual([]);
-    expect(ids.filter((id, index) => ids.indexOf(id) !== index), 'duplicated operationIds').toEqual([]);
+    expect(
+      ids.filter((id, index) => ids.indexOf(id) !== index),
+      'duplicated operationIds',
+    ).toEqual([]);
   });
 
   // redocly.yaml turns operation-4xx-response off for the sake of /healthz and /readyz; this keeps

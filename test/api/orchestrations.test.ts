@@ -85,7 +85,10 @@ describe('POST /v1/orchestrations', () => {
 
     const sessions = await projectSessions(projectId);
     expect(sessions.map((s) => s.id).sort()).toEqual([first, third].sort());
-    for (const [specId, sessionId] of [['SPEC-001', first], ['SPEC-003', third]] as const) {
+    for (const [specId, sessionId] of [
+      ['SPEC-001', first],
+      ['SPEC-003', third],
+    ] as const) {
       const row = sessions.find((s) => s.id === sessionId)!;
       expect(row).toMatchObject({
         taskId: specId,
@@ -142,7 +145,12 @@ describe('POST /v1/orchestrations', () => {
 
     expect(res.status).toBe(422);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ code: 'ORCHESTRATION_INVALID', status: 422, title: 'Orchestration graph is invalid', instance: '/v1/orchestrations' });
+    expect(res.body).toMatchObject({
+      code: 'ORCHESTRATION_INVALID',
+      status: 422,
+      title: 'Orchestration graph is invalid',
+      instance: '/v1/orchestrations',
+    });
     expect(res.body.errors).toEqual([
       { path: 'body.specs.0.depends_on.0', message: expect.stringContaining('unknown spec "ghost"') },
       { path: 'body.specs.1.depends_on.0', message: 'spec "b" depends on itself' },
@@ -177,7 +185,11 @@ describe('POST /v1/orchestrations', () => {
     { name: 'an unknown spec field', body: { specs: [{ spec_id: 'a', needs: [] }] }, path: 'body.specs.0.needs' },
     { name: 'a spec id of 257 characters', body: { specs: [{ spec_id: 'x'.repeat(257) }] }, path: 'body.specs.0.spec_id' },
     { name: 'an empty spec id', body: { specs: [{ spec_id: '' }] }, path: 'body.specs.0.spec_id' },
-    { name: 'a dependency named twice', body: { specs: [{ spec_id: 'a' }, { spec_id: 'b', depends_on: ['a', 'a'] }] }, path: 'body.specs.1.depends_on.1' },
+    {
+      name: 'a dependency named twice',
+      body: { specs: [{ spec_id: 'a' }, { spec_id: 'b', depends_on: ['a', 'a'] }] },
+      path: 'body.specs.1.depends_on.1',
+    },
     { name: 'more than 200 specs', body: { specs: Array.from({ length: 201 }, (_, i) => ({ spec_id: `s${i}` })) }, path: 'body.specs' },
     { name: 'max_parallel_sessions 0', body: { specs: [{ spec_id: 'a' }], max_parallel_sessions: 0 }, path: 'body.max_parallel_sessions' },
     { name: 'max_parallel_sessions 1.5', body: { specs: [{ spec_id: 'a' }], max_parallel_sessions: 1.5 }, path: 'body.max_parallel_sessions' },
@@ -452,7 +464,10 @@ describe('POST /v1/orchestrations/{id}/specs/{spec_id}/explore', () => {
     const created = await orchestration([{ spec_id: 'a' }, { spec_id: 'b', depends_on: ['a'] }]);
     const id = created.orchestration_id;
     const specSession = sessionOf(created, 'a')!;
-    await t.http.patch(`/v1/sessions/${specSession}`).set(auth).send({ context: { plan: 'v1' } });
+    await t.http
+      .patch(`/v1/sessions/${specSession}`)
+      .set(auth)
+      .send({ context: { plan: 'v1' } });
     const checkpoint = await make.checkpoint(specSession, { phase: 'design' });
     clock.advance(1000);
 
@@ -501,7 +516,7 @@ describe('POST /v1/orchestrations/{id}/specs/{spec_id}/explore', () => {
     expect(await projectSessions(projectId)).toHaveLength(1);
   });
 
-  it("answers 422 for a checkpoint of another session and 400 for an unknown field, recording nothing", async () => {
+  it('answers 422 for a checkpoint of another session and 400 for an unknown field, recording nothing', async () => {
     const { projectId, make, orchestration, post } = await setup();
     const created = await orchestration([{ spec_id: 'a' }]);
     const other = await make.session();

@@ -19,7 +19,10 @@ describe('rate limiting per API key', () => {
   it('answers the request over the limit with a 429 problem document and Retry-After, and does not run it', async () => {
     const { auth, projectId } = await t.newProject();
     for (let i = 0; i < MAX; i++) {
-      const res = await t.http.post('/v1/sessions').set(auth).send({ task_id: `ok-${i}` });
+      const res = await t.http
+        .post('/v1/sessions')
+        .set(auth)
+        .send({ task_id: `ok-${i}` });
       expect(res.status).toBe(201);
       expect(res.headers['x-ratelimit-remaining']).toBe(String(MAX - i - 1));
     }

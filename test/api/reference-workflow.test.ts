@@ -29,7 +29,10 @@ describe('the reference end-to-end workflow', () => {
       expect(usage.status).toBe(200);
       expect(usage.body.crossed).toEqual([]);
       if (i % 2 === 0) {
-        const checkpoint = await t.http.post(`/v1/sessions/${sessionId}/checkpoints`).set(auth).send({ phase: `iteration_${i}` });
+        const checkpoint = await t.http
+          .post(`/v1/sessions/${sessionId}/checkpoints`)
+          .set(auth)
+          .send({ phase: `iteration_${i}` });
         expect(checkpoint.status).toBe(201);
         checkpoints.push(checkpoint.body);
       }

@@ -19,7 +19,10 @@ async function createSession(auth: Record<string, string>, body: Record<string, 
 describe('POST /v1/sessions', () => {
   it('creates an active session with the default model, budget, thresholds and non-critical keys', async () => {
     const { auth, projectId } = await t.newProject();
-    const res = await t.http.post('/v1/sessions').set(auth).send({ task_id: 'SPEC-001', context: { plan: 'x' } });
+    const res = await t.http
+      .post('/v1/sessions')
+      .set(auth)
+      .send({ task_id: 'SPEC-001', context: { plan: 'x' } });
 
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/sessions/${res.body.session_id}`);
@@ -116,7 +119,10 @@ describe('POST /v1/sessions', () => {
     expect(text.status).toBe(415);
     expect(text.headers['content-type']).toMatch(/^application\/problem\+json/);
 
-    const huge = await t.http.post('/v1/sessions').set(auth).send({ task_id: 'x', context: { blob: 'x'.repeat(t.config.bodyLimitBytes) } });
+    const huge = await t.http
+      .post('/v1/sessions')
+      .set(auth)
+      .send({ task_id: 'x', context: { blob: 'x'.repeat(t.config.bodyLimitBytes) } });
     expect(huge.status).toBe(413);
     expect(huge.body.code).toBe('PAYLOAD_TOO_LARGE');
 
@@ -218,14 +224,30 @@ describe('PATCH /v1/sessions/{id}', () => {
     const session = await createSession(auth);
     const url = `/v1/sessions/${session.session_id}`;
 
-    const ok = await t.http.patch(url).set(auth).set('if-match', '"1"').send({ metadata: { step: 1 } });
+    const ok = await t.http
+      .patch(url)
+      .set(auth)
+      .set('if-match', '"1"')
+      .send({ metadata: { step: 1 } });
     expect(ok.status).toBe(200);
-    const stale = await t.http.patch(url).set(auth).set('if-match', '"1"').send({ metadata: { step: 2 } });
+    const stale = await t.http
+      .patch(url)
+      .set(auth)
+      .set('if-match', '"1"')
+      .send({ metadata: { step: 2 } });
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe('PRECONDITION_FAILED');
-    const garbage = await t.http.patch(url).set(auth).set('if-match', 'whatever').send({ metadata: { step: 3 } });
+    const garbage = await t.http
+      .patch(url)
+      .set(auth)
+      .set('if-match', 'whatever')
+      .send({ metadata: { step: 3 } });
     expect(garbage.status).toBe(412);
-    const any = await t.http.patch(url).set(auth).set('if-match', '*').send({ metadata: { step: 1 } });
+    const any = await t.http
+      .patch(url)
+      .set(auth)
+      .set('if-match', '*')
+      .send({ metadata: { step: 1 } });
     expect(any.status).toBe(200);
 
     const now = await t.http.get(url).set(auth);
@@ -249,7 +271,10 @@ describe('PATCH /v1/sessions/{id}', () => {
     const session = await createSession(auth, { task_id: 'x', token_budget: { total: 1000 }, context: { temp_context: 't', keep: 1 } });
     await t.http.post(`/v1/sessions/${session.session_id}/usage`).set(auth).send({ tokens: 700 });
 
-    const res = await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ token_budget: { total: 800 } });
+    const res = await t.http
+      .patch(`/v1/sessions/${session.session_id}`)
+      .set(auth)
+      .send({ token_budget: { total: 800 } });
 
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -261,8 +286,26 @@ describe('PATCH /v1/sessions/{id}', () => {
     });
     const events = await thresholdEventsOf(t.db, session.session_id);
     expect(events.map((e) => e.data)).toEqual([
-      { session_id: session.session_id, task_id: 'x', threshold: 75, level: 'emergency', position_percent: 87.5, used: 700, available: 100, total: 800 },
-      { session_id: session.session_id, task_id: 'x', threshold: 85, level: 'emergency', position_percent: 87.5, used: 700, available: 100, total: 800 },
+      {
+        session_id: session.session_id,
+        task_id: 'x',
+        threshold: 75,
+        level: 'emergency',
+        position_percent: 87.5,
+        used: 700,
+        available: 100,
+        total: 800,
+      },
+      {
+        session_id: session.session_id,
+        task_id: 'x',
+        threshold: 85,
+        level: 'emergency',
+        position_percent: 87.5,
+        used: 700,
+        available: 100,
+        total: 800,
+      },
     ]);
   });
 
@@ -280,10 +323,20 @@ describe('PATCH /v1/sessions/{id}', () => {
     const session = await createSession(auth);
     await t.db.prisma.session.update({ where: { id: session.session_id }, data: { status: 'archived', archivedAt: new Date() } });
 
-    const archived = await t.http.patch(`/v1/sessions/${session.session_id}`).set(auth).send({ metadata: { a: 1 } });
+    const archived = await t.http
+      .patch(`/v1/sessions/${session.session_id}`)
+      .set(auth)
+      .send({ metadata: { a: 1 } });
     expect(archived.status).toBe(409);
     expect(archived.body.code).toBe('SESSION_ARCHIVED');
-    expect((await t.http.patch('/v1/sessions/sess_unknown').set(auth).send({ metadata: { a: 1 } })).status).toBe(404);
+    expect(
+      (
+        await t.http
+          .patch('/v1/sessions/sess_unknown')
+          .set(auth)
+          .send({ metadata: { a: 1 } })
+      ).status,
+    ).toBe(404);
   });
 });
 
@@ -299,7 +352,10 @@ describe('a context no checkpoint could hold', () => {
 
   it('is refused with 413 CONTEXT_TOO_LARGE on creation, and nothing is created', async () => {
     const { auth } = await small.newProject();
-    const res = await small.http.post('/v1/sessions').set(auth).send({ task_id: 'big', context: { notes: 'x'.repeat(CHECKPOINT_MAX_BYTES) } });
+    const res = await small.http
+      .post('/v1/sessions')
+      .set(auth)
+      .send({ task_id: 'big', context: { notes: 'x'.repeat(CHECKPOINT_MAX_BYTES) } });
     expect(res.status).toBe(413);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ code: 'CONTEXT_TOO_LARGE', status: 413 });
@@ -309,11 +365,24 @@ describe('a context no checkpoint could hold', () => {
 
   it('is refused when PATCH merges would grow the context past the limit; the session stays as it was and can still be checkpointed', async () => {
     const { auth } = await small.newProject();
-    const created = await small.http.post('/v1/sessions').set(auth).send({ task_id: 'growing', context: { a: 'x'.repeat(400) } });
+    const created = await small.http
+      .post('/v1/sessions')
+      .set(auth)
+      .send({ task_id: 'growing', context: { a: 'x'.repeat(400) } });
     const url = `/v1/sessions/${created.body.session_id}`;
-    expect((await small.http.patch(url).set(auth).send({ context: { b: 'y'.repeat(400) } })).status).toBe(200);
+    expect(
+      (
+        await small.http
+          .patch(url)
+          .set(auth)
+          .send({ context: { b: 'y'.repeat(400) } })
+      ).status,
+    ).toBe(200);
 
-    const tooMuch = await small.http.patch(url).set(auth).send({ context: { c: 'z'.repeat(400) }, metadata: { step: 3 } });
+    const tooMuch = await small.http
+      .patch(url)
+      .set(auth)
+      .send({ context: { c: 'z'.repeat(400) }, metadata: { step: 3 } });
     expect(tooMuch.status).toBe(413);
     expect(tooMuch.body.code).toBe('CONTEXT_TOO_LARGE');
 
@@ -322,7 +391,14 @@ describe('a context no checkpoint could hold', () => {
     expect(now.body.metadata).toEqual({});
     expect(now.body.version).toBe(2);
     // Replacing a value with a smaller one still applies.
-    expect((await small.http.patch(url).set(auth).send({ context: { a: null, c: 'z'.repeat(400) } })).status).toBe(200);
+    expect(
+      (
+        await small.http
+          .patch(url)
+          .set(auth)
+          .send({ context: { a: null, c: 'z'.repeat(400) } })
+      ).status,
+    ).toBe(200);
     expect((await small.http.post(`${url}/checkpoints`).set(auth).send({ phase: 'fits' })).status).toBe(201);
   });
 });

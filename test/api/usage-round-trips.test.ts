@@ -15,7 +15,10 @@ afterAll(async () => {
 describe('the usage hot path', () => {
   it('costs one database statement per update, with or without an Idempotency-Key, crossing or not', async () => {
     const { auth } = await t.newProject();
-    const session = await t.http.post('/v1/sessions').set(auth).send({ task_id: 'hot', token_budget: { total: 1000 } });
+    const session = await t.http
+      .post('/v1/sessions')
+      .set(auth)
+      .send({ task_id: 'hot', token_budget: { total: 1000 } });
     const url = `/v1/sessions/${session.body.session_id}/usage`;
     await t.http.post(url).set(auth).send({ tokens: 1 }); // warms the key cache
 

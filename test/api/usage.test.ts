@@ -14,7 +14,10 @@ afterAll(async () => {
 
 async function newSession(body: Record<string, unknown> = {}) {
   const project = await t.newProject();
-  const res = await t.http.post('/v1/sessions').set(project.auth).send({ task_id: 'SPEC-001', ...body });
+  const res = await t.http
+    .post('/v1/sessions')
+    .set(project.auth)
+    .send({ task_id: 'SPEC-001', ...body });
   expect(res.status).toBe(201);
   const id = res.body.session_id as string;
   const use = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
@@ -88,7 +91,10 @@ describe('POST /v1/sessions/{id}/usage', () => {
   it('re-arms a threshold when raising total moves the position back below it', async () => {
     const s = await newSession({ token_budget: { total: 1000 } });
     expect((await s.use({ tokens: 800 })).body.crossed).toEqual([75]);
-    await t.http.patch(`/v1/sessions/${s.id}`).set(s.auth).send({ token_budget: { total: 2000 } });
+    await t.http
+      .patch(`/v1/sessions/${s.id}`)
+      .set(s.auth)
+      .send({ token_budget: { total: 2000 } });
     expect((await s.use({ tokens: 600 })).body.crossed).toEqual([]);
     expect((await s.use({ tokens: 200 })).body.crossed).toEqual([75]);
     expect((await thresholdEventsOf(t.db, s.id)).map((e) => e.data.threshold)).toEqual([75, 75]);
@@ -140,7 +146,10 @@ describe('POST /v1/sessions/{id}/usage', () => {
 
   it('refuses a source or model with a NUL character, which PostgreSQL cannot store, with 400 and counts nothing', async () => {
     const s = await newSession();
-    for (const body of [{ tokens: 5, source: 'nul\u0000' }, { tokens: 5, model: 'nul\u0000' }]) {
+    for (const body of [
+      { tokens: 5, source: 'nul\u0000' },
+      { tokens: 5, model: 'nul\u0000' },
+    ]) {
       const res = await s.use(body);
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

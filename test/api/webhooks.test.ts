@@ -88,15 +88,32 @@ describe('webhook subscriptions', () => {
       'http://0.0.0.0/x',
       'http://localhost:3000/x',
     ]) {
-      const res = await guarded.http.post('/v1/webhooks').set(auth).send({ url, events: ['*'] });
+      const res = await guarded.http
+        .post('/v1/webhooks')
+        .set(auth)
+        .send({ url, events: ['*'] });
       expect(res.status, url).toBe(422);
       expect(res.body.code).toBe('WEBHOOK_URL_REFUSED');
       expect(res.body.errors[0].path).toBe('body.url');
     }
-    expect((await guarded.http.post('/v1/webhooks').set(auth).send({ url: 'https://8.8.8.8/x', events: ['*'] })).status).toBe(201);
+    expect(
+      (
+        await guarded.http
+          .post('/v1/webhooks')
+          .set(auth)
+          .send({ url: 'https://8.8.8.8/x', events: ['*'] })
+      ).status,
+    ).toBe(201);
     // With WEBHOOK_ALLOW_PRIVATE_NETWORKS=true (the other test app) loopback is fine.
     const allowed = await setup();
-    expect((await t.http.post('/v1/webhooks').set(allowed.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'] })).status).toBe(201);
+    expect(
+      (
+        await t.http
+          .post('/v1/webhooks')
+          .set(allowed.auth)
+          .send({ url: 'http://127.0.0.1:9/x', events: ['*'] })
+      ).status,
+    ).toBe(201);
   });
 
   it('updates, disables, re-enables and deletes; another project sees 404', async () => {
@@ -105,7 +122,10 @@ describe('webhook subscriptions', () => {
     const hook = await subscribe();
     const url = `/v1/webhooks/${hook.webhook_id}`;
 
-    const patched = await t.http.patch(url).set(auth).send({ events: ['checkpoint.created'], description: 'ckpt' });
+    const patched = await t.http
+      .patch(url)
+      .set(auth)
+      .send({ events: ['checkpoint.created'], description: 'ckpt' });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ events: ['checkpoint.created'], description: 'ckpt' });
     const disabled = await t.http.patch(url).set(auth).send({ enabled: false });
@@ -133,11 +153,11 @@ describe('delivery', () => {
     expect(await deliver(projectId)).toBe(3);
 
     // Deliveries run concurrently: arrival order is not part of the contract.
-    expect(bodies().map((body) => `${body.type}:${body.data.threshold ?? '-'}`).sort()).toEqual([
-      'checkpoint.created:-',
-      'session.threshold_crossed:75',
-      'session.threshold_crossed:85',
-    ]);
+    expect(
+      bodies()
+        .map((body) => `${body.type}:${body.data.threshold ?? '-'}`)
+        .sort(),
+    ).toEqual(['checkpoint.created:-', 'session.threshold_crossed:75', 'session.threshold_crossed:85']);
     expect(bodies().find((body) => body.data.threshold === 75)!.data).toEqual({
       session_id: session.session_id,
       task_id: 'paged',

@@ -110,46 +110,56 @@ describe.skipIf(skip)(suiteName, () => {
     expect(externalRequests, 'requests to other origins').toEqual([]);
   });
 
-  it('renders every operation of openapi.yaml, and no other, without errors in the page', async () => {
-    await screenshot(page, 'docs');
-    const rendered = await page.locator('.opblock').evaluateAll((blocks) =>
-      blocks.map(
-        (block) =>
-          `${block.querySelector('.opblock-summary-method')?.textContent?.trim()} ${block.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
-      ),
-    );
-    const expected = documentedOperations();
-    expect(expected.length).toBeGreaterThan(0);
-    expect([...new Set(rendered)].sort()).toEqual([...new Set(expected)].sort());
-    expect(await page.locator('.information-container .title').textContent()).toContain('Session State Service');
-  }, TEST_TIMEOUT_MS);
+  it(
+    'renders every operation of openapi.yaml, and no other, without errors in the page',
+    async () => {
+      await screenshot(page, 'docs');
+      const rendered = await page
+        .locator('.opblock')
+        .evaluateAll((blocks) =>
+          blocks.map(
+            (block) =>
+              `${block.querySelector('.opblock-summary-method')?.textContent?.trim()} ${block.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
+          ),
+        );
+      const expected = documentedOperations();
+      expect(expected.length).toBeGreaterThan(0);
+      expect([...new Set(rendered)].sort()).toEqual([...new Set(expected)].sort());
+      expect(await page.locator('.information-container .title').textContent()).toContain('Session State Service');
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('runs "Try it out" on GET /v1/models with the key entered in the Authorize dialog and shows 200', async () => {
-    const { apiKey } = await testApp.newProject();
+  it(
+    'runs "Try it out" on GET /v1/models with the key entered in the Authorize dialog and shows 200',
+    async () => {
+      const { apiKey } = await testApp.newProject();
 
-    await page.locator('.auth-wrapper .btn.authorize').click();
-    const apiKeyForm = page.locator('.modal-ux .auth-container').filter({ has: page.locator('h4 code', { hasText: /^apiKey$/ }) });
-    await apiKeyForm.locator('input').fill(apiKey);
-    await apiKeyForm.locator('button.authorize').click();
-    // Once authorized, the form offers Logout instead.
-    await apiKeyForm.locator('button', { hasText: 'Logout' }).waitFor();
-    await screenshot(page, 'authorized');
-    await page.locator('.modal-ux button.close-modal').click();
+      await page.locator('.auth-wrapper .btn.authorize').click();
+      const apiKeyForm = page.locator('.modal-ux .auth-container').filter({ has: page.locator('h4 code', { hasText: /^apiKey$/ }) });
+      await apiKeyForm.locator('input').fill(apiKey);
+      await apiKeyForm.locator('button.authorize').click();
+      // Once authorized, the form offers Logout instead.
+      await apiKeyForm.locator('button', { hasText: 'Logout' }).waitFor();
+      await screenshot(page, 'authorized');
+      await page.locator('.modal-ux button.close-modal').click();
 
-    const operation = page.locator('#operations-models-listModels');
-    await operation.locator('.opblock-summary').click();
-    await operation.locator('.try-out__btn').click();
-    await operation.locator('button.execute').click();
+      const operation = page.locator('#operations-models-listModels');
+      await operation.locator('.opblock-summary').click();
+      await operation.locator('.try-out__btn').click();
+      await operation.locator('button.execute').click();
 
-    const status = operation.locator('.live-responses-table .response .response-col_status');
-    await status.waitFor();
-    await operation.scrollIntoViewIfNeeded();
-    await screenshot(page, 'try-it-out');
-    expect((await status.textContent())?.trim()).toBe('200');
-    // The request really carried the key, and the body is the live list of models.
-    expect(await operation.locator('.curl-command').textContent()).toContain(`Authorization: Bearer ${apiKey}`);
-    const body = await operation.locator('.live-responses-table .response-col_description .microlight').first().textContent();
-    const models = JSON.parse(body ?? 'null') as { model: string; context_window: number }[];
-    expect(models.map((entry) => entry.model)).toEqual(testApp.config.models.map((entry) => entry.model));
-  }, TEST_TIMEOUT_MS);
+      const status = operation.locator('.live-responses-table .response .response-col_status');
+      await status.waitFor();
+      await operation.scrollIntoViewIfNeeded();
+      await screenshot(page, 'try-it-out');
+      expect((await status.textContent())?.trim()).toBe('200');
+      // The request really carried the key, and the body is the live list of models.
+      expect(await operation.locator('.curl-command').textContent()).toContain(`Authorization: Bearer ${apiKey}`);
+      const body = await operation.locator('.live-responses-table .response-col_description .microlight').first().textContent();
+      const models = JSON.parse(body ?? 'null') as { model: string; context_window: number }[];
+      expect(models.map((entry) => entry.model)).toEqual(testApp.config.models.map((entry) => entry.model));
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

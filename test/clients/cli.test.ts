@@ -245,7 +245,10 @@ describe('session-state watch', () => {
     const { client, env } = await newProject();
     const id = await sessionWithUsage(client, [1_000]);
     const watch = start(['watch', id, '--json', '--interval', '0.1'], env);
-    const entries = () => lines(watch.output.stdout).filter(Boolean).map((line) => JSON.parse(line) as { used: number; source: string });
+    const entries = () =>
+      lines(watch.output.stdout)
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { used: number; source: string });
 
     await until(() => entries().length === 1, 'the first poll');
     await client.POST('/v1/sessions/{id}/usage', { params: { path: { id } }, body: { tokens: 500, source: 'live' } });
@@ -286,7 +289,10 @@ describe('exit codes and errors', () => {
     const [noUrl, noKey, overridden] = await Promise.all([
       start(['usage', id], { SESSION_STATE_API_KEY: apiKey }).done,
       start(['usage', id], { SESSION_STATE_URL: baseUrl }).done,
-      start(['usage', id, '--url', baseUrl, '--api-key', apiKey], { SESSION_STATE_URL: `http://127.0.0.1:${port}`, SESSION_STATE_API_KEY: 'sss_wrong' }).done,
+      start(['usage', id, '--url', baseUrl, '--api-key', apiKey], {
+        SESSION_STATE_URL: `http://127.0.0.1:${port}`,
+        SESSION_STATE_API_KEY: 'sss_wrong',
+      }).done,
     ]);
 
     expect(noUrl.code).toBe(3);
@@ -330,7 +336,15 @@ describe('exit codes and errors', () => {
     const run = await start(['--help'], {}).done;
 
     expect(run.code).toBe(0);
-    for (const command of ['budget <session_id>', 'checkpoints <session_id>', 'restore <checkpoint_id>', 'recover <session_id>', 'usage <session_id>', 'deliveries <webhook_id>', 'watch <session_id>']) {
+    for (const command of [
+      'budget <session_id>',
+      'checkpoints <session_id>',
+      'restore <checkpoint_id>',
+      'recover <session_id>',
+      'usage <session_id>',
+      'deliveries <webhook_id>',
+      'watch <session_id>',
+    ]) {
       expect(run.stdout).toContain(command);
     }
     expect(run.stdout).toMatch(/Exit codes:\n\s+0\s+success\n\s+1\s.*\n\s+2\s+usage error.*\n\s+3\s/);
@@ -344,7 +358,12 @@ describe('examples/reference-workflow.ts', () => {
 
     const result = await runReferenceWorkflow({ client, log: (line) => log.push(line) });
 
-    expect(result).toEqual({ original_session: expect.stringMatching(/^sess_/), total_tokens_used: 75_000, recovered_session: null, status: 'completed' });
+    expect(result).toEqual({
+      original_session: expect.stringMatching(/^sess_/),
+      total_tokens_used: 75_000,
+      recovered_session: null,
+      status: 'completed',
+    });
     const { data: session } = await client.GET('/v1/sessions/{id}', { params: { path: { id: result.original_session } } });
     expect(session).toMatchObject({ status: 'resumed', checkpoints_count: 3, token_budget: { used: 75_000, position_percent: 37.5 } });
     const { data: checkpoints } = await client.GET('/v1/sessions/{id}/checkpoints', { params: { path: { id: result.original_session } } });

@@ -64,7 +64,9 @@ async function startProxy(upstream: string, plan: (index: number, request: Proxi
       if (action.kind === 'drop-before') return req.socket.destroy();
       if (action.kind === 'answer') {
         res.writeHead(action.status, { 'content-type': 'application/problem+json', ...action.headers });
-        return res.end(action.body ?? JSON.stringify({ type: 'about:blank', title: 'Injected', status: action.status, detail: 'by the proxy', code: 'INJECTED' }));
+        return res.end(
+          action.body ?? JSON.stringify({ type: 'about:blank', title: 'Injected', status: action.status, detail: 'by the proxy', code: 'INJECTED' }),
+        );
       }
       const headers = Object.fromEntries(
         Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
@@ -180,7 +182,9 @@ describe('problems', () => {
   it('throws a ProblemError with the RFC 9457 fields on a 404', async () => {
     const { client } = await newClient();
 
-    const error = await client.GET('/v1/sessions/{id}', { params: { path: { id: 'sess_00000000000000000000000000000000' } } }).catch((e: unknown) => e);
+    const error = await client
+      .GET('/v1/sessions/{id}', { params: { path: { id: 'sess_00000000000000000000000000000000' } } })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ProblemError);
     expect((error as ProblemError).toJSON()).toEqual({
@@ -249,7 +253,13 @@ describe('retries', () => {
         kind: 'answer',
         status: 409,
         headers: { 'retry-after': '0' },
-        body: JSON.stringify({ type: '/problems/idempotency-request-in-progress', title: 'In progress', status: 409, detail: 'retry shortly', code: 'IDEMPOTENCY_REQUEST_IN_PROGRESS' }),
+        body: JSON.stringify({
+          type: '/problems/idempotency-request-in-progress',
+          title: 'In progress',
+          status: 409,
+          detail: 'retry shortly',
+          code: 'IDEMPOTENCY_REQUEST_IN_PROGRESS',
+        }),
       },
     ],
   ] as const)('sends the request again after %s, with the same Idempotency-Key, and counts it once', async (_, failure) => {
@@ -317,7 +327,9 @@ describe('retries', () => {
     proxies.push(proxy);
     const viaProxy = createClient({ baseUrl: proxy.url, apiKey, retries: FAST_RETRIES });
 
-    const error = await viaProxy.POST('/v1/webhooks/{id}/rotate-secret', { params: { path: { id: hook.webhook_id } }, body: {} }).catch((e: unknown) => e);
+    const error = await viaProxy
+      .POST('/v1/webhooks/{id}/rotate-secret', { params: { path: { id: hook.webhook_id } }, body: {} })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ServiceUnreachableError);
     expect(error).toMatchObject({ attempts: 1 });

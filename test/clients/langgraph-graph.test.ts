@@ -74,7 +74,11 @@ interface ApiSession {
 }
 
 async function sessionsOfThread(auth: Record<string, string>, threadId: string): Promise<ApiSession[]> {
-  const res = await t.http.get('/v1/sessions').query({ task_id: `langgraph:${threadId}` }).set(auth).expect(200);
+  const res = await t.http
+    .get('/v1/sessions')
+    .query({ task_id: `langgraph:${threadId}` })
+    .set(auth)
+    .expect(200);
   return res.body.data;
 }
 

@@ -42,8 +42,14 @@ function checkpointRecord(channels: CheckpointRecord['channels']): CheckpointRec
 describe('mergeWrites', () => {
   it('keeps the first record of a regular write and the last of a special one', () => {
     const merged = mergeWrites([
-      writesRecord('a', [[0, 'animals', 'dog'], [-1, '__error__', 'first error']]),
-      writesRecord('a', [[0, 'animals', 'cat'], [-1, '__error__', 'second error']]),
+      writesRecord('a', [
+        [0, 'animals', 'dog'],
+        [-1, '__error__', 'first error'],
+      ]),
+      writesRecord('a', [
+        [0, 'animals', 'cat'],
+        [-1, '__error__', 'second error'],
+      ]),
     ]);
     expect(merged.map((write) => [write.idx, write.value.data])).toEqual([
       [-1, 'second error'],
@@ -53,7 +59,14 @@ describe('mergeWrites', () => {
 
   it('orders writes by task path, then task id, then index', () => {
     const merged = mergeWrites([
-      writesRecord('b', [[0, 'x', 'b0'], [1, 'x', 'b1']], '~1'),
+      writesRecord(
+        'b',
+        [
+          [0, 'x', 'b0'],
+          [1, 'x', 'b1'],
+        ],
+        '~1',
+      ),
       writesRecord('z', [[0, 'x', 'input']], ''),
       writesRecord('a', [[0, 'x', 'a0']], '~1'),
     ]);

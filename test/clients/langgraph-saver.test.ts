@@ -32,7 +32,11 @@ async function newSaver(options: Partial<ConstructorParameters<typeof SessionSta
 }
 
 async function sessionsOfThread(auth: Record<string, string>, threadId: string) {
-  const res = await t.http.get('/v1/sessions').query({ task_id: `langgraph:${threadId}` }).set(auth).expect(200);
+  const res = await t.http
+    .get('/v1/sessions')
+    .query({ task_id: `langgraph:${threadId}` })
+    .set(auth)
+    .expect(200);
   return res.body.data as { session_id: string; status: string; metadata: Record<string, unknown>; checkpoints_count: number }[];
 }
 
@@ -79,7 +83,11 @@ describe('SessionStateSaver', () => {
     const tuples = [];
     for await (const tuple of saver.list({ configurable: { thread_id: 'one' } })) tuples.push(tuple);
     expect(tuples.map((tuple) => tuple.metadata?.step)).toEqual([2, 1, 0]);
-    expect(tuples.map((tuple) => tuple.pendingWrites)).toEqual([[['task-2', 'animals', 'dog-2']], [['task-1', 'animals', 'dog-1']], [['task-0', 'animals', 'dog-0']]]);
+    expect(tuples.map((tuple) => tuple.pendingWrites)).toEqual([
+      [['task-2', 'animals', 'dog-2']],
+      [['task-1', 'animals', 'dog-1']],
+      [['task-0', 'animals', 'dog-0']],
+    ]);
   });
 
   it('stores an unchanged channel once and reads it back through the later checkpoint', async () => {
@@ -116,7 +124,10 @@ describe('SessionStateSaver', () => {
       apiKey: project.apiKey,
       fetch: (input, init) => {
         const url = new URL(input instanceof Request ? input.url : String(input));
-        if (/^\/v1\/sessions\/[^/]+\/checkpoints$/.test(url.pathname) && (input instanceof Request ? input.method : init?.method ?? 'GET') === 'GET') {
+        if (
+          /^\/v1\/sessions\/[^/]+\/checkpoints$/.test(url.pathname) &&
+          (input instanceof Request ? input.method : (init?.method ?? 'GET')) === 'GET'
+        ) {
           listed.push(url);
         }
         return globalThis.fetch(input, init);

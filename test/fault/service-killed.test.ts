@@ -58,7 +58,12 @@ describe.skipIf(skip)('the service killed under load', () => {
     const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
     let server: ServerProcess = await spawnServer(env);
     const post = (path: string, body: unknown, extra: Record<string, string> = {}) =>
-      send(`${server.baseUrl}${path}`, { method: 'POST', headers: { ...headers, ...extra }, body: JSON.stringify(body), deadlineMs: REQUEST_DEADLINE_MS });
+      send(`${server.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { ...headers, ...extra },
+        body: JSON.stringify(body),
+        deadlineMs: REQUEST_DEADLINE_MS,
+      });
 
     const hook = await post('/v1/webhooks', { url: `${receiver.url}/hooks`, events: ['session.created', 'session.threshold_crossed'] });
     expect(hook.status, hook.body).toBe(201);
@@ -145,10 +150,9 @@ describe.skipIf(skip)('the service killed under load', () => {
       }
 
       // At least once: every event of these sessions reaches the receiver, duplicates allowed.
-      const events = await client.query<{ id: string; type: string }>(
-        'SELECT id, type FROM events WHERE session_id = ANY($1::text[]) ORDER BY id',
-        [sessionIds],
-      );
+      const events = await client.query<{ id: string; type: string }>('SELECT id, type FROM events WHERE session_id = ANY($1::text[]) ORDER BY id', [
+        sessionIds,
+      ]);
       expect(events.rows.filter((event) => event.type === 'session.created')).toHaveLength(SESSIONS);
       expect(events.rows.filter((event) => event.type === 'session.threshold_crossed')).toHaveLength(SESSIONS * 2);
       const arrivals = () => {

@@ -169,9 +169,12 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
 
 /** SIGKILLs every server process still running (afterAll of a failed test). */
 export async function killSpawnedServers(): Promise<void> {
-  const ends = [...spawned].map((child) => new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    if (!child.kill('SIGKILL')) resolve();
-  }));
+  const ends = [...spawned].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        if (!child.kill('SIGKILL')) resolve();
+      }),
+  );
   await Promise.all(ends);
 }

@@ -128,7 +128,9 @@ function schemaContext(fixtures: FixtureProject): SchemaContext {
 /** Real ids for every path parameter. */
 function validParams(route: Route, fixtures: FixtureProject): fc.Arbitrary<Record<string, string>> {
   return fc.record(
-    Object.fromEntries(route.params.map((param) => [param, fc.constantFrom(...(fixtures.byKind[kindOf(route, param)] ?? ['x'])).map(encodeURIComponent)])),
+    Object.fromEntries(
+      route.params.map((param) => [param, fc.constantFrom(...(fixtures.byKind[kindOf(route, param)] ?? ['x'])).map(encodeURIComponent)]),
+    ),
   );
 }
 
@@ -171,8 +173,15 @@ const oddPathValues: readonly string[] = [
 
 /** One path parameter at a time: unknown, another project's, odd characters, odd encodings, very long. */
 function fuzzedParams(route: Route, fixtures: FixtureProject) {
-  return fc.tuple(validParams(route, fixtures), fc.constantFrom(...route.params), fc.nat(), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.nat({ max: 4 })).map(
-    ([params, param, pick, text, choice]) => {
+  return fc
+    .tuple(
+      validParams(route, fixtures),
+      fc.constantFrom(...route.params),
+      fc.nat(),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.nat({ max: 4 }),
+    )
+    .map(([params, param, pick, text, choice]) => {
       const kind = PARAM_KINDS[kindOf(route, param)]!;
       const others = other.byKind[kindOf(route, param)] ?? [];
       let value: string;
@@ -184,8 +193,7 @@ function fuzzedParams(route: Route, fixtures: FixtureProject) {
       } else if (choice === 2) value = encodeURIComponent(text);
       else value = oddPathValues[pick % oddPathValues.length]!;
       return { params: { ...params, [param]: value }, crossTenant };
-    },
-  );
+    });
 }
 
 /** encodeURIComponent refuses lone surrogates; those go on the wire as the bytes of one (raw pieces below). */
@@ -197,9 +205,11 @@ function validQuery(route: Route, ctx: SchemaContext): fc.Arbitrary<string> {
   const query = route.operation?.query ?? [];
   if (!query.length) return fc.constant('');
   const model = Object.fromEntries(query.map((q) => [q.name, arbitraryFor(q.schema, ctx)]));
-  return fc
-    .record(model, { requiredKeys: query.filter((q) => q.required).map((q) => q.name) })
-    .map((values) => Object.entries(values).map(([name, value]) => `${name}=${encodeQueryValue(value)}`).join('&'));
+  return fc.record(model, { requiredKeys: query.filter((q) => q.required).map((q) => q.name) }).map((values) =>
+    Object.entries(values)
+      .map(([name, value]) => `${name}=${encodeQueryValue(value)}`)
+      .join('&'),
+  );
 }
 
 const rawQueryPieces: readonly string[] = [
@@ -247,7 +257,9 @@ function fuzzedQuery(route: Route, ctx: SchemaContext): fc.Arbitrary<string> {
     fc.tuple(fc.constantFrom(...names, 'limit', 'cursor', 'extra'), chaosValue).map(([name, value]) => `${name}=${encodeQueryValue(value)}`),
     fc.tuple(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`),
   );
-  return fc.tuple(validQuery(route, ctx), fc.array(pair, { minLength: 1, maxLength: 4 })).map(([valid, extra]) => [valid, ...extra].filter(Boolean).join('&'));
+  return fc
+    .tuple(validQuery(route, ctx), fc.array(pair, { minLength: 1, maxLength: 4 }))
+    .map(([valid, extra]) => [valid, ...extra].filter(Boolean).join('&'));
 }
 
 const idempotencyKeys = fc.oneof(
@@ -354,7 +366,13 @@ async function fuzzPathParams(run: RouteRun, ctx: SchemaContext) {
   await fc.assert(
     fc.asyncProperty(fuzzedParams(route, run.fixtures), body, async ({ params, crossTenant }, value) => {
       const payload = value === undefined ? undefined : JSON.stringify(value);
-      await exchange(run, { method: route.method, params, crossTenant, payload, ...(payload !== undefined ? { contentType: 'application/json' } : {}) });
+      await exchange(run, {
+        method: route.method,
+        params,
+        crossTenant,
+        payload,
+        ...(payload !== undefined ? { contentType: 'application/json' } : {}),
+      });
     }),
     { ...FC_OPTIONS, numRuns: runs(10) },
   );
@@ -364,7 +382,12 @@ async function fuzzQuery(run: RouteRun, ctx: SchemaContext) {
   const route = run.route;
   await fc.assert(
     fc.asyncProperty(validParams(route, run.fixtures), fuzzedQuery(route, ctx), async (params, query) => {
-      await exchange(run, { method: route.method, params, query, ...(MUTATING.has(route.method) ? { payload: '{}', contentType: 'application/json' } : {}) });
+      await exchange(run, {
+        method: route.method,
+        params,
+        query,
+        ...(MUTATING.has(route.method) ? { payload: '{}', contentType: 'application/json' } : {}),
+      });
     }),
     { ...FC_OPTIONS, numRuns: runs(8) },
   );
@@ -486,7 +509,10 @@ describe.each(fuzzed.map((route) => ({ route, name: routeName(route) })))('$name
 
       expect(run.requests).toBeGreaterThan(0);
       const otherNow = await snapshot(t, snapshotSql, other.projectId);
-      expect(Object.keys(otherNow).filter((table) => otherNow[table] !== otherBefore[table]), 'tables of another project that changed').toEqual([]);
+      expect(
+        Object.keys(otherNow).filter((table) => otherNow[table] !== otherBefore[table]),
+        'tables of another project that changed',
+      ).toEqual([]);
     },
     ROUTE_TIMEOUT_MS,
   );

@@ -169,10 +169,12 @@ function objectArbitrary(schema: JsonSchema, ctx: SchemaContext, depth: number):
   const requiredKeys = required.filter((key) => key in model);
   const optionalKeys = Object.keys(model).filter((key) => !requiredKeys.includes(key));
   // Optional fields often exclude each other (tokens or input_tokens + output_tokens): mostly few of them.
-  const declared = fc.oneof(
-    { weight: 3, arbitrary: fc.subarray(optionalKeys, { maxLength: Math.min(2, optionalKeys.length) }) },
-    { weight: 1, arbitrary: fc.subarray(optionalKeys) },
-  ).chain((keys) => fc.record(Object.fromEntries([...requiredKeys, ...keys].map((key) => [key, model[key]!]))));
+  const declared = fc
+    .oneof(
+      { weight: 3, arbitrary: fc.subarray(optionalKeys, { maxLength: Math.min(2, optionalKeys.length) }) },
+      { weight: 1, arbitrary: fc.subarray(optionalKeys) },
+    )
+    .chain((keys) => fc.record(Object.fromEntries([...requiredKeys, ...keys].map((key) => [key, model[key]!]))));
   const extra = schema.additionalProperties;
   if (extra === undefined || extra === false || Object.keys(properties).length > 0) return declared;
   // A map (zod record): random keys with values of the given schema.
@@ -251,7 +253,12 @@ const mutations: Mutation[] = [
 
 /** A valid body, then one to three mutations: a dropped field, a wrong type, an unknown key. */
 export function mutated(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  const step = fc.tuple(fc.nat({ max: mutations.length - 1 }), fc.nat(), chaosValue, fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', 'id', 'project_id', 'version', '')));
+  const step = fc.tuple(
+    fc.nat({ max: mutations.length - 1 }),
+    fc.nat(),
+    chaosValue,
+    fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', 'id', 'project_id', 'version', '')),
+  );
   return fc.tuple(valid, fc.array(step, { minLength: 1, maxLength: 3 })).map(([body, steps]) =>
     steps.reduce<unknown>((current, [which, pick, chaos, key]) => {
       const object = current !== null && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};

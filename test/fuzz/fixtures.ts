@@ -159,10 +159,7 @@ export async function snapshotQuery(t: TestApp): Promise<string> {
   for (const row of rows) if (!owned.has(row.table_name) || row.column_name === 'project_id') owned.set(row.table_name, row.column_name);
   owned.delete('idempotency_records');
   const parts = [...owned].map(([table, column]) => {
-    const where =
-      column === 'project_id'
-        ? `t.project_id = $1`
-        : `t.orchestration_id IN (SELECT id FROM orchestrations WHERE project_id = $1)`;
+    const where = column === 'project_id' ? `t.project_id = $1` : `t.orchestration_id IN (SELECT id FROM orchestrations WHERE project_id = $1)`;
     return `SELECT '${table}' AS name, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM "${table}" t WHERE ${where}`;
   });
   parts.push(`SELECT 'projects' AS name, md5(coalesce(string_agg(t::text, '|'), '')) AS digest FROM projects t WHERE t.id = $1`);

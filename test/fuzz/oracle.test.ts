@@ -43,7 +43,11 @@ describe('the fuzzer oracle', () => {
     const plain = problemsWith(route, 'GET', { statusCode: 404, headers: jsonHeaders, body: JSON.stringify(notFound) });
     const wrongStatus = problemsWith(route, 'GET', { statusCode: 404, headers: problemHeaders, body: JSON.stringify({ ...notFound, status: 400 }) });
     const wrongTitle = problemsWith(route, 'GET', { statusCode: 404, headers: problemHeaders, body: JSON.stringify({ ...notFound, title: 'Oops' }) });
-    const leak = problemsWith(route, 'GET', { statusCode: 404, headers: problemHeaders, body: JSON.stringify({ ...notFound, detail: 'PrismaClientKnownRequestError' }) });
+    const leak = problemsWith(route, 'GET', {
+      statusCode: 404,
+      headers: problemHeaders,
+      body: JSON.stringify({ ...notFound, detail: 'PrismaClientKnownRequestError' }),
+    });
 
     expect([plain, wrongStatus, wrongTitle, leak].map((issues) => issues.length > 0)).toEqual([true, true, true, true]);
   });

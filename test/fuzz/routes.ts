@@ -80,9 +80,7 @@ function operationOf(spec: OpenApiOperation, document: OpenApiDocument): NonNull
     admin: security.some((entry) => 'adminToken' in entry),
     public: security.length === 0,
     ...(bodySchema ? { body: { schema: bodySchema, required: spec.requestBody?.required ?? false, contentTypes: Object.keys(bodyContent) } } : {}),
-    query: (spec.parameters ?? [])
-      .filter((p) => p.in === 'query')
-      .map((p) => ({ name: p.name, required: p.required ?? false, schema: p.schema })),
+    query: (spec.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, required: p.required ?? false, schema: p.schema })),
     responses,
   };
 }

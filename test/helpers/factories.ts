@@ -14,8 +14,7 @@ export function apiFactories(t: TestApp, auth: Auth) {
   }
   return {
     session: (body: Body = {}) => created('/v1/sessions', { task_id: 'SPEC-001', ...body }),
-    checkpoint: (sessionId: string, body: Body = {}) =>
-      created(`/v1/sessions/${sessionId}/checkpoints`, { phase: 'phase-1', ...body }),
+    checkpoint: (sessionId: string, body: Body = {}) => created(`/v1/sessions/${sessionId}/checkpoints`, { phase: 'phase-1', ...body }),
     fork: (sessionId: string, body: Body = {}) => created(`/v1/sessions/${sessionId}/fork`, body),
     recover: (sessionId: string) => created(`/v1/sessions/${sessionId}/emergency-recovery`, {}),
     usage: (sessionId: string, tokens: number) => created(`/v1/sessions/${sessionId}/usage`, { tokens }, 200),

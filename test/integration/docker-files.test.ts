@@ -71,25 +71,30 @@ const runtime = stages.at(-1)!;
 const all = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 const last = (stage: Stage, keyword: string) => all(stage, keyword).at(-1);
 /** ENV lines as a map (`A=1 B=2` form). */
-const envOf = (stage: Stage) =>
-  Object.fromEntries(all(stage, 'ENV').flatMap((args) => [...args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]])));
+const envOf = (stage: Stage) => Object.fromEntries(all(stage, 'ENV').flatMap((args) => [...args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]])));
 /** `["node", "x.js"]` → its words; a shell-form command → split on spaces. */
 const execForm = (args: string): string[] => (args.trim().startsWith('[') ? JSON.parse(args) : args.trim().split(/\s+/));
 /** A .dockerignore pattern with `*` (no `**`) as a RegExp over a relative path. */
-const globToRegExp = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replaceAll('*', '[^/]*')}(/.*)?$`);
+const globToRegExp = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replaceAll('*', '[^/]*')}(/.*)?$`);
 
 // ---- what `npm run build` produces ----
 
 function buildOutputOf(source: string): string {
-  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.build.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    path.join(ROOT, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  })!;
+  )!;
   const file = path.join(ROOT, source);
-  expect(parsed.fileNames.map((f) => path.resolve(f)), `${source} is compiled by tsconfig.build.json`).toContain(file);
+  expect(
+    parsed.fileNames.map((f) => path.resolve(f)),
+    `${source} is compiled by tsconfig.build.json`,
+  ).toContain(file);
   const js = ts.getOutputFileNames(parsed, file, false).find((out) => out.endsWith('.js'))!;
   return path.relative(ROOT, js).split(path.sep).join('/');
 }

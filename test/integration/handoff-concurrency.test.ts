@@ -101,8 +101,7 @@ describe.skipIf(!onPostgres)('handoffs racing on PostgreSQL', () => {
     const outcomes = await Promise.all(
       sessions.map(async (session, n) => {
         const id = session.session_id as string;
-        const hand = () =>
-          a.post('/v1/handoffs', { from_agent: 'a', to_agent: 'b', session_id: id, task_context: {} }).then((res) => res);
+        const hand = () => a.post('/v1/handoffs', { from_agent: 'a', to_agent: 'b', session_id: id, task_context: {} }).then((res) => res);
         const archive = () => a.post(`/v1/sessions/${id}/archive`).then((res) => res);
         // Half the pairs send the archive first (a supertest request leaves when awaited).
         if (n % 2 === 0) {
@@ -136,7 +135,9 @@ describe.skipIf(!onPostgres)('handoffs racing on PostgreSQL', () => {
     const { projectId, auth } = await t.newProject();
     const a = api(auth);
 
-    const responses = await Promise.all(Array.from({ length: 15 }, (_, n) => a.put('/v1/agents/reviewer', { accepts_handoffs_from: [`agent-${n}`] })));
+    const responses = await Promise.all(
+      Array.from({ length: 15 }, (_, n) => a.put('/v1/agents/reviewer', { accepts_handoffs_from: [`agent-${n}`] })),
+    );
 
     expect(statusesOf(responses)).toEqual([...Array(14).fill(200), 201]);
     const rows = await t.db.prisma.agent.findMany({ where: { projectId } });

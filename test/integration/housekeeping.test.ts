@@ -46,7 +46,7 @@ describe('retention', () => {
     await r.close();
   });
 
-  it('prunes old usage and checkpoints, never one a fork or a recovery refers to, nor a session\'s latest', async () => {
+  it("prunes old usage and checkpoints, never one a fork or a recovery refers to, nor a session's latest", async () => {
     const { auth } = await r.newProject();
     const make = apiFactories(r, auth);
     const session = await make.session();
@@ -93,7 +93,14 @@ describe('retention', () => {
         [delivered, `${receiver.url}/ok`],
         [owed, 'http://127.0.0.1:9/closed'],
       ] as const) {
-        expect((await r.http.post('/v1/webhooks').set(project.auth).send({ url, events: ['*'] })).status).toBe(201);
+        expect(
+          (
+            await r.http
+              .post('/v1/webhooks')
+              .set(project.auth)
+              .send({ url, events: ['*'] })
+          ).status,
+        ).toBe(201);
         await apiFactories(r, project.auth).session();
         await r.container.webhookDispatcher.tick({ projectId: project.projectId });
       }
@@ -148,7 +155,11 @@ describe('retention', () => {
     expect((await r.container.housekeeping.tick()).checkpoints).toBe(1);
 
     const kept = await make.get(`/v1/sessions/${thread.session_id}/checkpoints`);
-    expect(kept.data.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([latest.checkpoint_id, writes.checkpoint_id, first.checkpoint_id]);
+    expect(kept.data.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([
+      latest.checkpoint_id,
+      writes.checkpoint_id,
+      first.checkpoint_id,
+    ]);
     expect((await r.http.get(`/v1/checkpoints/${plain.checkpoint_id}`).set(auth)).status).toBe(404);
   });
 });

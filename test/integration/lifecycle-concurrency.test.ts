@@ -79,9 +79,7 @@ describe.skipIf(!onPostgres)('lifecycle operations racing on PostgreSQL', () => 
     const a = api((await t.newProject()).auth);
     const original = await a.session({ context: { plan: 'p' } });
 
-    const responses = await Promise.all(
-      Array.from({ length: 15 }, () => a.post(`/v1/sessions/${original.session_id}/emergency-recovery`)),
-    );
+    const responses = await Promise.all(Array.from({ length: 15 }, () => a.post(`/v1/sessions/${original.session_id}/emergency-recovery`)));
 
     expect(statusesOf(responses)).toEqual([201, ...Array(14).fill(409)]);
     for (const refused of responses.filter((r) => r.status === 409)) expect(refused.body.code).toBe('SESSION_ALREADY_RECOVERED');

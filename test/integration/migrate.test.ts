@@ -5,13 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IN_MEMORY_DATA_DIR, openDatabase, type Database } from '../../src/lib/db.js';
-import {
-  applyMigrations,
-  loadMigrations,
-  MIGRATIONS_DIR,
-  pendingMigrations,
-  type Migration,
-} from '../../src/lib/migrate.js';
+import { applyMigrations, loadMigrations, MIGRATIONS_DIR, pendingMigrations, type Migration } from '../../src/lib/migrate.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL || undefined;
 
@@ -73,16 +67,12 @@ interface HistoryRow {
 
 function history(db: Database): Promise<HistoryRow[]> {
   return db.withConnection((conn) =>
-    conn.query<HistoryRow>(
-      'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
-    ),
+    conn.query<HistoryRow>('SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name'),
   );
 }
 
 async function tableExists(db: Database, table: string): Promise<boolean> {
-  const [row] = await db.withConnection((conn) =>
-    conn.query<{ name: string | null }>('SELECT to_regclass($1)::text AS name', [table]),
-  );
+  const [row] = await db.withConnection((conn) => conn.query<{ name: string | null }>('SELECT to_regclass($1)::text AS name', [table]));
   return row?.name != null;
 }
 

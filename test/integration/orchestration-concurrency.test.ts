@@ -41,8 +41,7 @@ describe.skipIf(!onPostgres)('orchestrations racing on PostgreSQL', () => {
     };
   }
 
-  const nodeRows = (orchestrationId: string) =>
-    t.db.prisma.orchestrationNode.findMany({ where: { orchestrationId }, orderBy: { position: 'asc' } });
+  const nodeRows = (orchestrationId: string) => t.db.prisma.orchestrationNode.findMany({ where: { orchestrationId }, orderBy: { position: 'asc' } });
   const completionEvents = (projectId: string) => t.db.prisma.event.findMany({ where: { projectId, type: 'orchestration.completed' } });
 
   /**
@@ -63,7 +62,9 @@ describe.skipIf(!onPostgres)('orchestrations racing on PostgreSQL', () => {
     const sessions = await t.db.prisma.session.findMany({
       where: { projectId, parentSessionId: null, metadata: { equals: { orchestration_id: orchestrationId } } },
     });
-    expect(sessions.map((s) => s.taskId).sort(), 'a spec got two sessions, or a session without its spec').toEqual(started.map((n) => n.specId).sort());
+    expect(sessions.map((s) => s.taskId).sort(), 'a spec got two sessions, or a session without its spec').toEqual(
+      started.map((n) => n.specId).sort(),
+    );
     for (const node of started) expect(sessions.find((s) => s.id === node.sessionId)?.taskId).toBe(node.specId);
     const created = await t.db.prisma.event.count({ where: { projectId, type: 'session.created', sessionId: { in: sessions.map((s) => s.id) } } });
     expect(created).toBe(sessions.length);
@@ -98,7 +99,10 @@ describe.skipIf(!onPostgres)('orchestrations racing on PostgreSQL', () => {
         // Each answer is the graph as its own transaction left it: the limit held there too.
         else expect(res.body.nodes.filter((n: WireNode) => n.status === 'running').length).toBeLessThanOrEqual(maxParallel);
       }
-      expect(responses.some((res) => res.status === 200), 'a burst completed nothing').toBe(true);
+      expect(
+        responses.some((res) => res.status === 200),
+        'a burst completed nothing',
+      ).toBe(true);
       completions += responses.filter((res) => res.status === 200).length;
       await expectConsistent(projectId, id, maxParallel);
     }
@@ -126,7 +130,11 @@ describe.skipIf(!onPostgres)('orchestrations racing on PostgreSQL', () => {
     expect(statusesOf(responses)).toEqual(Array(6).fill(200));
     const nodes = await expectConsistent(projectId, created.orchestration_id, 6);
     const count = (status: string) => nodes.filter((n) => n.status === status).length;
-    expect({ completed: count('completed'), running: count('running'), pending: count('pending') }).toEqual({ completed: 6, running: 6, pending: 18 });
+    expect({ completed: count('completed'), running: count('running'), pending: count('pending') }).toEqual({
+      completed: 6,
+      running: 6,
+      pending: 18,
+    });
     // Slots are filled in request order, whichever completion freed them.
     expect(nodes.filter((n) => n.status === 'running').map((n) => n.specId)).toEqual(specs.slice(6, 12).map((s) => s.spec_id));
     expect(await t.db.prisma.session.count({ where: { projectId } })).toBe(12);

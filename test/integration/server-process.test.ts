@@ -12,11 +12,7 @@ afterAll(async () => {
 });
 
 /** Runs an entry until `until` matches its stdout (then SIGTERM) or it exits by itself. */
-function runProcess(
-  entry: string,
-  env: Record<string, string>,
-  until?: RegExp,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runProcess(entry: string, env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // Node itself with tsx's loader, not the tsx CLI: signals then reach the process under test directly.
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {

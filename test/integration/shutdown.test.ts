@@ -200,7 +200,10 @@ describe('stopping the dispatcher', () => {
       const { auth, projectId } = await t.newProject();
       // The endpoint takes a minute to answer its first request.
       receiver.respondWith(() => ({ status: 204, delayMs: 60_000 }));
-      const hook = await t.http.post('/v1/webhooks').set(auth).send({ url: `${receiver.url}/slow`, events: ['session.created'] });
+      const hook = await t.http
+        .post('/v1/webhooks')
+        .set(auth)
+        .send({ url: `${receiver.url}/slow`, events: ['session.created'] });
       expect(hook.status).toBe(201);
       expect((await t.http.post('/v1/sessions').set(auth).send({ task_id: 'release' })).status).toBe(201);
 
@@ -236,7 +239,10 @@ describe('stopping the dispatcher', () => {
     try {
       const { auth, projectId } = await t.newProject();
       receiver.respondWith(() => ({ status: 204, delayMs: 200 }));
-      await t.http.post('/v1/webhooks').set(auth).send({ url: `${receiver.url}/ok`, events: ['session.created'] });
+      await t.http
+        .post('/v1/webhooks')
+        .set(auth)
+        .send({ url: `${receiver.url}/ok`, events: ['session.created'] });
       await t.http.post('/v1/sessions').set(auth).send({ task_id: 'finish' });
 
       const ticking = t.container.webhookDispatcher.tick({ projectId });

@@ -39,7 +39,10 @@ describe.skipIf(!onPostgres)('usage updates racing on PostgreSQL', () => {
     const SESSIONS = 4;
     const UPDATES_PER_SESSION = 100;
     const sessions = await Promise.all(
-      Array.from({ length: SESSIONS }, async (_, i) => (await post('/v1/sessions', { task_id: `race-${i}`, token_budget: { total: 10000 } })).body.session_id as string),
+      Array.from(
+        { length: SESSIONS },
+        async (_, i) => (await post('/v1/sessions', { task_id: `race-${i}`, token_budget: { total: 10000 } })).body.session_id as string,
+      ),
     );
     // 100 updates of 2..200 tokens per session: 10,100 in all, past 75%, 85% and 100% of 10,000.
     const tokensFor = (n: number) => 2 * ((n % 100) + 1);

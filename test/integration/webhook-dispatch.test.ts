@@ -146,44 +146,47 @@ describe('the dispatcher driven by tick() and a test clock', () => {
       url: async () => `http://127.0.0.1:${await closedPort()}/hooks`,
       expected: { status_code: null, error: expect.stringContaining('ECONNREFUSED'), response_snippet: null },
     },
-  ])('retries a receiver $down on the schedule, never early, then fails the delivery for good with every attempt logged', async ({ url, expected }) => {
-    receiver.respondWith(() => ({ status: 500, body: BIG_BODY }));
-    const h = await subscribed(t, await url());
-    const { delivery_id: deliveryId } = await h.sendTest();
-    const attemptTimes: string[] = [];
+  ])(
+    'retries a receiver $down on the schedule, never early, then fails the delivery for good with every attempt logged',
+    async ({ url, expected }) => {
+      receiver.respondWith(() => ({ status: 500, body: BIG_BODY }));
+      const h = await subscribed(t, await url());
+      const { delivery_id: deliveryId } = await h.sendTest();
+      const attemptTimes: string[] = [];
 
-    for (const [index, delaySeconds] of RETRY_DELAYS_SECONDS.entries()) {
+      for (const [index, delaySeconds] of RETRY_DELAYS_SECONDS.entries()) {
+        attemptTimes.push(clock.now().toISOString());
+        expect(await h.tick()).toBe(1);
+        const pending = await h.delivery(deliveryId);
+        expect(pending).toMatchObject({ status: 'pending', attempts: index + 1, completed_at: null, last_status_code: expected.status_code });
+        // WEBHOOK_RETRY_DELAYS with ±20% jitter.
+        const waitMs = msUntilNextAttempt(pending, clock);
+        expect(waitMs).toBeGreaterThanOrEqual(delaySeconds * SECOND * 0.8);
+        expect(waitMs).toBeLessThanOrEqual(delaySeconds * SECOND * 1.2);
+        expect(await h.tick()).toBe(0);
+        clock.advance(waitMs - 1);
+        expect(await h.tick(), 'one millisecond before the retry is due').toBe(0);
+        clock.advance(1);
+      }
       attemptTimes.push(clock.now().toISOString());
       expect(await h.tick()).toBe(1);
-      const pending = await h.delivery(deliveryId);
-      expect(pending).toMatchObject({ status: 'pending', attempts: index + 1, completed_at: null, last_status_code: expected.status_code });
-      // WEBHOOK_RETRY_DELAYS with ±20% jitter.
-      const waitMs = msUntilNextAttempt(pending, clock);
-      expect(waitMs).toBeGreaterThanOrEqual(delaySeconds * SECOND * 0.8);
-      expect(waitMs).toBeLessThanOrEqual(delaySeconds * SECOND * 1.2);
-      expect(await h.tick()).toBe(0);
-      clock.advance(waitMs - 1);
-      expect(await h.tick(), 'one millisecond before the retry is due').toBe(0);
-      clock.advance(1);
-    }
-    attemptTimes.push(clock.now().toISOString());
-    expect(await h.tick()).toBe(1);
 
-    const failed = await h.delivery(deliveryId);
-    expect(failed).toMatchObject({
-      status: 'failed',
-      attempts: RETRY_DELAYS_SECONDS.length + 1,
-      next_attempt_at: null,
-      completed_at: clock.now().toISOString(),
-      last_status_code: expected.status_code,
-      last_error: expected.error,
-    });
-    expect(failed.attempt_log).toEqual(
-      attemptTimes.map((startedAt, i) => ({ attempt: i + 1, started_at: startedAt, duration_ms: expect.any(Number), ...expected })),
-    );
-    clock.advance(7 * DAY);
-    expect(await h.tick(), 'a delivery that failed for good is not attempted again').toBe(0);
-  });
+      const failed = await h.delivery(deliveryId);
+      expect(failed).toMatchObject({
+        status: 'failed',
+        attempts: RETRY_DELAYS_SECONDS.length + 1,
+        next_attempt_at: null,
+        completed_at: clock.now().toISOString(),
+        last_status_code: expected.status_code,
+        last_error: expected.error,
+      });
+      expect(failed.attempt_log).toEqual(
+        attemptTimes.map((startedAt, i) => ({ attempt: i + 1, started_at: startedAt, duration_ms: expect.any(Number), ...expected })),
+      );
+      clock.advance(7 * DAY);
+      expect(await h.tick(), 'a delivery that failed for good is not attempted again').toBe(0);
+    },
+  );
 
   it('sends every retry with the same webhook-id, the event id', async () => {
     receiver.respondWith(() => ({ status: 500 }));
@@ -406,11 +409,7 @@ describe('the dispatcher driven by tick() and a test clock', () => {
       return endpointCalls(app, project, endpoint.id);
     };
     try {
-      for (const url of [
-        `http://localhost:${counter.port}/x`,
-        `http://127.0.0.1:${counter.port}/x`,
-        `http://[::ffff:127.0.0.1]:${counter.port}/x`,
-      ]) {
+      for (const url of [`http://localhost:${counter.port}/x`, `http://127.0.0.1:${counter.port}/x`, `http://[::ffff:127.0.0.1]:${counter.port}/x`]) {
         const h = await insertEndpoint(guarded, url);
         const test = await h.sendTest();
         expect(await h.tick()).toBe(1);
@@ -476,7 +475,10 @@ describe('the running dispatcher', () => {
     const slowAnswers = new Promise<void>((resolve) => (letSlowAnswer = resolve));
     slow.respondWith(() => ({ status: 204, until: slowAnswers }));
     const h = await subscribed(live, `${healthy.url}/hooks`);
-    const slowHook = await live.http.post('/v1/webhooks').set(h.auth).send({ url: `${slow.url}/hooks`, events: ['*'] });
+    const slowHook = await live.http
+      .post('/v1/webhooks')
+      .set(h.auth)
+      .send({ url: `${slow.url}/hooks`, events: ['*'] });
     expect(slowHook.status).toBe(201);
 
     try {

@@ -128,7 +128,10 @@ describe.skipIf(!onPostgres)('webhook delivery from three replicas on one Postgr
     expect(deliveries.flatMap((delivery) => delivery.attemptLog)).toHaveLength(events.length);
     // Every dispatcher took a share, so the three really competed for the same rows. (On a shared
     // database they may also have claimed older deliveries of other files, hence "at least".)
-    expect(claimedBy.every((count) => count > 0), `claims per replica: ${claimedBy.join(', ')}`).toBe(true);
+    expect(
+      claimedBy.every((count) => count > 0),
+      `claims per replica: ${claimedBy.join(', ')}`,
+    ).toBe(true);
     expect(claimedBy.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(events.length);
   });
 

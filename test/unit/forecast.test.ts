@@ -65,8 +65,9 @@ describe('forecast', () => {
   it('does not rely on the order of recent', () => {
     const recent = updates([100, 50, 100]);
     const shuffled = [recent[1]!, recent[2]!, recent[0]!];
-    expect(forecast({ total: 1000, used: 0, thresholds: [50], recent: shuffled }))
-      .toEqual(forecast({ total: 1000, used: 0, thresholds: [50], recent }));
+    expect(forecast({ total: 1000, used: 0, thresholds: [50], recent: shuffled })).toEqual(
+      forecast({ total: 1000, used: 0, thresholds: [50], recent }),
+    );
   });
 
   it('stays exact near 10^12', () => {

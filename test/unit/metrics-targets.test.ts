@@ -99,16 +99,19 @@ describe('sessionDurationTarget', () => {
     { live: 2, maxAgeSeconds: 60 * MINUTE, atLeast: [2, 1], actual: 60, missed: true, action: 'Consider new session' },
     { live: 1, maxAgeSeconds: 600 * MINUTE, atLeast: [1, 1], actual: 600, missed: true, action: 'Consider new session' },
     { live: 1, maxAgeSeconds: -3, atLeast: [0, 0], actual: 0, missed: false, action: 'Normal' },
-  ])('oldest live session at $maxAgeSeconds s: $actual min, missed $missed, "$action"', ({ live, maxAgeSeconds, atLeast, actual, missed, action }) => {
-    expect(sessionDurationTarget({ live, maxAgeSeconds, atLeast })).toMatchObject({
-      metric: 'session_duration',
-      target: '<30 min',
-      actual,
-      unit: 'minutes',
-      missed,
-      action,
-    });
-  });
+  ])(
+    'oldest live session at $maxAgeSeconds s: $actual min, missed $missed, "$action"',
+    ({ live, maxAgeSeconds, atLeast, actual, missed, action }) => {
+      expect(sessionDurationTarget({ live, maxAgeSeconds, atLeast })).toMatchObject({
+        metric: 'session_duration',
+        target: '<30 min',
+        actual,
+        unit: 'minutes',
+        missed,
+        action,
+      });
+    },
+  );
 
   it('counts the live sessions past each band in its detail', () => {
     expect(sessionDurationTarget({ live: 5, maxAgeSeconds: 90 * MINUTE, atLeast: [3, 1] }).detail).toBe(

@@ -32,7 +32,14 @@ describe('findCycles', () => {
     { name: 'two specs depending on each other', specs: graph('a:b', 'b:a'), cycles: [['a', 'b']] },
     { name: 'a three-spec cycle, named from the earliest spec', specs: graph('x', 'c:a', 'a:b', 'b:c'), cycles: [['c', 'a', 'b']] },
     { name: 'a cycle behind an acyclic prefix', specs: graph('root', 'a:root,c', 'b:a', 'c:b', 'leaf:c'), cycles: [['a', 'c', 'b']] },
-    { name: 'two separate cycles, in request order', specs: graph('p:q', 'a:b', 'q:p', 'b:a'), cycles: [['p', 'q'], ['a', 'b']] },
+    {
+      name: 'two separate cycles, in request order',
+      specs: graph('p:q', 'a:b', 'q:p', 'b:a'),
+      cycles: [
+        ['p', 'q'],
+        ['a', 'b'],
+      ],
+    },
     {
       name: 'one group with two cycles: the shortest cycle through the earliest spec',
       specs: graph('a:b', 'b:c,a', 'c:a'),

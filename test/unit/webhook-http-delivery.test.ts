@@ -64,9 +64,7 @@ describe('deliverOnce', () => {
   });
 
   it.each([301, 302, 303, 307, 308])('does not follow a %i redirect and counts it as a failure', async (status) => {
-    receiver.respondWith((request) =>
-      request.path === '/hook' ? { status, headers: { location: `${receiver.url}/elsewhere` } } : { status: 200 },
-    );
+    receiver.respondWith((request) => (request.path === '/hook' ? { status, headers: { location: `${receiver.url}/elsewhere` } } : { status: 200 }));
     const attempt = await deliver();
     expect(attempt).toMatchObject({ ok: false, status, error: null });
     expect(receiver.requests.map((request) => request.path)).toEqual(['/hook']);

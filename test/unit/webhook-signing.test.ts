@@ -69,8 +69,7 @@ describe('signatureHeaders', () => {
   });
 
   it('puts the timestamp in whole seconds and signs the same content', () => {
-    const at = (iso: string) =>
-      signatureHeaders({ secrets: [current], eventId: 'evt_1', timestamp: new Date(iso), body: BODY });
+    const at = (iso: string) => signatureHeaders({ secrets: [current], eventId: 'evt_1', timestamp: new Date(iso), body: BODY });
     const truncated = at('2026-01-01T00:00:00.999Z');
     expect(truncated['webhook-timestamp']).toBe('1767225600');
     expect(truncated).toEqual(at('2026-01-01T00:00:00.000Z'));

@@ -2,12 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkWebhookUrl,
-  createGuardedDispatcher,
-  nonPublicAddress,
-  type ResolveHost,
-} from '../../src/modules/webhooks/url-guard.js';
+import { checkWebhookUrl, createGuardedDispatcher, nonPublicAddress, type ResolveHost } from '../../src/modules/webhooks/url-guard.js';
 
 /** A resolver from a fixed table; unknown names fail like the system resolver does. */
 function fakeResolver(table: Record<string, string[]>): ResolveHost {

@@ -15,14 +15,14 @@ import {
 import type { ProjectsService } from './projects.service.js';
 
 /** Operator routes, behind ADMIN_TOKEN (registered only when it is set). */
-export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService; adminToken: string }> = async (
-  app,
-  { projects, adminToken },
-) => {
+export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService; adminToken: string }> = async (app, { projects, adminToken }) => {
   app.addHook('onRequest', async (request) => {
     const token = bearerToken(request.headers.authorization);
     if (!token || !constantTimeEqual(token, adminToken)) {
-      throw new AppError('UNAUTHORIZED', { detail: 'admin routes need Authorization: Bearer <ADMIN_TOKEN>', headers: { 'www-authenticate': 'Bearer' } });
+      throw new AppError('UNAUTHORIZED', {
+        detail: 'admin routes need Authorization: Bearer <ADMIN_TOKEN>',
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     }
   });
 

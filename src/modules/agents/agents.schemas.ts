@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import {
-  ListQuerySchema,
-  NameSchema,
-  TimestampSchema,
-  encodeNameCursor,
-  pageOf,
-  toTimestamp,
-  type Page,
-} from '../../lib/wire.js';
+import { ListQuerySchema, NameSchema, TimestampSchema, encodeNameCursor, pageOf, toTimestamp, type Page } from '../../lib/wire.js';
 import { ANY_AGENT, type Agent } from './agents.repository.js';
 
 export const MAX_ACCEPTED_SENDERS = 1000;
@@ -55,7 +47,6 @@ export function agentWire(agent: Agent): z.infer<typeof AgentSchema> {
     updated_at: toTimestamp(agent.updatedAt),
   };
 }
-
 
 export function agentPageWire(page: Page<Agent>): z.infer<typeof AgentPageSchema> {
   const last = page.items.at(-1);

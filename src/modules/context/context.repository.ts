@@ -48,7 +48,10 @@ export function createContextRepository(prisma: PrismaClient) {
     /** The project's costs for these names (those it has set). */
     async costsOf(projectId: string, names: readonly string[]): Promise<Map<string, number>> {
       if (names.length === 0) return new Map();
-      const rows = await prisma.mcpServer.findMany({ where: { projectId, name: { in: [...names] } }, select: { name: true, toolDefinitionTokens: true } });
+      const rows = await prisma.mcpServer.findMany({
+        where: { projectId, name: { in: [...names] } },
+        select: { name: true, toolDefinitionTokens: true },
+      });
       return new Map(rows.map((row) => [row.name, row.toolDefinitionTokens]));
     },
 
@@ -57,12 +60,7 @@ export function createContextRepository(prisma: PrismaClient) {
      * the order and the cursor do not depend on the database's locale); `afterName` is the last name
      * of the previous page. Both sides are cut at the cursor before the join on the name.
      */
-    async listMerged(
-      projectId: string,
-      defaults: ReadonlyMap<string, number>,
-      limit: number,
-      afterName?: string,
-    ): Promise<MergedMcpServerCost[]> {
+    async listMerged(projectId: string, defaults: ReadonlyMap<string, number>, limit: number, afterName?: string): Promise<MergedMcpServerCost[]> {
       const after = afterName ?? null;
       const rows = await prisma.$queryRaw<
         { name: string; tool_definition_tokens: number | null; reference_tokens: number | null; created_at: Date | null; updated_at: Date | null }[]

@@ -28,7 +28,7 @@ export const contextRoutes: FastifyPluginAsyncZod<{ context: ContextService }> =
           "Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default " +
           '(context7 2,000, playwright 3,000), else 0 with `known: false`. ' +
           `Above ${MCP_WARNING_ABOVE_TOKENS} tokens in all, \`warning\` says so. With a \`task_type\`, the reference's recommendation ` +
-          'and what to disable and enable to follow it; with a `session_id`, the share of that session\'s available tokens ' +
+          "and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens " +
           'the definitions would take. Reads only: nothing is stored.',
         body: McpAnalysisBodySchema,
         response: { 200: McpAnalysisSchema, ...problems(400, 401, 404, 413, 415) },
@@ -68,7 +68,8 @@ export const contextRoutes: FastifyPluginAsyncZod<{ context: ContextService }> =
         operationId: 'putMcpServer',
         tags: ['context'],
         summary: "Set the project's cost for an MCP server's tool definitions",
-        description: 'Overrides the reference default for this project (a reference server too). 201 when the project had no figure for it, 200 when replaced.',
+        description:
+          'Overrides the reference default for this project (a reference server too). 201 when the project had no figure for it, 200 when replaced.',
         params: McpServerParamsSchema,
         body: PutMcpServerBodySchema,
         response: { 200: McpServerSchema, 201: McpServerSchema, ...problems(400, 401, 413, 415) },

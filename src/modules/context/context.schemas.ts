@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import {
-  ListQuerySchema,
-  NameSchema,
-  TimestampSchema,
-  encodeNameCursor,
-  pageOf,
-  toOptionalTimestamp,
-  type Page,
-} from '../../lib/wire.js';
+import { ListQuerySchema, NameSchema, TimestampSchema, encodeNameCursor, pageOf, toOptionalTimestamp, type Page } from '../../lib/wire.js';
 import type { McpAnalysisResult, McpServerView } from './context.service.js';
 import { MCP_WARNING_ABOVE_TOKENS, RECOMMENDED_SERVERS, REFERENCE_MCP_COSTS, TASK_TYPES } from './mcp-analysis.js';
 
@@ -30,7 +22,8 @@ const ServerNamesSchema = z
     names.forEach((name, index) => {
       const first = firstIndex.get(name);
       if (first === undefined) firstIndex.set(name, index);
-      else ctx.addIssue({ code: 'custom', path: [index], message: `"${name}" is listed twice (also at index ${first}): list each active server once` });
+      else
+        ctx.addIssue({ code: 'custom', path: [index], message: `"${name}" is listed twice (also at index ${first}): list each active server once` });
     });
   });
 
@@ -38,7 +31,9 @@ export const McpAnalysisBodySchema = z
   .strictObject({
     servers: ServerNamesSchema.describe('The active MCP servers, each once (`[]`: none)'),
     task_type: TaskTypeSchema.optional().describe('Omitted: no recommendation (`recommended` is null, nothing to enable or disable)'),
-    session_id: NameSchema.optional().describe("A session of this project: the result then says what share of its available tokens the definitions take"),
+    session_id: NameSchema.optional().describe(
+      'A session of this project: the result then says what share of its available tokens the definitions take',
+    ),
   })
   .meta({ id: 'McpAnalysisRequest' });
 
@@ -47,7 +42,9 @@ export const McpServerCostSchema = z
     name: z.string(),
     tool_definition_tokens: z.int(),
     known: z.boolean().describe('false when neither the project nor the reference gives a cost: then it counts as 0'),
-    source: z.enum(['project', 'reference', 'unknown']).describe("Where the cost comes from: the project's own figure, the reference default, or nowhere"),
+    source: z
+      .enum(['project', 'reference', 'unknown'])
+      .describe("Where the cost comes from: the project's own figure, the reference default, or nowhere"),
   })
   .meta({ id: 'McpServerCost' });
 
@@ -132,7 +129,6 @@ export function mcpServerWire(server: McpServerView): z.infer<typeof McpServerSc
     updated_at: toOptionalTimestamp(server.updatedAt),
   };
 }
-
 
 export function mcpServerPageWire(page: Page<McpServerView>): z.infer<typeof McpServerPageSchema> {
   const last = page.items.at(-1);

@@ -76,16 +76,14 @@ export function createContextService({ context, sessions, clock }: ContextServic
     /** The reference defaults merged with the project's own costs, by name. */
     async listServers(projectId: string, limit: number, afterName?: string): Promise<Page<McpServerView>> {
       const rows = await context.listMerged(projectId, REFERENCE_MCP_COSTS, limit + 1, afterName);
-      const servers = rows.map(
-        (row): McpServerView => ({
-          name: row.name,
-          toolDefinitionTokens: row.projectTokens ?? row.referenceTokens ?? 0,
-          source: row.projectTokens !== null ? 'project' : 'reference',
-          referenceTokens: row.referenceTokens,
-          createdAt: row.createdAt,
-          updatedAt: row.updatedAt,
-        }),
-      );
+      const servers = rows.map((row): McpServerView => ({
+        name: row.name,
+        toolDefinitionTokens: row.projectTokens ?? row.referenceTokens ?? 0,
+        source: row.projectTokens !== null ? 'project' : 'reference',
+        referenceTokens: row.referenceTokens,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+      }));
       return takePage(servers, limit);
     },
 

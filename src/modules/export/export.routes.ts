@@ -18,9 +18,7 @@ export const exportRoutes: FastifyPluginAsyncZod<{ exports: ExportService }> = a
     },
     async (request, reply) => {
       const exported = await exports.exportSession(request.auth.projectId, request.params.id);
-      return reply
-        .header('content-disposition', `attachment; filename="${exported.session.id}.json"`)
-        .send(sessionExportWire(exported));
+      return reply.header('content-disposition', `attachment; filename="${exported.session.id}.json"`).send(sessionExportWire(exported));
     },
   );
 };

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { JsonObjectInputSchema, JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toOptionalTimestamp, toTimestamp } from '../../lib/wire.js';
+import {
+  JsonObjectInputSchema,
+  JsonObjectSchema,
+  ListQuerySchema,
+  NameSchema,
+  TimestampSchema,
+  toOptionalTimestamp,
+  toTimestamp,
+} from '../../lib/wire.js';
 import { AgentNameSchema } from '../agents/agents.schemas.js';
 import { SessionStatusSchema } from '../sessions/sessions.schemas.js';
 import { HANDOFF_STATUSES, type Handoff } from './handoffs.repository.js';

@@ -13,5 +13,4 @@ function canonicalJson(value: unknown): string {
 }
 
 /** What makes two requests "the same" for an Idempotency-Key: method, path and body. */
-export const requestHash = (method: string, path: string, body: unknown): string =>
-  sha256Hex(`${method} ${path}\n${canonicalJson(body ?? null)}`);
+export const requestHash = (method: string, path: string, body: unknown): string => sha256Hex(`${method} ${path}\n${canonicalJson(body ?? null)}`);

@@ -43,9 +43,7 @@ export function createHousekeeping(deps: HousekeepingDeps) {
       const idempotencyCutoff = now - idempotencyTtlHours * HOUR_MS;
       const idempotencyRecords = await idempotency.deleteOlderThan(new Date(idempotencyCutoff));
       const olderThanDays = (days: number | undefined, prune: (before: Date, batchSize: number) => Promise<number>, notAfter = now) =>
-        days === undefined
-          ? Promise.resolve(0)
-          : inBatches((batchSize) => prune(new Date(Math.min(now - days * DAY_MS, notAfter)), batchSize));
+        days === undefined ? Promise.resolve(0) : inBatches((batchSize) => prune(new Date(Math.min(now - days * DAY_MS, notAfter)), batchSize));
       return {
         idempotencyRecords,
         // A live Idempotency-Key replays its response from its usage row: keep rows as long as keys.

@@ -147,12 +147,16 @@ export function graphErrors(specs: readonly SpecInput[]): FieldError[] {
   specs.forEach((spec, i) => {
     const first = positions.get(spec.specId)!;
     if (first !== i) {
-      errors.push({ path: `body.specs.${i}.spec_id`, message: `duplicates spec ${quoted(spec.specId)} of body.specs.${first}: spec ids must be unique` });
+      errors.push({
+        path: `body.specs.${i}.spec_id`,
+        message: `duplicates spec ${quoted(spec.specId)} of body.specs.${first}: spec ids must be unique`,
+      });
     }
     spec.dependsOn.forEach((dep, j) => {
       const path = `body.specs.${i}.depends_on.${j}`;
       if (dep === spec.specId) errors.push({ path, message: `spec ${quoted(dep)} depends on itself` });
-      else if (!positions.has(dep)) errors.push({ path, message: `names unknown spec ${quoted(dep)}: a dependency must be a spec of this orchestration` });
+      else if (!positions.has(dep))
+        errors.push({ path, message: `names unknown spec ${quoted(dep)}: a dependency must be a spec of this orchestration` });
     });
   });
   for (const { cycle, group } of cycleGroups(specs)) {
@@ -169,8 +173,7 @@ export function graphErrors(specs: readonly SpecInput[]): FieldError[] {
 
 const statusesOf = (nodes: readonly GraphNode[]) => new Map(nodes.map((node) => [node.specId, node.status]));
 
-const dependenciesComplete = (node: SpecInput, statuses: Map<string, NodeStatus>) =>
-  node.dependsOn.every((dep) => statuses.get(dep) === 'completed');
+const dependenciesComplete = (node: SpecInput, statuses: Map<string, NodeStatus>) => node.dependsOn.every((dep) => statuses.get(dep) === 'completed');
 
 /** Specs whose dependencies are all complete and that have not finished: running, or pending for a free slot. */
 export function readySpecs(nodes: readonly GraphNode[]): string[] {
@@ -194,7 +197,7 @@ export function schedule(nodes: readonly GraphNode[], maxParallel: number): Sche
   const statuses = statusesOf(nodes);
   const cannotStart = (status: NodeStatus | undefined) => status === 'failed' || status === 'blocked';
   // Blocking spreads down the graph one level per pass; in a DAG this ends within nodes.length passes.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const node of nodes) {
       if (statuses.get(node.specId) === 'pending' && node.dependsOn.some((dep) => cannotStart(statuses.get(dep)))) {

@@ -147,11 +147,7 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         taskId: body.task_id,
         total: body.token_budget?.total,
       });
-      return reply
-        .code(201)
-        .header('location', `/v1/sessions/${session.id}`)
-        .header('etag', etagOf(session))
-        .send(sessionWire(session));
+      return reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session)).send(sessionWire(session));
     },
   );
 };

@@ -6,9 +6,10 @@ import type { Orchestration } from './orchestrations.repository.js';
 export const MAX_SPECS = 200;
 export const DEFAULT_MAX_PARALLEL_SESSIONS = 3;
 
-export const OrchestrationStatusSchema = z
-  .enum(ORCHESTRATION_STATUSES)
-  .meta({ id: 'OrchestrationStatus', description: 'running while any spec is pending or running; then completed if every spec completed, else failed' });
+export const OrchestrationStatusSchema = z.enum(ORCHESTRATION_STATUSES).meta({
+  id: 'OrchestrationStatus',
+  description: 'running while any spec is pending or running; then completed if every spec completed, else failed',
+});
 
 export const SpecStatusSchema = z.enum(NODE_STATUSES).meta({
   id: 'SpecStatus',

@@ -86,7 +86,11 @@ export function createOrchestrationsService({ orchestrations, sessions, forkWith
         }),
       });
     }
-    await appendEvents(tx, clock, started.map(({ session }) => sessionCreatedEvent(session)));
+    await appendEvents(
+      tx,
+      clock,
+      started.map(({ session }) => sessionCreatedEvent(session)),
+    );
     return started;
   }
 

@@ -75,17 +75,11 @@ export function levelOf(used: number, total: number): Level {
  * without duplicates. A threshold the position has fallen below again (e.g. after total
  * was raised) is simply below t again, so it fires on the next crossing.
  */
-export function crossedThresholds(
-  thresholds: readonly number[],
-  before: BudgetPosition,
-  after: BudgetPosition,
-): number[] {
+export function crossedThresholds(thresholds: readonly number[], before: BudgetPosition, after: BudgetPosition): number[] {
   check(before.total, before.used);
   check(after.total, after.used);
   const ascending = [...new Set(thresholds)].sort((a, b) => a - b);
-  return ascending.filter(
-    (t) => !isAtOrAbove(before.used, before.total, t) && isAtOrAbove(after.used, after.total, t),
-  );
+  return ascending.filter((t) => !isAtOrAbove(before.used, before.total, t) && isAtOrAbove(after.used, after.total, t));
 }
 
 /**

@@ -1,14 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EmptyBodySchema, problems } from '../../lib/wire.js';
 import type { LifecycleService } from './lifecycle.service.js';
-import {
-  EmergencyRecoverySchema,
-  ForkBodySchema,
-  LineageSchema,
-  MergeBodySchema,
-  emergencyRecoveryWire,
-  lineageWire,
-} from './lifecycle.schemas.js';
+import { EmergencyRecoverySchema, ForkBodySchema, LineageSchema, MergeBodySchema, emergencyRecoveryWire, lineageWire } from './lifecycle.schemas.js';
 import type { LineageService } from './lineage.service.js';
 import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from './sessions.schemas.js';
 
@@ -80,11 +73,7 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         taskId: body.task_id,
         total: body.token_budget?.total,
       });
-      return reply
-        .code(201)
-        .header('location', `/v1/sessions/${session.id}`)
-        .header('etag', etagOf(session))
-        .send(sessionWire(session));
+      return reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session)).send(sessionWire(session));
     },
   );
 
@@ -128,10 +117,7 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
     },
     async (request, reply) => {
       const recovery = await lifecycle.emergencyRecover(request.auth.projectId, request.params.id);
-      return reply
-        .code(201)
-        .header('location', `/v1/sessions/${recovery.newSession.id}`)
-        .send(emergencyRecoveryWire(recovery));
+      return reply.code(201).header('location', `/v1/sessions/${recovery.newSession.id}`).send(emergencyRecoveryWire(recovery));
     },
   );
 

@@ -9,7 +9,7 @@ import { SessionSchema, SessionStatusSchema, TotalSchema, sessionWire } from './
 
 export const ForkBodySchema = z
   .strictObject({
-    checkpoint_id: NameSchema.optional().describe("A checkpoint of this session; default its latest (or, without one, the current context)"),
+    checkpoint_id: NameSchema.optional().describe('A checkpoint of this session; default its latest (or, without one, the current context)'),
     task_id: NameSchema.optional().describe('Default fork_<parent task_id>'),
     token_budget: z.strictObject({ total: TotalSchema }).optional().describe("Default the parent's total; used starts at 0"),
   })

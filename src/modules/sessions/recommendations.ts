@@ -1,10 +1,6 @@
 import { levelOf, tokenBudget, type Level } from './budget.js';
 
-export type ReferenceMetric =
-  | 'token_usage_percent'
-  | 'session_duration'
-  | 'handoff_success_percent'
-  | 'recovery_time';
+export type ReferenceMetric = 'token_usage_percent' | 'session_duration' | 'handoff_success_percent' | 'recovery_time';
 
 /**
  * The reference "Key Metrics to Monitor" table, row by row. `target` is the table's Target
@@ -52,9 +48,7 @@ export function recommendationsFor(input: { used: number; total: number; ageSeco
   const level = levelOf(input.used, input.total);
   const ageSeconds = Math.max(0, input.ageSeconds);
   const usageRow = rowWhere((row) => row.metric === 'token_usage_percent' && row.level === level);
-  const durationRow = rowWhere(
-    (row) => row.metric === 'session_duration' && ageSeconds >= row.fromMinutes * 60,
-  );
+  const durationRow = rowWhere((row) => row.metric === 'session_duration' && ageSeconds >= row.fromMinutes * 60);
   return [
     {
       metric: 'token_usage_percent',

@@ -37,10 +37,7 @@ export type NewSession = Pick<
   'id' | 'projectId' | 'taskId' | 'model' | 'status' | 'total' | 'thresholds' | 'nonCriticalKeys' | 'context' | 'metadata' | 'createdAt'
 > &
   Partial<
-    Pick<
-      Session,
-      'deferredContext' | 'parentSessionId' | 'forkCheckpointId' | 'recoveredFromSessionId' | 'recoveryCheckpointId' | 'lastRecoveryAt'
-    >
+    Pick<Session, 'deferredContext' | 'parentSessionId' | 'forkCheckpointId' | 'recoveredFromSessionId' | 'recoveryCheckpointId' | 'lastRecoveryAt'>
   >;
 
 export interface SessionFilters {

@@ -43,11 +43,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         nonCriticalKeys: body.non_critical_keys,
         metadata: body.metadata,
       });
-      return reply
-        .code(201)
-        .header('location', `/v1/sessions/${session.id}`)
-        .header('etag', etagOf(session))
-        .send(sessionWire(session));
+      return reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session)).send(sessionWire(session));
     },
   );
 

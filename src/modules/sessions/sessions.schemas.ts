@@ -33,10 +33,7 @@ export const ThresholdsSchema = z
   .refine((values) => values.every((value, i) => i === 0 || value > values[i - 1]!), 'thresholds must be strictly ascending')
   .describe('Percentages of the budget whose crossing emits session.threshold_crossed');
 
-export const NonCriticalKeysSchema = z
-  .array(NameSchema)
-  .max(100)
-  .describe('Context keys moved to deferred_context when usage crosses 75%');
+export const NonCriticalKeysSchema = z.array(NameSchema).max(100).describe('Context keys moved to deferred_context when usage crosses 75%');
 
 export const TotalSchema = z.int().min(1).max(MAX_BUDGET);
 
@@ -71,10 +68,7 @@ export const CreateSessionBodySchema = z
   .strictObject({
     task_id: NameSchema,
     model: NameSchema.optional().describe('Defaults to claude-sonnet-4-5-20250929'),
-    token_budget: z
-      .strictObject({ total: TotalSchema })
-      .optional()
-      .describe("Defaults to the model's context window (GET /v1/models), else 200000"),
+    token_budget: z.strictObject({ total: TotalSchema }).optional().describe("Defaults to the model's context window (GET /v1/models), else 200000"),
     context: JsonObjectInputSchema.optional(),
     thresholds: ThresholdsSchema.optional().describe('Default [75, 85]'),
     non_critical_keys: NonCriticalKeysSchema.optional().describe('Default ["temp_context"]'),

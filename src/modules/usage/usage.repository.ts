@@ -42,8 +42,7 @@ const levelSql = (used: string, total: string) =>
   );
 
 /** `s.status IN (...)` over statuses from the state machine's table (constants, never input). */
-const statusInSql = (statuses: readonly SessionStatus[]) =>
-  Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
+const statusInSql = (statuses: readonly SessionStatus[]) => Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
 
 const USAGE_ALLOWED_IN = statusInSql(allowedFrom('record_usage'));
 const EMERGENCY_MOVES_FROM = statusInSql(

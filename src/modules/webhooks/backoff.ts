@@ -13,11 +13,7 @@ export const ENDPOINT_DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
  * forward, so the default schedule (27.6 h nominal) retries for at least 24 hours whatever
  * the draws. Null when the schedule is exhausted and the delivery fails for good.
  */
-export function nextAttemptDelayMs(
-  failedAttempts: number,
-  delaysSeconds: readonly number[],
-  random: () => number = Math.random,
-): number | null {
+export function nextAttemptDelayMs(failedAttempts: number, delaysSeconds: readonly number[], random: () => number = Math.random): number | null {
   if (!Number.isSafeInteger(failedAttempts) || failedAttempts < 1) {
     throw new RangeError(`failedAttempts must be a positive integer, got ${failedAttempts}`);
   }

@@ -84,7 +84,7 @@ interface ClaimRow {
 
 export function createDeliveriesRepository(prisma: PrismaClient) {
   /** Newest first, each with its attempt log; `beforeId` is the last id of the previous page. */
-async function listDeliveries(
+  async function listDeliveries(
     projectId: string,
     endpointId: string,
     options: { limit: number; beforeId?: string; status?: DeliveryStatus; id?: string },
@@ -101,9 +101,10 @@ async function listDeliveries(
       include: { attemptLog: { orderBy: { attemptNumber: 'asc' } } },
     });
     const types = new Map(
-      (await prisma.event.findMany({ where: { id: { in: rows.map((row) => row.eventId) } }, select: { id: true, type: true } })).map(
-        (event) => [event.id, event.type],
-      ),
+      (await prisma.event.findMany({ where: { id: { in: rows.map((row) => row.eventId) } }, select: { id: true, type: true } })).map((event) => [
+        event.id,
+        event.type,
+      ]),
     );
     return rows.map((row) => ({
       id: row.id,

@@ -47,8 +47,7 @@ const RANGE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   reserved: 'a reserved address',
 };
 
-export const defaultResolveHost: ResolveHost = async (hostname) =>
-  (await dnsPromises.lookup(hostname, { all: true })).map((entry) => entry.address);
+export const defaultResolveHost: ResolveHost = async (hostname) => (await dnsPromises.lookup(hostname, { all: true })).map((entry) => entry.address);
 
 export interface NonPublicAddress {
   /** The address judged: an IPv4-mapped IPv6 address is judged as the IPv4 inside it. */
@@ -67,10 +66,7 @@ export function nonPublicAddress(address: string): NonPublicAddress | null {
 }
 
 /** Whether `url` may receive webhooks: http(s), no credentials, and only public addresses. */
-export async function checkWebhookUrl(
-  url: string,
-  { allowPrivateNetworks, resolve = defaultResolveHost }: UrlGuardOptions,
-): Promise<UrlCheck> {
+export async function checkWebhookUrl(url: string, { allowPrivateNetworks, resolve = defaultResolveHost }: UrlGuardOptions): Promise<UrlCheck> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -116,11 +112,7 @@ export async function checkWebhookUrl(
  * the address it is about to use, whether an IP literal or a fresh DNS answer, and fails with
  * WebhookAddressRefusedError instead of connecting to a non-public one.
  */
-export function createGuardedDispatcher({
-  allowPrivateNetworks,
-  timeoutMs,
-  resolve,
-}: GuardedDispatcherOptions): Agent {
+export function createGuardedDispatcher({ allowPrivateNetworks, timeoutMs, resolve }: GuardedDispatcherOptions): Agent {
   const timeouts = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
   if (allowPrivateNetworks) {
     const lookup = resolve === undefined ? {} : { lookup: lookupFrom(resolve, true) };

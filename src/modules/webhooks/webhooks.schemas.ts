@@ -83,9 +83,7 @@ export const DeliverySchema = z
   })
   .meta({ id: 'WebhookDelivery' });
 
-export const TestEventSchema = z
-  .object({ event_id: z.string(), delivery_id: z.string() })
-  .meta({ id: 'WebhookTestEvent' });
+export const TestEventSchema = z.object({ event_id: z.string(), delivery_id: z.string() }).meta({ id: 'WebhookTestEvent' });
 
 export function webhookWire(endpoint: WebhookEndpoint): z.infer<typeof WebhookSchema> {
   return {
