@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { newId } from '../src/lib/ids.js';
-import { levelOf } from '../src/modules/sessions/budget.js';
+import { levelOf } from '../src/domain/budget.js';
 import { tokenBudgetWire } from '../src/modules/sessions/sessions.schemas.js';
 import { RECORD_USAGE_STATEMENT, recordUsageSql, type UsageWrite } from '../src/modules/usage/usage.repository.js';
 

@@ -11,16 +11,16 @@ import { checkpointsRoutes } from './modules/checkpoints/checkpoints.routes.js';
 import { contextRoutes } from './modules/context/context.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
 import { handoffsRoutes } from './modules/handoffs/handoffs.routes.js';
-import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { summaryRoutes } from './modules/summary/summary.routes.js';
 import { modelsRoutes } from './modules/models/models.routes.js';
 import { orchestrationsRoutes } from './modules/orchestrations/orchestrations.routes.js';
-import { lifecycleRoutes } from './modules/sessions/lifecycle.routes.js';
+import { lifecycleRoutes } from './modules/lifecycle/lifecycle.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
-import { forgetRevokedKeys, requireApiKey } from './plugins/auth.js';
+import { forgetRevokedKeys, requireApiKey, requireStaticToken } from './plugins/auth.js';
 import { bodyLimits } from './plugins/body-limits.js';
-import { metricsPlugin } from './plugins/metrics.js';
+import { prometheusPlugin } from './plugins/prometheus.js';
 import { limitPerApiKey } from './plugins/rate-limit.js';
 import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
@@ -88,7 +88,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
 
   const { services } = container;
   await app.register(errorHandlerPlugin);
-  await app.register(metricsPlugin, {
+  await app.register(prometheusPlugin, {
     db: container.db,
     deliveries: container.repositories.webhookDeliveries,
     dispatcher: container.webhookDispatcher,
@@ -119,14 +119,21 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(agentsRoutes, { agents: services.agents });
       await v1.register(handoffsRoutes, { handoffs: services.handoffs });
       await v1.register(contextRoutes, { context: services.context });
-      await v1.register(metricsRoutes, { metrics: services.metrics });
+      await v1.register(summaryRoutes, { summary: services.summary });
       await v1.register(orchestrationsRoutes, { orchestrations: services.orchestrations });
     },
     { prefix: '/v1' },
   );
 
   if (config.adminToken) {
-    await app.register(adminRoutes, { prefix: '/v1/admin', projects: services.projects, adminToken: config.adminToken });
+    const adminToken = config.adminToken;
+    await app.register(
+      async (admin) => {
+        admin.addHook('onRequest', requireStaticToken(adminToken, 'ADMIN_TOKEN'));
+        await admin.register(adminRoutes, { projects: services.projects });
+      },
+      { prefix: '/v1/admin' },
+    );
   }
 
   return app;

@@ -16,14 +16,14 @@ import { createProjectsRepository } from './modules/admin/projects.repository.js
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
 import { createHousekeeping } from './modules/maintenance/housekeeping.js';
-import { createMetricsRepository } from './modules/metrics/metrics.repository.js';
-import { createMetricsService } from './modules/metrics/metrics.service.js';
+import { createSummaryRepository } from './modules/summary/summary.repository.js';
+import { createSummaryService } from './modules/summary/summary.service.js';
 import { createModelCatalog } from './modules/models/models.js';
 import { createOrchestrationsRepository } from './modules/orchestrations/orchestrations.repository.js';
 import { createOrchestrationsService } from './modules/orchestrations/orchestrations.service.js';
-import { createLifecycleService } from './modules/sessions/lifecycle.service.js';
-import { createLineageRepository } from './modules/sessions/lineage.repository.js';
-import { createLineageService } from './modules/sessions/lineage.service.js';
+import { createLifecycleService } from './modules/lifecycle/lifecycle.service.js';
+import { createLineageRepository } from './modules/lifecycle/lineage.repository.js';
+import { createLineageService } from './modules/lifecycle/lineage.service.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
@@ -31,8 +31,8 @@ import { createUsageService } from './modules/usage/usage.service.js';
 import { createDeliveriesRepository, WAKE_CHANNEL } from './modules/webhooks/deliveries.repository.js';
 import { createDispatcher, type DispatcherLogger } from './modules/webhooks/dispatcher.js';
 import { createEndpointsRepository } from './modules/webhooks/endpoints.repository.js';
-import { createEventsRepository } from './modules/webhooks/outbox.repository.js';
-import { createGuardedDispatcher } from './modules/webhooks/url-guard.js';
+import { createOutboxRepository } from './modules/webhooks/outbox.repository.js';
+import { createGuardedHttpAgent } from './modules/webhooks/url-guard.js';
 import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 
 export interface ContainerOptions {
@@ -55,13 +55,13 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     idempotency: createIdempotencyRepository(db.prisma),
     checkpoints: createCheckpointsRepository(db.prisma),
     lineage: createLineageRepository(db.prisma),
-    events: createEventsRepository(db.prisma),
+    outbox: createOutboxRepository(db.prisma),
     webhookEndpoints: createEndpointsRepository(db.prisma),
     webhookDeliveries: createDeliveriesRepository(db.prisma),
     agents: createAgentsRepository(db.prisma),
     handoffs: createHandoffsRepository(db.prisma),
     context: createContextRepository(db.prisma),
-    metrics: createMetricsRepository(db.prisma),
+    summary: createSummaryRepository(db.prisma),
     orchestrations: createOrchestrationsRepository(db.prisma),
   };
   const models = createModelCatalog(config.models);
@@ -96,13 +96,13 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
       clock,
     }),
     context: createContextService({ context: repositories.context, sessions: repositories.sessions, clock }),
-    metrics: createMetricsService({ metrics: repositories.metrics, clock }),
+    summary: createSummaryService({ summary: repositories.summary, clock }),
     lineage: createLineageService({ sessions: repositories.sessions, lineage: repositories.lineage }),
     exports: createExportService({
       sessions: repositories.sessions,
       checkpoints: repositories.checkpoints,
       usage: repositories.usage,
-      events: repositories.events,
+      events: repositories.outbox,
       handoffs: repositories.handoffs,
       clock,
     }),
@@ -125,7 +125,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     idempotency: repositories.idempotency,
     usage: repositories.usage,
     checkpoints: repositories.checkpoints,
-    events: repositories.events,
+    events: repositories.outbox,
     clock,
     idempotencyTtlHours: config.idempotencyTtlHours,
     usageRetentionDays: config.usageRetentionDays,
@@ -135,7 +135,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
   const webhookDispatcher = createDispatcher({
     deliveries: repositories.webhookDeliveries,
     clock,
-    http: createGuardedDispatcher({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, timeoutMs: config.webhookTimeoutMs }),
+    http: createGuardedHttpAgent({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, timeoutMs: config.webhookTimeoutMs }),
     retryDelaysSeconds: config.webhookRetryDelaysSeconds,
     timeoutMs: config.webhookTimeoutMs,
     logger,

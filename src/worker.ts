@@ -9,7 +9,7 @@ import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from './lib/migrate.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
-import { metricsPlugin } from './plugins/metrics.js';
+import { prometheusPlugin } from './plugins/prometheus.js';
 
 // On SIGTERM: the dispatcher lets its attempts in flight finish for DISPATCHER_STOP_GRACE_MS, then
 // cuts them off and releases their deliveries to the other dispatchers; the exit follows within
@@ -38,7 +38,7 @@ const container = createContainer({ config, db, migrations, logger });
 const metricsServer = config.workerMetricsPort === undefined ? null : Fastify({ logger: false });
 if (metricsServer) {
   await metricsServer.register(errorHandlerPlugin);
-  await metricsServer.register(metricsPlugin, {
+  await metricsServer.register(prometheusPlugin, {
     db,
     deliveries: container.repositories.webhookDeliveries,
     dispatcher: container.webhookDispatcher,

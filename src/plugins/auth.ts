@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/errors.js';
+import { constantTimeEqual } from '../lib/hash.js';
 import type { ApiKeyOwner } from '../modules/admin/projects.repository.js';
 
 export type AuthContext = ApiKeyOwner;
@@ -16,6 +17,17 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 const unauthorized = (detail: string) => new AppError('UNAUTHORIZED', { detail, headers: { 'www-authenticate': 'Bearer' } });
+
+/**
+ * An onRequest hook that lets through only `Authorization: Bearer <token>` of one static secret
+ * (ADMIN_TOKEN, METRICS_TOKEN), compared in constant time; `name` says which in the 401.
+ */
+export function requireStaticToken(token: string, name: string): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const sent = bearerToken(request.headers.authorization);
+    if (!sent || !constantTimeEqual(sent, token)) throw unauthorized(`send Authorization: Bearer <${name}>`);
+  };
+}
 
 /** Every route registered in `scope` needs `Authorization: Bearer <api key>` of a project. */
 export function requireApiKey(scope: FastifyInstance, authenticate: (apiKey: string) => Promise<ApiKeyOwner | null>): void {

@@ -7,7 +7,7 @@ import {
   deferNonCriticalContext,
   levelOf,
   tokenBudget,
-} from '../../src/modules/sessions/budget.js';
+} from '../../src/domain/budget.js';
 
 const TRILLION = 1_000_000_000_000;
 

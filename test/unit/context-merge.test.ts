@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeContexts } from '../../src/modules/sessions/context-merge.js';
+import { mergeContexts } from '../../src/modules/lifecycle/context-merge.js';
 import type { JsonObject } from '../../src/lib/wire.js';
 
 describe('mergeContexts, shallow', () => {

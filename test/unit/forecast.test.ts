@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forecast } from '../../src/modules/sessions/forecast.js';
+import { forecast } from '../../src/domain/forecast.js';
 
 const T0 = Date.parse('2025-11-01T12:00:00.000Z');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Level } from '../../src/modules/sessions/budget.js';
-import { REFERENCE_METRICS } from '../../src/modules/sessions/recommendations.js';
+import type { Level } from '../../src/domain/budget.js';
+import { REFERENCE_METRICS } from '../../src/domain/recommendations.js';
 import {
   DURATION_BOUNDS_MINUTES,
   HANDOFF_SUCCESS_TARGET_PERCENT,
@@ -11,7 +11,7 @@ import {
   recoveryTimeTarget,
   sessionDurationTarget,
   tokenUsageTarget,
-} from '../../src/modules/metrics/targets.js';
+} from '../../src/modules/summary/targets.js';
 
 const MINUTE = 60;
 

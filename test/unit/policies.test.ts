@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { crossedThresholds } from '../../src/modules/sessions/budget.js';
-import { applyCrossingPolicies, thresholdCrossedData } from '../../src/modules/sessions/policies.js';
-import type { SessionStatus } from '../../src/modules/sessions/session.js';
+import { crossedThresholds } from '../../src/domain/budget.js';
+import { applyCrossingPolicies, thresholdCrossedData } from '../../src/domain/policies.js';
+import type { SessionStatus } from '../../src/domain/session.js';
 
 const session = (status: SessionStatus = 'active') => ({
   context: { temp_context: 't', plan: 'p' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LEVELS } from '../../src/modules/sessions/budget.js';
-import { REFERENCE_METRICS, REFERENCE_TARGETS, recommendationsFor } from '../../src/modules/sessions/recommendations.js';
+import { LEVELS } from '../../src/domain/budget.js';
+import { REFERENCE_METRICS, REFERENCE_TARGETS, recommendationsFor } from '../../src/domain/recommendations.js';
 
 const MINUTE = 60;
 

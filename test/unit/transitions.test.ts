@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/lib/errors.js';
-import { SESSION_STATUSES, type SessionStatus } from '../../src/modules/sessions/session.js';
-import { TRANSITIONS, allowedFrom, nextStatus, type SessionAction } from '../../src/modules/sessions/transitions.js';
+import { SESSION_STATUSES, type SessionStatus } from '../../src/domain/session.js';
+import { TRANSITIONS, allowedFrom, nextStatus, type SessionAction } from '../../src/domain/transitions.js';
 
 const LIVE = ['active', 'resumed', 'recovering', 'emergency_recovery'] as const satisfies readonly SessionStatus[];
 

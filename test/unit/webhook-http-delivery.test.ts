@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RESPONSE_SNIPPET_MAX_BYTES, deliverOnce } from '../../src/modules/webhooks/http-delivery.js';
-import { createGuardedDispatcher } from '../../src/modules/webhooks/url-guard.js';
+import { createGuardedHttpAgent } from '../../src/modules/webhooks/url-guard.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const BODY = JSON.stringify({ id: 'evt_1', type: 'webhook.test', created_at: '2026-01-01T00:00:00.000Z', data: {} });
@@ -113,7 +113,7 @@ describe('deliverOnce', () => {
   });
 
   it('reports an address refused by the guarded dispatcher as an error', async () => {
-    const guarded = createGuardedDispatcher({ allowPrivateNetworks: false, timeoutMs: TIMEOUT_MS });
+    const guarded = createGuardedHttpAgent({ allowPrivateNetworks: false, timeoutMs: TIMEOUT_MS });
     try {
       const attempt = await deliverOnce({ url: `${receiver.url}/hook`, headers: {}, body: BODY, timeoutMs: TIMEOUT_MS, dispatcher: guarded });
       expect(attempt).toMatchObject({
@@ -128,7 +128,7 @@ describe('deliverOnce', () => {
   });
 
   it('delivers through the guarded dispatcher when private networks are allowed', async () => {
-    const guarded = createGuardedDispatcher({ allowPrivateNetworks: true, timeoutMs: TIMEOUT_MS });
+    const guarded = createGuardedHttpAgent({ allowPrivateNetworks: true, timeoutMs: TIMEOUT_MS });
     try {
       const attempt = await deliverOnce({ url: `${receiver.url}/hook`, headers: {}, body: BODY, timeoutMs: TIMEOUT_MS, dispatcher: guarded });
       expect(attempt).toMatchObject({ ok: true, status: 204 });

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkWebhookUrl, createGuardedDispatcher, nonPublicAddress, type ResolveHost } from '../../src/modules/webhooks/url-guard.js';
+import { checkWebhookUrl, createGuardedHttpAgent, nonPublicAddress, type ResolveHost } from '../../src/modules/webhooks/url-guard.js';
 
 /** A resolver from a fixed table; unknown names fail like the system resolver does. */
 function fakeResolver(table: Record<string, string[]>): ResolveHost {
@@ -139,7 +139,7 @@ describe('checkWebhookUrl', () => {
   });
 });
 
-describe('createGuardedDispatcher', () => {
+describe('createGuardedHttpAgent', () => {
   let server: Server;
   let port: number;
 
@@ -155,8 +155,8 @@ describe('createGuardedDispatcher', () => {
   });
 
   /** The status code, or the error the request failed with. */
-  async function post(url: string, options: Parameters<typeof createGuardedDispatcher>[0]) {
-    const dispatcher = createGuardedDispatcher(options);
+  async function post(url: string, options: Parameters<typeof createGuardedHttpAgent>[0]) {
+    const dispatcher = createGuardedHttpAgent(options);
     try {
       const response = await request(url, { method: 'POST', body: '{}', dispatcher });
       await response.body.dump();

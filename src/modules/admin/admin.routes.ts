@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AppError } from '../../lib/errors.js';
-import { constantTimeEqual } from '../../lib/hash.js';
 import { problems } from '../../lib/wire.js';
-import { bearerToken } from '../../plugins/auth.js';
 import {
   ApiKeyParamsSchema,
   CreateProjectBodySchema,
@@ -14,18 +11,8 @@ import {
 } from './admin.schemas.js';
 import type { ProjectsService } from './projects.service.js';
 
-/** Operator routes, behind ADMIN_TOKEN (registered only when it is set). */
-export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService; adminToken: string }> = async (app, { projects, adminToken }) => {
-  app.addHook('onRequest', async (request) => {
-    const token = bearerToken(request.headers.authorization);
-    if (!token || !constantTimeEqual(token, adminToken)) {
-      throw new AppError('UNAUTHORIZED', {
-        detail: 'admin routes need Authorization: Bearer <ADMIN_TOKEN>',
-        headers: { 'www-authenticate': 'Bearer' },
-      });
-    }
-  });
-
+/** Operator routes, behind ADMIN_TOKEN (registered only when it is set; app.ts checks the token). */
+export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService }> = async (app, { projects }) => {
   const security = [{ adminToken: [] }];
 
   app.post(

@@ -1,15 +1,15 @@
 import type { Clock } from '../../lib/clock.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { Tx } from '../../lib/prisma.js';
+import type { Tx } from '../../lib/transaction.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
-import { LOW_BUDGET_TOKENS, deferNonCriticalContext, tokenBudget } from '../sessions/budget.js';
-import type { Session } from '../sessions/session.js';
+import { LOW_BUDGET_TOKENS, deferNonCriticalContext, tokenBudget } from '../../domain/budget.js';
+import type { Session } from '../../domain/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
-import { nextStatus } from '../sessions/transitions.js';
+import { assertAllowed, nextStatus } from '../../domain/transitions.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
 import type { Checkpoint, CheckpointFilter, CheckpointsRepository } from './checkpoints.repository.js';
-import { digestSnapshot } from './snapshot.js';
+import { digestJson } from '../../lib/canonical-json.js';
 
 export interface CheckpointsServiceDeps {
   checkpoints: CheckpointsRepository;
@@ -36,7 +36,7 @@ export function checkpointCreatedEvent(checkpoint: Checkpoint): NewEvent {
 
 /** 409 when the stored snapshot no longer hashes to the SHA-256 taken when it was written. */
 export function assertIntact(checkpoint: Checkpoint): void {
-  const { sha256 } = digestSnapshot(checkpoint.contextSnapshot);
+  const { sha256 } = digestJson(checkpoint.contextSnapshot);
   if (sha256 !== checkpoint.sha256) {
     throw new AppError('CHECKPOINT_CORRUPTED', {
       detail: `checkpoint ${checkpoint.id}'s snapshot hashes to ${sha256}, not its recorded ${checkpoint.sha256}; it was altered after it was written`,
@@ -57,7 +57,7 @@ export function createCheckpointsService({ checkpoints, sessions, clock, maxSnap
     snapshot: JsonObject,
     { enforceSizeLimit }: { enforceSizeLimit: boolean },
   ): Promise<{ checkpoint: Checkpoint; event: NewEvent }> {
-    const digest = digestSnapshot(snapshot);
+    const digest = digestJson(snapshot);
     if (enforceSizeLimit && digest.sizeBytes > maxSnapshotBytes) {
       throw new AppError('CHECKPOINT_TOO_LARGE', {
         detail: `the snapshot is ${digest.sizeBytes} bytes of canonical JSON; the limit is ${maxSnapshotBytes}`,
@@ -93,7 +93,7 @@ export function createCheckpointsService({ checkpoints, sessions, clock, maxSnap
       return sessions.transaction(async (tx) => {
         const session = await sessions.findForUpdate(tx, projectId, sessionId);
         if (!session) throw notFound('session', sessionId);
-        nextStatus('checkpoint', session);
+        assertAllowed('checkpoint', session);
         const { checkpoint, event } = await take(tx, session, input.phase, input.contextSnapshot ?? session.context, {
           enforceSizeLimit: true,
         });

@@ -3,7 +3,7 @@
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
 import { takePage, type Page } from '../../lib/wire.js';
-import { tokenBudget } from '../sessions/budget.js';
+import { tokenBudget } from '../../domain/budget.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import type { ContextRepository } from './context.repository.js';
 import { REFERENCE_MCP_COSTS, analyzeMcpServers, shareOfAvailable, type BudgetShare, type McpAnalysis, type TaskType } from './mcp-analysis.js';

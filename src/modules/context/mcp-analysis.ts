@@ -3,7 +3,7 @@
  * section 2 "MCP Server Context Optimization"). Pure functions: the service supplies the project's
  * own costs, which override the reference ones.
  */
-import { tokenBudget } from '../sessions/budget.js';
+import { tokenBudget } from '../../domain/budget.js';
 
 /** The reference's typical tool-definition costs, in tokens. A Map, so a name like "constructor" is just a name. */
 export const REFERENCE_MCP_COSTS: ReadonlyMap<string, number> = new Map([

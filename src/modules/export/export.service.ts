@@ -2,10 +2,10 @@ import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
 import type { Checkpoint, CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
 import type { Handoff, HandoffsRepository } from '../handoffs/handoffs.repository.js';
-import type { Session } from '../sessions/session.js';
+import type { Session } from '../../domain/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import type { UsageRepository, UsageRow } from '../usage/usage.repository.js';
-import type { EventsRepository, StoredEvent } from '../webhooks/outbox.repository.js';
+import type { OutboxRepository, StoredEvent } from '../webhooks/outbox.repository.js';
 
 export interface SessionExport {
   exportedAt: Date;
@@ -20,7 +20,7 @@ export interface ExportServiceDeps {
   sessions: Pick<SessionsRepository, 'find'>;
   checkpoints: Pick<CheckpointsRepository, 'listAll'>;
   usage: Pick<UsageRepository, 'listAll'>;
-  events: Pick<EventsRepository, 'listForSession'>;
+  events: Pick<OutboxRepository, 'listForSession'>;
   handoffs: Pick<HandoffsRepository, 'listAllForSession'>;
   clock: Clock;
 }

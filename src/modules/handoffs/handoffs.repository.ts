@@ -1,7 +1,7 @@
 import type { Handoff as HandoffRow } from '../../generated/prisma/client.js';
 import type { PrismaClient, Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
-import type { SessionStatus } from '../sessions/session.js';
+import type { SessionStatus } from '../../domain/session.js';
 
 export const HANDOFF_STATUSES = ['pending', 'accepted', 'rejected'] as const;
 export type HandoffStatus = (typeof HANDOFF_STATUSES)[number];

@@ -6,7 +6,7 @@ import { newId } from '../../lib/ids.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
 import type { AgentsRepository } from '../agents/agents.repository.js';
 import type { CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
-import { LOW_BUDGET_TOKENS, deferNonCriticalContext, tokenBudget } from '../sessions/budget.js';
+import { LOW_BUDGET_TOKENS, deferNonCriticalContext, tokenBudget } from '../../domain/budget.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { appendEvents, type EventType, type NewEvent } from '../webhooks/outbox.repository.js';
 import type { Handoff, HandoffDecision, HandoffFilters, HandoffsRepository } from './handoffs.repository.js';

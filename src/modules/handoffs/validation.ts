@@ -4,7 +4,7 @@
  */
 import type { FieldError } from '../../lib/errors.js';
 import { ANY_AGENT } from '../agents/agents.repository.js';
-import type { SessionStatus } from '../sessions/session.js';
+import type { SessionStatus } from '../../domain/session.js';
 
 /** A handoff needs strictly more than this many available tokens (after deferring non-critical context). */
 export const HANDOFF_MIN_AVAILABLE_TOKENS = 30_000;

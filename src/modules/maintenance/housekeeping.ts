@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import type { UsageRepository } from '../usage/usage.repository.js';
-import type { EventsRepository } from '../webhooks/outbox.repository.js';
+import type { OutboxRepository } from '../webhooks/outbox.repository.js';
 
 export const HOUSEKEEPING_INTERVAL_MS = 15 * 60_000;
 /** Rows deleted per statement, so a first prune of a large table never holds locks for long. */
@@ -16,7 +16,7 @@ export interface HousekeepingDeps {
   idempotency: Pick<IdempotencyRepository, 'deleteOlderThan'>;
   usage: Pick<UsageRepository, 'deleteOlderThan'>;
   checkpoints: Pick<CheckpointsRepository, 'deleteOlderThan'>;
-  events: Pick<EventsRepository, 'deleteOlderThan'>;
+  events: Pick<OutboxRepository, 'deleteOlderThan'>;
   clock: Clock;
   idempotencyTtlHours: number;
   /** Unset: keep forever. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EmptyBodySchema, decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
-import { ForkBodySchema } from '../sessions/lifecycle.schemas.js';
+import { ForkBodySchema } from '../lifecycle/lifecycle.schemas.js';
 import { SessionSchema, etagOf, sessionWire } from '../sessions/sessions.schemas.js';
 import {
   CreateOrchestrationBodySchema,

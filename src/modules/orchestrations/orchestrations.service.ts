@@ -5,12 +5,12 @@
 import type { Clock } from '../../lib/clock.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { Tx } from '../../lib/prisma.js';
+import type { Tx } from '../../lib/transaction.js';
 import { takePage } from '../../lib/wire.js';
 import { DEFAULT_MODEL, type ModelCatalog } from '../models/models.js';
-import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS } from '../sessions/budget.js';
-import type { ForkInput, LifecycleService } from '../sessions/lifecycle.service.js';
-import type { Session } from '../sessions/session.js';
+import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS } from '../../domain/budget.js';
+import type { ForkInput, LifecycleService } from '../lifecycle/lifecycle.service.js';
+import type { Session } from '../../domain/session.js';
 import { sessionCreatedEvent } from '../sessions/session-events.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';

@@ -1,6 +1,6 @@
 // The outbox events about a session's life, built in one place so every path emits the same shape.
 import type { NewEvent } from '../webhooks/outbox.repository.js';
-import type { Session } from './session.js';
+import type { Session } from '../../domain/session.js';
 
 export const sessionCreatedEvent = (session: Session): NewEvent => ({
   projectId: session.projectId,

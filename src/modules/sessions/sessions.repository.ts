@@ -1,7 +1,7 @@
 import type { Session as SessionRow } from '../../generated/prisma/client.js';
 import type { PrismaClient, Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
-import type { Session, SessionStatus } from './session.js';
+import type { Session, SessionStatus } from '../../domain/session.js';
 
 export function toSession(row: SessionRow): Session {
   return {

@@ -8,8 +8,8 @@ import {
   toOptionalTimestamp,
   toTimestamp,
 } from '../../lib/wire.js';
-import { levelOf, tokenBudget } from './budget.js';
-import { SESSION_STATUSES, type Session } from './session.js';
+import { levelOf, tokenBudget } from '../../domain/budget.js';
+import { SESSION_STATUSES, type Session } from '../../domain/session.js';
 
 export const MAX_BUDGET = 1_000_000_000_000;
 

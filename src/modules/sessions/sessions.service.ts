@@ -3,15 +3,15 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { applyMergePatch } from '../../lib/merge-patch.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
-import { snapshotSizeBytes } from '../checkpoints/snapshot.js';
+import { canonicalSizeBytes } from '../../lib/canonical-json.js';
 import type { ModelCatalog } from '../models/models.js';
 import { DEFAULT_MODEL } from '../models/models.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
-import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS, crossedThresholds } from './budget.js';
-import { applyCrossingPolicies, thresholdCrossedData } from './policies.js';
-import type { Session } from './session.js';
+import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS, crossedThresholds } from '../../domain/budget.js';
+import { applyCrossingPolicies, thresholdCrossedData } from '../../domain/policies.js';
+import type { Session } from '../../domain/session.js';
 import { sessionCreatedEvent } from './session-events.js';
-import { nextStatus } from './transitions.js';
+import { assertAllowed } from '../../domain/transitions.js';
 import type { SessionChanges, SessionFilters, SessionsRepository } from './sessions.repository.js';
 
 export interface CreateSessionInput {
@@ -43,7 +43,7 @@ export interface SessionsServiceDeps {
 export function createSessionsService({ sessions, models, clock, maxContextBytes }: SessionsServiceDeps) {
   /** 413 for a context that no checkpoint could hold: PATCH merges would otherwise grow it without bound. */
   function assertCheckpointable(context: JsonObject): void {
-    const sizeBytes = snapshotSizeBytes(context);
+    const sizeBytes = canonicalSizeBytes(context);
     if (sizeBytes > maxContextBytes) {
       throw new AppError('CONTEXT_TOO_LARGE', {
         detail: `the context would be ${sizeBytes} bytes of canonical JSON; a checkpoint holds at most ${maxContextBytes}`,
@@ -99,7 +99,7 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
             detail: `If-Match names version ${expectedVersion} but the session is at version ${session.version}`,
           });
         }
-        nextStatus('update', session);
+        assertAllowed('update', session);
 
         const thresholds = patch.thresholds ?? session.thresholds;
         const nonCriticalKeys = patch.nonCriticalKeys ?? session.nonCriticalKeys;

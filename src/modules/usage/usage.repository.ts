@@ -1,8 +1,8 @@
 import type { Database } from '../../lib/db.js';
 import { Prisma, type PrismaClient } from '../../lib/prisma.js';
-import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../sessions/budget.js';
-import type { SessionStatus } from '../sessions/session.js';
-import { TRANSITIONS, allowedFrom } from '../sessions/transitions.js';
+import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../../domain/budget.js';
+import type { SessionStatus } from '../../domain/session.js';
+import { TRANSITIONS, allowedFrom } from '../../domain/transitions.js';
 import { fanOutSql } from '../webhooks/outbox.repository.js';
 
 export interface UsageWrite {

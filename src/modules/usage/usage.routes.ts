@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { levelOf } from '../sessions/budget.js';
+import { levelOf } from '../../domain/budget.js';
 import { SessionParamsSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import { requestHash } from '../idempotency/request-hash.js';

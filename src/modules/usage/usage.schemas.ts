@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
-import { levelOf } from '../sessions/budget.js';
+import { levelOf } from '../../domain/budget.js';
 import { LevelSchema, SessionStatusSchema, TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { UsageEntry, UsageResult } from './usage.service.js';
 

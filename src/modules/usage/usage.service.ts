@@ -4,11 +4,11 @@ import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/prisma-errors.js';
 import { takePage } from '../../lib/wire.js';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
-import { forecast } from '../sessions/forecast.js';
-import { recommendationsFor } from '../sessions/recommendations.js';
-import type { Session, SessionStatus } from '../sessions/session.js';
+import { forecast } from '../../domain/forecast.js';
+import { recommendationsFor } from '../../domain/recommendations.js';
+import type { Session, SessionStatus } from '../../domain/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
-import { nextStatus } from '../sessions/transitions.js';
+import { assertAllowed } from '../../domain/transitions.js';
 import type { UsageRepository, UsageRow } from './usage.repository.js';
 
 export interface UsageInput {
@@ -89,7 +89,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       }
       const status = await usage.sessionStatus(projectId, sessionId);
       if (status === null) throw notFound('session', sessionId);
-      nextStatus('record_usage', { id: sessionId, status });
+      assertAllowed('record_usage', { id: sessionId, status });
       throw new Error(`usage update of session ${sessionId} touched no row although its status ${status} allows usage`);
     },
 

@@ -68,7 +68,7 @@ export interface StoredEvent {
   createdAt: Date;
 }
 
-export function createEventsRepository(prisma: PrismaClient) {
+export function createOutboxRepository(prisma: PrismaClient) {
   return {
     /**
      * Deletes up to `batchSize` events created before `before`, oldest first, with their deliveries
@@ -102,4 +102,4 @@ export function createEventsRepository(prisma: PrismaClient) {
   };
 }
 
-export type EventsRepository = ReturnType<typeof createEventsRepository>;
+export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

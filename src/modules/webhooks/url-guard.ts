@@ -112,7 +112,7 @@ export async function checkWebhookUrl(url: string, { allowPrivateNetworks, resol
  * the address it is about to use, whether an IP literal or a fresh DNS answer, and fails with
  * WebhookAddressRefusedError instead of connecting to a non-public one.
  */
-export function createGuardedDispatcher({ allowPrivateNetworks, timeoutMs, resolve }: GuardedDispatcherOptions): Agent {
+export function createGuardedHttpAgent({ allowPrivateNetworks, timeoutMs, resolve }: GuardedDispatcherOptions): Agent {
   const timeouts = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
   if (allowPrivateNetworks) {
     const lookup = resolve === undefined ? {} : { lookup: lookupFrom(resolve, true) };

@@ -5,7 +5,7 @@ import { MERGE_STRATEGIES } from './context-merge.js';
 import type { EmergencyRecovery } from './lifecycle.service.js';
 import type { Lineage } from './lineage.service.js';
 import type { LineageNode } from './lineage.repository.js';
-import { SessionSchema, SessionStatusSchema, TotalSchema, sessionWire } from './sessions.schemas.js';
+import { SessionSchema, SessionStatusSchema, TotalSchema, sessionWire } from '../sessions/sessions.schemas.js';
 
 export const ForkBodySchema = z
   .strictObject({

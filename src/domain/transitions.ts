@@ -1,6 +1,7 @@
 // The session state machine: which action may run in which status, and the status it leaves.
-// Services ask `nextStatus()` before they change a session; the usage statement reads the same table.
-import { AppError } from '../../lib/errors.js';
+// Services ask `nextStatus()` (or `assertAllowed()`) before they change a session; the usage statement
+// reads the same table.
+import { AppError } from '../lib/errors.js';
 import type { Session, SessionStatus } from './session.js';
 
 export type SessionAction =
@@ -66,4 +67,9 @@ export function nextStatus(action: SessionAction, session: Pick<Session, 'id' | 
   }
   const hint = HINTS[action] ? `; ${HINTS[action]}` : '';
   throw new AppError('INVALID_TRANSITION', { detail: `${cannot} in status ${session.status}${hint}` });
+}
+
+/** Throws the 409 that refuses `action` on `session`, unless it is allowed in the session's status. */
+export function assertAllowed(action: SessionAction, session: Pick<Session, 'id' | 'status'>): void {
+  nextStatus(action, session);
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { TimestampSchema, toOptionalTimestamp, toTimestamp } from '../../lib/wire.js';
 import { HANDOFF_STATUSES } from '../handoffs/handoffs.repository.js';
-import { LEVELS } from '../sessions/budget.js';
-import { SESSION_STATUSES } from '../sessions/session.js';
-import type { MetricsSummary } from './metrics.service.js';
-import type { Distribution } from './metrics.repository.js';
+import { LEVELS } from '../../domain/budget.js';
+import { SESSION_STATUSES } from '../../domain/session.js';
+import type { MetricsSummary } from './summary.service.js';
+import type { Distribution } from './summary.repository.js';
 import { HANDOFF_SUCCESS_TARGET_PERCENT, RECOVERY_ACTION_ABOVE_MINUTES, RECOVERY_TARGET_MINUTES } from './targets.js';
 
 const LEVEL_NAMES = LEVELS.map(({ level }) => level);

@@ -3,8 +3,8 @@
  * its aggregates. Pure functions over the rows of sessions/recommendations.ts: each metric's target
  * is its healthy first row, and the action is the row of the band the project's worst value reached.
  */
-import { LEVELS, tokenBudget, type Level } from '../sessions/budget.js';
-import { REFERENCE_METRICS, REFERENCE_TARGETS, type ReferenceMetric, type ReferenceRow } from '../sessions/recommendations.js';
+import { LEVELS, tokenBudget, type Level } from '../../domain/budget.js';
+import { REFERENCE_METRICS, REFERENCE_TARGETS, type ReferenceMetric, type ReferenceRow } from '../../domain/recommendations.js';
 
 /** Handoff success must stay above this percentage (`>99%`). */
 export const HANDOFF_SUCCESS_TARGET_PERCENT = 99;

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../../lib/prisma.js';
-import type { SessionStatus } from './session.js';
+import type { SessionStatus } from '../../domain/session.js';
 
 export type LineageRelation = 'fork' | 'recovery';
 

@@ -1,6 +1,6 @@
 // What happens to a session when its position crosses the reference thresholds, in pure functions.
 // The usage hot path does the same in SQL (usage.repository.ts); the API tests hold both to it.
-import type { JsonObject } from '../../lib/wire.js';
+import type { JsonObject } from '../lib/wire.js';
 import {
   DEFER_AT_PERCENT,
   EMERGENCY_AT_PERCENT,

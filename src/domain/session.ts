@@ -1,4 +1,4 @@
-import type { JsonObject } from '../../lib/wire.js';
+import type { JsonObject } from '../lib/wire.js';
 
 export const SESSION_STATUSES = ['active', 'resumed', 'recovering', 'emergency_recovery', 'archived'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];

@@ -3,7 +3,7 @@ import { EmptyBodySchema, problems } from '../../lib/wire.js';
 import type { LifecycleService } from './lifecycle.service.js';
 import { EmergencyRecoverySchema, ForkBodySchema, LineageSchema, MergeBodySchema, emergencyRecoveryWire, lineageWire } from './lifecycle.schemas.js';
 import type { LineageService } from './lineage.service.js';
-import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from './sessions.schemas.js';
+import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from '../sessions/sessions.schemas.js';
 
 export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleService; lineage: LineageService }> = async (
   app,

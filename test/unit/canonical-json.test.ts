@@ -1,20 +1,20 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { digestSnapshot } from '../../src/modules/checkpoints/snapshot.js';
+import { digestJson } from '../../src/lib/canonical-json.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-describe('digestSnapshot', () => {
+describe('digestJson', () => {
   it('hashes the RFC 8785 canonical form, so a client can recompute it from the JSON text', () => {
     // Keys out of order on purpose: the canonical form sorts them.
-    const digest = digestSnapshot({ b: [true, null], a: 1 });
+    const digest = digestJson({ b: [true, null], a: 1 });
     expect(digest).toEqual({ sha256: sha256('{"a":1,"b":[true,null]}'), sizeBytes: 23 });
     expect(digest.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('gives the same digest to the same object with its keys, nested ones too, in another order', () => {
-    const one = digestSnapshot({ plan: 'p', notes: { z: 1, a: [{ y: 2, x: 1 }] }, n: 1.5 });
-    const other = digestSnapshot({ n: 1.5, notes: { a: [{ x: 1, y: 2 }], z: 1 }, plan: 'p' });
+    const one = digestJson({ plan: 'p', notes: { z: 1, a: [{ y: 2, x: 1 }] }, n: 1.5 });
+    const other = digestJson({ n: 1.5, notes: { a: [{ x: 1, y: 2 }], z: 1 }, plan: 'p' });
     expect(other).toEqual(one);
   });
 
@@ -25,18 +25,18 @@ describe('digestSnapshot', () => {
     ['a reordered array', { a: [1, 2] }, { a: [2, 1] }],
     ['a number instead of a string', { a: 1 }, { a: '1' }],
   ])('gives %s a different digest', (_name, before, after) => {
-    expect(digestSnapshot(after).sha256).not.toBe(digestSnapshot(before).sha256);
+    expect(digestJson(after).sha256).not.toBe(digestJson(before).sha256);
   });
 
   it('counts the size in UTF-8 bytes of the canonical form, not in UTF-16 code units', () => {
     // é is 2 bytes, € 3 and 😀 4 (a surrogate pair, 2 code units): 8 bytes of JSON around 9 of text.
-    const digest = digestSnapshot({ k: 'é€😀' });
+    const digest = digestJson({ k: 'é€😀' });
     expect(digest.sizeBytes).toBe(17);
     expect(digest.sha256).toBe(sha256('{"k":"é€😀"}'));
     expect('{"k":"é€😀"}'.length).toBe(12);
   });
 
   it('digests an empty snapshot as {}', () => {
-    expect(digestSnapshot({})).toEqual({ sha256: sha256('{}'), sizeBytes: 2 });
+    expect(digestJson({})).toEqual({ sha256: sha256('{}'), sizeBytes: 2 });
   });
 });

@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from '../../lib/prisma.js';
-import { EMERGENCY_AT_PERCENT, LEVELS } from '../sessions/budget.js';
+import { EMERGENCY_AT_PERCENT, LEVELS } from '../../domain/budget.js';
 
 /** count, and p50/p95/max (seconds, 3 decimals) or null when count is 0. */
 export interface Distribution {
@@ -63,7 +63,7 @@ interface AggregatesRow {
   handoffs_by_status: Record<string, number>;
 }
 
-export function createMetricsRepository(prisma: PrismaClient) {
+export function createSummaryRepository(prisma: PrismaClient) {
   return {
     /**
      * Every figure of the summary in one statement, so they describe one snapshot and no row
@@ -136,4 +136,4 @@ export function createMetricsRepository(prisma: PrismaClient) {
   };
 }
 
-export type MetricsRepository = ReturnType<typeof createMetricsRepository>;
+export type SummaryRepository = ReturnType<typeof createSummaryRepository>;

@@ -2,9 +2,9 @@
 // the verdicts against the reference targets from the pure functions of targets.ts.
 import type { Clock } from '../../lib/clock.js';
 import { HANDOFF_STATUSES, type HandoffStatus } from '../handoffs/handoffs.repository.js';
-import { LEVELS, type Level } from '../sessions/budget.js';
-import { SESSION_STATUSES, type SessionStatus } from '../sessions/session.js';
-import type { Distribution, MetricsRepository } from './metrics.repository.js';
+import { LEVELS, type Level } from '../../domain/budget.js';
+import { SESSION_STATUSES, type SessionStatus } from '../../domain/session.js';
+import type { Distribution, SummaryRepository } from './summary.repository.js';
 import {
   DURATION_BOUNDS_MINUTES,
   handoffSuccessTarget,
@@ -26,8 +26,8 @@ export interface MetricsSummary {
   targets: TargetCheck[];
 }
 
-export interface MetricsServiceDeps {
-  metrics: MetricsRepository;
+export interface SummaryServiceDeps {
+  summary: SummaryRepository;
   clock: Clock;
 }
 
@@ -38,12 +38,12 @@ function complete<K extends string, V>(keys: readonly K[], counts: Record<string
   return Object.fromEntries(keys.map((key) => [key, counts[key] ?? zero])) as Record<K, V>;
 }
 
-export function createMetricsService({ metrics, clock }: MetricsServiceDeps) {
+export function createSummaryService({ summary, clock }: SummaryServiceDeps) {
   return {
     async summary(projectId: string, options: { since?: Date } = {}): Promise<MetricsSummary> {
       const now = clock.now();
       const since = options.since ?? null;
-      const aggregates = await metrics.aggregates({ projectId, now, since, durationBoundsMinutes: DURATION_BOUNDS_MINUTES });
+      const aggregates = await summary.aggregates({ projectId, now, since, durationBoundsMinutes: DURATION_BOUNDS_MINUTES });
 
       const byStatus = complete(SESSION_STATUSES, aggregates.sessionsByStatus, 0);
       const total = SESSION_STATUSES.reduce((sum, status) => sum + byStatus[status], 0);
@@ -77,4 +77,4 @@ export function createMetricsService({ metrics, clock }: MetricsServiceDeps) {
   };
 }
 
-export type MetricsService = ReturnType<typeof createMetricsService>;
+export type SummaryService = ReturnType<typeof createSummaryService>;

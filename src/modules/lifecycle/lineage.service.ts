@@ -1,6 +1,6 @@
 import { notFound } from '../../lib/errors.js';
 import type { LineageNode, LineageRepository } from './lineage.repository.js';
-import type { SessionsRepository } from './sessions.repository.js';
+import type { SessionsRepository } from '../sessions/sessions.repository.js';
 
 export interface Lineage {
   sessionId: string;

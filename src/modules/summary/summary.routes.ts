@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problems } from '../../lib/wire.js';
-import { MetricsSummaryQuerySchema, MetricsSummarySchema, metricsSummaryWire } from './metrics.schemas.js';
-import type { MetricsService } from './metrics.service.js';
+import { MetricsSummaryQuerySchema, MetricsSummarySchema, metricsSummaryWire } from './summary.schemas.js';
+import type { SummaryService } from './summary.service.js';
 
-export const metricsRoutes: FastifyPluginAsyncZod<{ metrics: MetricsService }> = async (app, { metrics }) => {
+export const summaryRoutes: FastifyPluginAsyncZod<{ summary: SummaryService }> = async (app, { summary }) => {
   app.get(
     '/metrics/summary',
     {
@@ -22,7 +22,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ metrics: MetricsService }> =
     },
     async (request) => {
       const { since } = request.query;
-      return metricsSummaryWire(await metrics.summary(request.auth.projectId, { since: since === undefined ? undefined : new Date(since) }));
+      return metricsSummaryWire(await summary.summary(request.auth.projectId, { since: since === undefined ? undefined : new Date(since) }));
     },
   );
 };

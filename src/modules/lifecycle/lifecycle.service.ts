@@ -3,16 +3,16 @@
 import type { Clock } from '../../lib/clock.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { Tx } from '../../lib/prisma.js';
+import type { Tx } from '../../lib/transaction.js';
 import type { Checkpoint, CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
 import { assertIntact, type CheckpointsService } from '../checkpoints/checkpoints.service.js';
 import { appendEvents } from '../webhooks/outbox.repository.js';
-import { LOW_BUDGET_TOKENS, deferNonCriticalContext } from './budget.js';
+import { LOW_BUDGET_TOKENS, deferNonCriticalContext } from '../../domain/budget.js';
 import { mergeContexts, type MergeStrategy } from './context-merge.js';
-import type { Session } from './session.js';
-import type { NewSession, SessionsRepository } from './sessions.repository.js';
-import { sessionArchivedEvent, sessionCreatedEvent } from './session-events.js';
-import { nextStatus } from './transitions.js';
+import type { Session } from '../../domain/session.js';
+import type { NewSession, SessionsRepository } from '../sessions/sessions.repository.js';
+import { sessionArchivedEvent, sessionCreatedEvent } from '../sessions/session-events.js';
+import { assertAllowed, nextStatus } from '../../domain/transitions.js';
 
 export const EMERGENCY_RECOVERY_PHASE = 'emergency_recovery';
 
@@ -155,7 +155,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         if (fork.mergedIntoSessionId !== null) {
           throw new AppError('FORK_ALREADY_MERGED', { detail: `fork ${forkId} was already merged into session ${fork.mergedIntoSessionId}` });
         }
-        nextStatus('merge_into', kept);
+        assertAllowed('merge_into', kept);
         const forkStatus = nextStatus('merge_fork', fork);
 
         const now = clock.now();

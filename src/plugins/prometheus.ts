@@ -6,13 +6,11 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../lib/db.js';
-import { AppError } from '../lib/errors.js';
-import { constantTimeEqual } from '../lib/hash.js';
 import type { DeliveriesRepository } from '../modules/webhooks/deliveries.repository.js';
 import type { WebhookDispatcher } from '../modules/webhooks/dispatcher.js';
-import { bearerToken } from './auth.js';
+import { requireStaticToken } from './auth.js';
 
-export interface MetricsOptions {
+export interface PrometheusOptions {
   db: Pick<Database, 'poolStats'>;
   deliveries: Pick<DeliveriesRepository, 'backlog'>;
   dispatcher: Pick<WebhookDispatcher, 'observe'>;
@@ -35,7 +33,7 @@ interface UsageResultPayload {
   crossed?: unknown;
 }
 
-export const metricsPlugin = fp<MetricsOptions>(async (app: FastifyInstance, options) => {
+export const prometheusPlugin = fp<PrometheusOptions>(async (app: FastifyInstance, options) => {
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'sss_' });
 
@@ -142,13 +140,8 @@ export const metricsPlugin = fp<MetricsOptions>(async (app: FastifyInstance, opt
     }
   }
 
-  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    if (options.token !== undefined) {
-      const token = bearerToken(request.headers.authorization);
-      if (!token || !constantTimeEqual(token, options.token)) {
-        throw new AppError('UNAUTHORIZED', { detail: 'send Authorization: Bearer <METRICS_TOKEN>', headers: { 'www-authenticate': 'Bearer' } });
-      }
-    }
+  const onRequest = options.token === undefined ? [] : [requireStaticToken(options.token, 'METRICS_TOKEN')];
+  app.get('/metrics', { schema: { hide: true }, onRequest }, async (_request, reply) => {
     await collectOnScrape();
     return reply.type(registry.contentType ?? METRICS_CONTENT_TYPE).send(await registry.metrics());
   });
