@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_ADMIN_TOKEN, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN, useTestApp, createTestApp } from '../helpers/app.js';
 import { buildApp } from '../../src/app.js';
 import { createContainer } from '../../src/container.js';
 import { sha256Hex } from '../../src/lib/hash.js';
 import { loadMigrations, MIGRATIONS_DIR } from '../../src/lib/migrate.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 

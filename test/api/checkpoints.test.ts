@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { eventsOf } from '../helpers/events.js';
 import { apiFactories } from '../helpers/factories.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ config: { checkpointMaxBytes: 2000 } });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ config: { checkpointMaxBytes: 2000 } });
 
 async function setup() {
   const project = await t.newProject();

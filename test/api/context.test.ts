@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { apiFactories } from '../helpers/factories.js';
 
 const clock = createTestClock();
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ clock });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ clock });
 
 const WARNING = 'MCP servers consuming >5K tokens: consider disabling unused servers before critical tasks';
 

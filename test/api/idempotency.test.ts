@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestHash } from '../../src/modules/idempotency/request-hash.js';
 import { STALE_CLAIM_MS } from '../../src/plugins/idempotency.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 describe('Idempotency-Key on POST /v1/sessions', () => {
   it('replays the first 201 for a retry and creates one session', async () => {

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { apiFactories } from '../helpers/factories.js';
 
 const MINUTE_MS = 60_000;
 // Every test moves this clock forward only, so the durations it measures are exact.
 const clock = createTestClock();
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ clock });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ clock });
 
 async function setup() {
   const project = await t.newProject();

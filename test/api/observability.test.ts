@@ -2,7 +2,7 @@
 // HTTP server settings, through the real app on a real database.
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { testConfig, type Config } from '../../src/config.js';
 import { createContainer } from '../../src/container.js';
@@ -10,7 +10,7 @@ import type { Database } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { loadMigrations, MIGRATIONS_DIR } from '../../src/lib/migrate.js';
 import { CHECKPOINT_ENVELOPE_BYTES, SMALL_BODY_LIMIT_BYTES, SMALL_BODY_OPERATIONS } from '../../src/plugins/body-limits.js';
-import { createTestApp, TEST_ADMIN_TOKEN, type TestApp } from '../helpers/app.js';
+import { TEST_ADMIN_TOKEN, useTestApp, createTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 import { createWebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -89,13 +89,7 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
 const increase = (before: Sample[], after: Sample[], name: string, labels: Record<string, string> = {}) =>
   valueOf(after, name, labels) - valueOf(before, name, labels);
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function scrape(http = t.http): Promise<Sample[]> {
   const res = await http.get('/metrics');

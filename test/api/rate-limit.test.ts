@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_ADMIN_TOKEN, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN, useTestApp, createTestApp } from '../helpers/app.js';
 
 const MAX = 3;
 // Long enough that no window ends during a test: the counts below are exact.
 const WINDOW_MS = 600_000;
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ config: { rateLimitMax: MAX, rateLimitWindowMs: WINDOW_MS } });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ config: { rateLimitMax: MAX, rateLimitWindowMs: WINDOW_MS } });
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 

@@ -1,16 +1,10 @@
 // The reference's "End-to-End Session Workflow" (section 8 of the seed), step by step over HTTP,
 // with the figures it produces.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { eventsOf } from '../helpers/events.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 describe('the reference end-to-end workflow', () => {
   it('creates, spends 5 × 15,000 tokens with checkpoints at 0, 2 and 4, hands off, resumes and reports', async () => {

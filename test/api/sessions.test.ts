@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, createTestApp, type TestApp } from '../helpers/app.js';
 import { eventsOf, thresholdEventsOf } from '../helpers/events.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function createSession(auth: Record<string, string>, body: Record<string, unknown> = { task_id: 'SPEC-001' }) {
   const res = await t.http.post('/v1/sessions').set(auth).send(body);

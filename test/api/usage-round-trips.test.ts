@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RECORD_USAGE_STATEMENT } from '../../src/modules/usage/usage.repository.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 
 const statements: string[] = [];
-let t: TestApp;
-beforeAll(async () => {
-  // The auth cache on, as in production: a busy agent's key is verified once, not per update.
-  t = await createTestApp({ config: { authCacheTtlMs: 60_000 }, onQuery: (sql) => statements.push(sql) });
-});
-afterAll(async () => {
-  await t.close();
-});
+// The auth cache on, as in production: a busy agent's key is verified once, not per update.
+const t = useTestApp({ config: { authCacheTtlMs: 60_000 }, onQuery: (sql) => statements.push(sql) });
 
 describe('the usage hot path', () => {
   it('costs one database statement per update, with or without an Idempotency-Key, crossing or not', async () => {

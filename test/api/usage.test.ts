@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { thresholdEventsOf } from '../helpers/events.js';
 
 const clock = createTestClock();
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ clock });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ clock });
 
 async function newSession(body: Record<string, unknown> = {}) {
   const project = await t.newProject();

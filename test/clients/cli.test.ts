@@ -5,24 +5,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReferenceWorkflow } from '../../examples/reference-workflow.js';
 import { createClient, type SessionStateClient } from '../../src/client/index.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 
-let t: TestApp;
-let baseUrl: string;
-beforeAll(async () => {
-  t = await createTestApp();
-  baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ listen: true });
 
 interface Run {
   code: number | null;
@@ -54,8 +46,8 @@ function start(args: string[], vars: Record<string, string | undefined>) {
 
 async function newProject() {
   const project = await t.newProject();
-  const client = createClient({ baseUrl, apiKey: project.apiKey, retries: 0 });
-  const env = { SESSION_STATE_URL: baseUrl, SESSION_STATE_API_KEY: project.apiKey };
+  const client = createClient({ baseUrl: t.baseUrl, apiKey: project.apiKey, retries: 0 });
+  const env = { SESSION_STATE_URL: t.baseUrl, SESSION_STATE_API_KEY: project.apiKey };
   return { ...project, client, env, cli: (...args: string[]) => start(args, env).done };
 }
 
@@ -288,8 +280,8 @@ describe('exit codes and errors', () => {
 
     const [noUrl, noKey, overridden] = await Promise.all([
       start(['usage', id], { SESSION_STATE_API_KEY: apiKey }).done,
-      start(['usage', id], { SESSION_STATE_URL: baseUrl }).done,
-      start(['usage', id, '--url', baseUrl, '--api-key', apiKey], {
+      start(['usage', id], { SESSION_STATE_URL: t.baseUrl }).done,
+      start(['usage', id, '--url', t.baseUrl, '--api-key', apiKey], {
         SESSION_STATE_URL: `http://127.0.0.1:${port}`,
         SESSION_STATE_API_KEY: 'sss_wrong',
       }).done,

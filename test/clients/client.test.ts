@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENT_TYPES_PATH, generateClientTypes } from '../../scripts/openapi-client-types.js';
 import { OPENAPI_YAML_PATH } from '../../scripts/openapi-document.js';
 import {
@@ -15,25 +15,17 @@ import {
   type ClientOptions,
 } from '../../src/client/index.js';
 import { retryAfterMs } from '../../src/client/retry.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // Retries in tests wait milliseconds, not the default hundreds.
 const FAST_RETRIES = { retries: 3, minDelayMs: 5, maxDelayMs: 50 };
 
-let t: TestApp;
-let baseUrl: string;
-beforeAll(async () => {
-  t = await createTestApp();
-  baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ listen: true });
 
 async function newClient(options: Partial<ClientOptions> = {}) {
   const project = await t.newProject();
-  const client = createClient({ baseUrl, apiKey: project.apiKey, retries: FAST_RETRIES, ...options });
+  const client = createClient({ baseUrl: t.baseUrl, apiKey: project.apiKey, retries: FAST_RETRIES, ...options });
   return { ...project, client };
 }
 
@@ -160,7 +152,7 @@ describe('typed calls', () => {
     const { client, apiKey } = await newClient();
     const { data: session } = await client.POST('/v1/sessions', { body: { task_id: 'T' } });
     const id = session.session_id;
-    const proxy = await startProxy(baseUrl, () => ({ kind: 'forward' }));
+    const proxy = await startProxy(t.baseUrl, () => ({ kind: 'forward' }));
     try {
       const viaProxy = createClient({ baseUrl: proxy.url, apiKey, retries: 0 });
       await viaProxy.POST('/v1/sessions/{id}/usage', { params: { path: { id } }, body: { tokens: 1_000 } });
@@ -218,7 +210,7 @@ describe('problems', () => {
     const invalid = await client.POST('/v1/sessions', { body: { task_id: 'T', taks: 'typo' } as never }).catch((e: unknown) => e);
     expect(invalid).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ path: 'body.taks', message: 'unknown field "taks"' }] });
 
-    const stranger = createClient({ baseUrl, apiKey: 'sss_not_a_key_of_this_service', retries: 0 });
+    const stranger = createClient({ baseUrl: t.baseUrl, apiKey: 'sss_not_a_key_of_this_service', retries: 0 });
     const unauthorized = await stranger.GET('/v1/models').catch((e: unknown) => e);
     expect(unauthorized).toBeInstanceOf(ProblemError);
     expect(unauthorized).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
@@ -229,7 +221,7 @@ describe('retries', () => {
   async function sessionBehindProxy(plan: Parameters<typeof startProxy>[1]) {
     const { client, apiKey } = await newClient();
     const { data: session } = await client.POST('/v1/sessions', { body: { task_id: 'T' } });
-    const proxy = await startProxy(baseUrl, plan);
+    const proxy = await startProxy(t.baseUrl, plan);
     proxies.push(proxy);
     const viaProxy = createClient({ baseUrl: proxy.url, apiKey, retries: FAST_RETRIES });
     const usedTokens = async () => (await client.GET('/v1/sessions/{id}', { params: { path: { id: session.session_id } } })).data.token_budget.used;
@@ -323,7 +315,7 @@ describe('retries', () => {
   it('never sends a secret rotation twice: a dropped connection is reported, not retried', async () => {
     const { client, apiKey } = await newClient();
     const { data: hook } = await client.POST('/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hooks', events: ['*'] } });
-    const proxy = await startProxy(baseUrl, () => ({ kind: 'drop-after' }));
+    const proxy = await startProxy(t.baseUrl, () => ({ kind: 'drop-after' }));
     proxies.push(proxy);
     const viaProxy = createClient({ baseUrl: proxy.url, apiKey, retries: FAST_RETRIES });
 

@@ -5,9 +5,9 @@
 import type { UsageMetadata } from '@langchain/core/messages';
 import { INTERRUPT, emptyCheckpoint, uuid6, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import { Annotation, Command, END, START, StateGraph, interrupt, type LangGraphRunnableConfig, type StateSnapshot } from '@langchain/langgraph';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionStateSaver, type SessionStateSaverOptions } from '../../src/langgraph/index.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { thresholdEventsOf } from '../helpers/events.js';
 
 const State = Annotation.Root({
@@ -49,20 +49,12 @@ function reviewGraph(checkpointer: SessionStateSaver) {
     .compile({ checkpointer });
 }
 
-let t: TestApp;
-let baseUrl: string;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ listen: true });
 
 async function newProject() {
   const project = await t.newProject();
-  const saver = (options: Partial<SessionStateSaverOptions> = {}) => new SessionStateSaver({ baseUrl, apiKey: project.apiKey, ...options });
+  const saver = (options: Partial<SessionStateSaverOptions> = {}) =>
+    new SessionStateSaver({ baseUrl: t.baseUrl, apiKey: project.apiKey, ...options });
   return { ...project, saver };
 }
 

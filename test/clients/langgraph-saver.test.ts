@@ -1,10 +1,10 @@
 // SessionStateSaver as a user of the service sees it: LangGraph threads become sessions that the
 // API shows, with budgets and usage, against the real app listening on a loopback port.
 import { emptyCheckpoint, uuid6, type Checkpoint, type CheckpointMetadata } from '@langchain/langgraph-checkpoint';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProblemError } from '../../src/client/index.js';
 import { SessionStateSaver } from '../../src/langgraph/index.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { thresholdEventsOf } from '../helpers/events.js';
 
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
@@ -15,20 +15,11 @@ function checkpointOf(values: Record<string, unknown>, versions: Record<string, 
   return { ...emptyCheckpoint(), id: uuid6(-1), channel_values: values, channel_versions: versions };
 }
 
-let t: TestApp;
-let baseUrl: string;
-
-beforeAll(async () => {
-  t = await createTestApp({ config: { checkpointMaxBytes: CHECKPOINT_MAX_BYTES } });
-  baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ config: { checkpointMaxBytes: CHECKPOINT_MAX_BYTES }, listen: true });
 
 async function newSaver(options: Partial<ConstructorParameters<typeof SessionStateSaver>[0]> = {}) {
   const project = await t.newProject();
-  return { saver: new SessionStateSaver({ baseUrl, apiKey: project.apiKey, ...options }), auth: project.auth };
+  return { saver: new SessionStateSaver({ baseUrl: t.baseUrl, apiKey: project.apiKey, ...options }), auth: project.auth };
 }
 
 async function sessionsOfThread(auth: Record<string, string>, threadId: string) {
@@ -107,7 +98,7 @@ describe('SessionStateSaver', () => {
 
   it('reads and forks an old checkpoint of a long thread by asking for its phases, without paging through the thread', async () => {
     const project = await t.newProject();
-    const writer = new SessionStateSaver({ baseUrl, apiKey: project.apiKey });
+    const writer = new SessionStateSaver({ baseUrl: t.baseUrl, apiKey: project.apiKey });
     const first = checkpointOf({ messages: ['hi'] }, { messages: 1 });
     const c1 = await writer.put({ configurable: { thread_id: 'long' } }, first, meta, { messages: 1 });
     await writer.putWrites(c1, [['messages', 'pending']], 'task-0');
@@ -120,7 +111,7 @@ describe('SessionStateSaver', () => {
     // A saver that has not seen the thread (another process): it knows nothing but the ids.
     const listed: URL[] = [];
     const reader = new SessionStateSaver({
-      baseUrl,
+      baseUrl: t.baseUrl,
       apiKey: project.apiKey,
       fetch: (input, init) => {
         const url = new URL(input instanceof Request ? input.url : String(input));

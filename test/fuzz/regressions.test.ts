@@ -1,15 +1,9 @@
 // Plain examples of what the fuzzer found, so that each stays fixed whatever the fuzzer's seed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../helpers/app.js';
 import { apiFactories } from '../helpers/factories.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const deeplyNested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import supertest from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { testConfig, type Config } from '../../src/config.js';
@@ -49,3 +50,41 @@ export async function createTestApp(options: TestAppOptions = {}) {
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+export interface UseTestAppOptions extends TestAppOptions {
+  /** Also listen on a free loopback port (for real HTTP clients): `baseUrl` is then set. */
+  listen?: boolean;
+}
+
+export type UsedTestApp = TestApp & {
+  /** `http://127.0.0.1:<port>` of the listening app (with `listen: true`). */
+  readonly baseUrl: string;
+};
+
+/**
+ * The test file's app: built before its tests (beforeAll), closed after them (afterAll). The handle
+ * it returns reads through to that app, so it can be taken at the top of the file; touching it
+ * outside a test (at import time) throws.
+ */
+export function useTestApp(options: UseTestAppOptions = {}): UsedTestApp {
+  let current: TestApp | undefined;
+  let baseUrl: string | undefined;
+  beforeAll(async () => {
+    current = await createTestApp(options);
+    if (options.listen) baseUrl = await current.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as UsedTestApp, {
+    get(_target, key) {
+      if (!current) throw new Error('useTestApp(): the app exists only while the file runs its tests');
+      if (key === 'baseUrl') {
+        if (baseUrl === undefined) throw new Error('useTestApp(): pass { listen: true } to get a baseUrl');
+        return baseUrl;
+      }
+      return Reflect.get(current, key);
+    },
+  });
+}

@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { apiFactories } from '../helpers/factories.js';
 import { createWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // Long before any other test's data, so that on a shared PostgreSQL only this test's keys expire.
 const clock = createTestClock(new Date('2000-01-01T00:00:00.000Z'));
-let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp({ clock });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ clock });
 
 describe('housekeeping', () => {
   it('forgets Idempotency-Keys after the TTL, not before', async () => {
