@@ -9,7 +9,8 @@ import { recommendationsFor } from '../../domain/recommendations.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { assertAllowed } from '../../domain/transitions.js';
-import type { UsageRepository, UsageRow } from './usage.repository.js';
+import { createPositionHints } from './position-hints.js';
+import type { UsageRepository, UsageRow, UsageWrite } from './usage.repository.js';
 
 export interface UsageInput {
   tokens?: number;
@@ -40,6 +41,8 @@ export interface UsageServiceDeps {
 }
 
 export function createUsageService({ usage, sessions, idempotency, clock }: UsageServiceDeps) {
+  const hints = createPositionHints();
+
   async function requireSession(projectId: string, sessionId: string): Promise<Session> {
     const session = await sessions.find(projectId, sessionId);
     if (!session) throw notFound('session', sessionId);
@@ -67,20 +70,26 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       idempotencyKey?: { key: string; requestHash: string },
     ): Promise<UsageResult & { replayed: boolean }> {
       const tokens = input.tokens ?? (input.inputTokens ?? 0) + (input.outputTokens ?? 0);
+      const write: UsageWrite = {
+        usageId: newId('use'),
+        projectId,
+        sessionId,
+        tokens,
+        inputTokens: input.inputTokens ?? null,
+        outputTokens: input.outputTokens ?? null,
+        model: input.model ?? null,
+        source: input.source ?? null,
+        idempotency: idempotencyKey ?? null,
+        now: clock.now(),
+      };
       try {
-        const result = await usage.record({
-          usageId: newId('use'),
-          projectId,
-          sessionId,
-          tokens,
-          inputTokens: input.inputTokens ?? null,
-          outputTokens: input.outputTokens ?? null,
-          model: input.model ?? null,
-          source: input.source ?? null,
-          idempotency: idempotencyKey ?? null,
-          now: clock.now(),
-        });
-        if (result) return { sessionId, ...result, replayed: false };
+        const mayCross = hints.mayCross(sessionId, tokens);
+        // The short statement refuses an update that would cross something: then the full one runs.
+        const result = (await usage.record(write, { mayCross })) ?? (mayCross ? null : await usage.record(write, { mayCross: true }));
+        if (result) {
+          hints.note(sessionId, result);
+          return { sessionId, total: result.total, used: result.used, status: result.status, crossed: result.crossed, replayed: false };
+        }
       } catch (error) {
         if (idempotencyKey && isUniqueViolation(error)) {
           return { ...(await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash)), replayed: true };
