@@ -15,6 +15,7 @@ import { createHandoffsService } from './modules/handoffs/handoffs.service.js';
 import { createProjectsRepository } from './modules/admin/projects.repository.js';
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createHousekeeping } from './modules/maintenance/housekeeping.js';
 import { createSummaryRepository } from './modules/summary/summary.repository.js';
 import { createSummaryService } from './modules/summary/summary.service.js';
@@ -65,6 +66,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     orchestrations: createOrchestrationsRepository(db.prisma),
   };
   const models = createModelCatalog(config.models);
+  const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,
     sessions: repositories.sessions,
@@ -78,6 +80,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     clock,
   });
   const services = {
+    idempotency,
     checkpoints,
     lifecycle,
     agents: createAgentsService({ agents: repositories.agents, clock }),
@@ -117,7 +120,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     usage: createUsageService({
       usage: repositories.usage,
       sessions: repositories.sessions,
-      idempotency: repositories.idempotency,
+      idempotency,
       clock,
     }),
   };

@@ -254,7 +254,12 @@ describe('usage statements chosen by what this process last saw', () => {
     const s = await newSession({ token_budget: { total: 1000 } });
     // Another replica: the same database, its own services (and so its own hints).
     const { repositories } = t.container;
-    const replica = createUsageService({ usage: repositories.usage, sessions: repositories.sessions, idempotency: repositories.idempotency, clock });
+    const replica = createUsageService({
+      usage: repositories.usage,
+      sessions: repositories.sessions,
+      idempotency: t.container.services.idempotency,
+      clock,
+    });
     expect((await replica.record(s.projectId, s.id, { tokens: 10 })).crossed).toEqual([]); // the replica sees 1%
     expect((await s.use({ tokens: 690 })).body.crossed).toEqual([]); // 70%, through the app
     // The replica still thinks 1%: +100 looks harmless to it, but crosses 75% on the row.

@@ -30,7 +30,8 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         phase: request.body.phase,
         contextSnapshot: request.body.context_snapshot,
       });
-      return reply.code(201).header('location', `/v1/checkpoints/${checkpoint.id}`).send(checkpointWire(checkpoint));
+      void reply.code(201).header('location', `/v1/checkpoints/${checkpoint.id}`);
+      return checkpointWire(checkpoint);
     },
   );
 
@@ -85,7 +86,8 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
     },
     async (request, reply) => {
       const session = await checkpoints.restore(request.auth.projectId, request.params.id);
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 };

@@ -77,8 +77,8 @@ export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
   const idempotency = write.idempotency
     ? Prisma.sql`,
     idempotency AS (
-      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at, completed_at)
-      SELECT u.project_id, ${write.idempotency!.key}::text, ${write.idempotency!.requestHash}::text, ${write.usageId}, ${now}, ${now}
+      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at)
+      SELECT u.project_id, ${write.idempotency!.key}::text, ${write.idempotency!.requestHash}::text, ${write.usageId}, ${now}
       FROM updated u
     )`
     : Prisma.empty;
@@ -146,8 +146,8 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
       FROM updated u
     ),
     idempotency AS (
-      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at, completed_at)
-      SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}, ${now}
+      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at)
+      SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}
       FROM updated u WHERE ${key}::text IS NOT NULL
     ),
     new_events AS (

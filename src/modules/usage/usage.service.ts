@@ -3,7 +3,8 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/prisma-errors.js';
 import { takePage } from '../../lib/wire.js';
-import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { assertSameRequest } from '../idempotency/idempotency-key.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { forecast } from '../../domain/forecast.js';
 import { recommendationsFor } from '../../domain/recommendations.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
@@ -36,7 +37,7 @@ export const FORECAST_WINDOW = 20;
 export interface UsageServiceDeps {
   usage: UsageRepository;
   sessions: Pick<SessionsRepository, 'find'>;
-  idempotency: Pick<IdempotencyRepository, 'find'>;
+  idempotency: Pick<IdempotencyService, 'firstUse'>;
   clock: Clock;
 }
 
@@ -49,15 +50,15 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     return session;
   }
 
-  /** The first response of an Idempotency-Key, rebuilt from the usage row it counted. */
-  async function replay(projectId: string, sessionId: string, key: string, requestHash: string): Promise<UsageResult> {
-    const record = await idempotency.find(projectId, key);
-    if (!record || record.requestHash !== requestHash || !record.usageRecordId) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', {
-        detail: `Idempotency-Key ${JSON.stringify(key)} was already used for a different request`,
-      });
-    }
-    const row = await usage.findById(record.usageRecordId);
+  /**
+   * The first answer of an Idempotency-Key, rebuilt from the usage row it counted; null when the
+   * key was never used. 422 when it was used for another request.
+   */
+  async function replay(projectId: string, sessionId: string, key: string, requestHash: string): Promise<UsageResult | null> {
+    const first = await idempotency.firstUse(projectId, key);
+    if (!first) return null;
+    assertSameRequest(key, first, { requestHash, kind: 'usage' });
+    const row = await usage.findById(first.usageRecordId!);
     if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
     return { sessionId, total: row.totalAfter, used: row.usedAfter, status: row.statusAfter, crossed: row.crossed };
   }
@@ -91,11 +92,16 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
           return { sessionId, total: result.total, used: result.used, status: result.status, crossed: result.crossed, replayed: false };
         }
       } catch (error) {
-        if (idempotencyKey && isUniqueViolation(error)) {
-          return { ...(await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash)), replayed: true };
-        }
+        // The key is taken: by this very update (a retry), or by another request.
+        const replayed =
+          idempotencyKey && isUniqueViolation(error) ? await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash) : null;
+        if (replayed) return { ...replayed, replayed: true };
         throw error;
       }
+      // Nothing counted. A retry of an update that counted before the session was archived (or
+      // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
+      const replayed = idempotencyKey ? await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash) : null;
+      if (replayed) return { ...replayed, replayed: true };
       const status = await usage.sessionStatus(projectId, sessionId);
       if (status === null) throw notFound('session', sessionId);
       assertAllowed('record_usage', { id: sessionId, status });
