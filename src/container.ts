@@ -54,7 +54,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     sessions: createSessionsRepository(db.prisma),
     usage: createUsageRepository(db.prisma, db.hotQuery),
     idempotency: createIdempotencyRepository(db.prisma),
-    checkpoints: createCheckpointsRepository(db.prisma),
+    checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
     outbox: createOutboxRepository(db.prisma),
     webhookEndpoints: createEndpointsRepository(db.prisma),

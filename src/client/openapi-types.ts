@@ -130,7 +130,7 @@ export interface paths {
         put?: never;
         /**
          * Checkpoint a session's context
-         * @description Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`.
+         * @description Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`. With `Prefer: return=minimal` the answer leaves out the snapshot.
          */
         post: operations["createCheckpoint"];
         delete?: never;
@@ -1050,6 +1050,23 @@ export interface components {
             /** @description The session's token budget when the checkpoint was taken */
             token_usage: components["schemas"]["TokenBudget"];
             context_snapshot: {
+                [key: string]: unknown;
+            };
+            /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
+            sha256: string;
+            /** @description Bytes of the canonical JSON of context_snapshot */
+            size_bytes: number;
+            /** @description RFC 3339 UTC timestamp with milliseconds */
+            created_at: string;
+        };
+        CreatedCheckpoint: {
+            checkpoint_id: string;
+            session_id: string;
+            phase: string;
+            /** @description The session's token budget when the checkpoint was taken */
+            token_usage: components["schemas"]["TokenBudget"];
+            /** @description Left out under `Prefer: return=minimal` */
+            context_snapshot?: {
                 [key: string]: unknown;
             };
             /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
@@ -2037,6 +2054,8 @@ export interface operations {
             header?: {
                 /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
             };
             path: {
                 id: string;
@@ -2055,7 +2074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Checkpoint"];
+                    "application/json": components["schemas"]["CreatedCheckpoint"];
                 };
             };
             /** @description Default Response */

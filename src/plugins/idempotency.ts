@@ -17,7 +17,7 @@ declare module 'fastify' {
 }
 
 /** Headers of an answer that its replay repeats. */
-const REPEATED_HEADERS = ['location', 'etag'] as const;
+const REPEATED_HEADERS = ['location', 'etag', 'preference-applied'] as const;
 
 /** Refusals a retry must not get again: they say nothing about the request itself. */
 const NOT_REMEMBERED = new Set(['IDEMPOTENCY_REQUEST_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED']);

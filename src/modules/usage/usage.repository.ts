@@ -3,6 +3,7 @@ import { Prisma, type PrismaClient } from '../../lib/prisma.js';
 import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../../domain/budget.js';
 import type { SessionStatus } from '../../domain/session.js';
 import { TRANSITIONS, allowedFrom } from '../../domain/transitions.js';
+import { sessionStatusInSql } from '../sessions/sessions.repository.js';
 import { fanOutSql } from '../webhooks/outbox.repository.js';
 
 export interface UsageWrite {
@@ -41,11 +42,8 @@ const levelSql = (used: string, total: string) =>
       .join(' ')} ELSE 'normal' END`,
   );
 
-/** `s.status IN (...)` over statuses from the state machine's table (constants, never input). */
-const statusInSql = (statuses: readonly SessionStatus[]) => Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
-
-const USAGE_ALLOWED_IN = statusInSql(allowedFrom('record_usage'));
-const EMERGENCY_MOVES_FROM = statusInSql(
+const USAGE_ALLOWED_IN = sessionStatusInSql(allowedFrom('record_usage'));
+const EMERGENCY_MOVES_FROM = sessionStatusInSql(
   allowedFrom('cross_emergency_threshold').filter((status) => TRANSITIONS.cross_emergency_threshold[status] === 'emergency_recovery'),
 );
 
