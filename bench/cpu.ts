@@ -1,7 +1,7 @@
 // CPU time from /proc (Linux): of a process, and of the PostgreSQL backends serving one database.
 // CPU time, unlike wall time, does not count waiting for a core, so it is the steadiest figure
 // on a machine that other work shares.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 
@@ -19,6 +19,22 @@ export function cpuMsOf(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** cpuMsOf a process and its descendants (the server `tsx`'s CLI starts, say); NaN when it is gone. */
+export function treeCpuMsOf(pid: number | undefined): number {
+  let total = cpuMsOf(pid);
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) {
+        const ms = treeCpuMsOf(Number(child));
+        if (!Number.isNaN(ms)) total += ms;
+      }
+    }
+  } catch {
+    // Gone meanwhile, or no /proc/<pid>/task/<tid>/children: the process alone.
+  }
+  return total;
 }
 
 /** Time on a CPU of a single-threaded process (a PostgreSQL backend) in ms, to the nanosecond; NaN when it is gone. */

@@ -4,17 +4,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuMsOf } from './cpu.js';
+import { treeCpuMsOf } from './cpu.js';
 
 export interface ServerProcess {
   name: string;
   baseUrl: string;
   /** What the process printed so far (stdout and stderr), for error messages. */
   output(): string;
-  /** CPU time (user + system) the process has used so far, in ms; NaN where /proc is missing. */
+  /** CPU time (user + system) the process and its children have used so far, in ms; NaN where /proc is missing. */
   cpuMs(): number;
   /** From spawning the process to its first `ready` answer, in ms. */
   readyMs: number;
+  /** CPU time it had used by then, in ms. */
+  readyCpuMs: number;
   stop(): Promise<void>;
 }
 
@@ -63,8 +65,9 @@ export async function startServer(options: {
     name: options.name,
     baseUrl,
     output: () => output,
-    cpuMs: () => cpuMsOf(child.pid),
+    cpuMs: () => treeCpuMsOf(child.pid),
     readyMs: Number.NaN,
+    readyCpuMs: Number.NaN,
     async stop() {
       if (!alive) return;
       child.kill('SIGTERM');
@@ -81,6 +84,7 @@ export async function startServer(options: {
       const response = await fetch(`${baseUrl}${options.ready.path}`, { method: options.ready.method });
       if (response.status === options.ready.status) {
         server.readyMs = performance.now() - spawned;
+        server.readyCpuMs = server.cpuMs();
         return server;
       }
     } catch {

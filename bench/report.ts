@@ -31,7 +31,8 @@ export function table(header: string[], rows: (string | number)[][]): string[] {
   return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)];
 }
 
-export const LOAD_HEADER = ['', 'ops/s', 'p50 ms', 'p99 ms', 'server CPU µs/op', 'PostgreSQL CPU µs/op', 'failed'];
+/** The columns of a load table after the first (which names the contender). */
+export const LOAD_COLUMNS = ['ops/s', 'p50 ms', 'p99 ms', 'server CPU µs/op', 'PostgreSQL CPU µs/op', 'failed'];
 
 /** A contender's row of a load table. */
 export function loadRow(name: string, figures: Figures): (string | number)[] {

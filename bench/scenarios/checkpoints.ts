@@ -3,7 +3,7 @@
 import { SESSIONS, type Scenario } from '../context.js';
 import { drivePosts } from '../load.js';
 import { alternate } from '../measure.js';
-import { LOAD_HEADER, loadRow, ratioRow, ratioTargets, table } from '../report.js';
+import { LOAD_COLUMNS, loadRow, ratioRow, ratioTargets, table } from '../report.js';
 
 const SNAPSHOT_BYTES = 64 * 1024;
 /** The service may answer without the snapshot it was sent (RFC 7240); PostgresSaver.put answers a config. */
@@ -53,7 +53,7 @@ export const checkpoints: Scenario = {
       title: `checkpoint writes, 64 KiB snapshot, ${connections} writers over ${SESSIONS.toLocaleString('en-US')} sessions`,
       lines: [
         ...table(
-          ['', ...LOAD_HEADER.slice(1)],
+          ['', ...LOAD_COLUMNS],
           [
             loadRow(`service (\`Prefer: ${PREFER}\`)`, serviceFigures),
             loadRow('PostgresSaver.put behind bare Fastify', saver),

@@ -3,7 +3,7 @@
 import type { Scenario } from '../context.js';
 import { alternate, type Figures } from '../measure.js';
 import { usageUpdates } from './usage.js';
-import { fmt, LOAD_HEADER, loadRow, ratio, table } from '../report.js';
+import { fmt, LOAD_COLUMNS, loadRow, ratio, table } from '../report.js';
 
 const MAX_GROWTH_P99_RATIO = 1.5;
 
@@ -33,7 +33,7 @@ export const history: Scenario = {
       title: `usage updates as the history grows, ${bench.settings.connections} connections`,
       lines: [
         ...table(
-          ['rows of history before the runs', ...LOAD_HEADER.slice(1)],
+          ['rows of history before the runs', ...LOAD_COLUMNS],
           steps.map((step) => loadRow(fmt(step.rows), step.figures)),
         ),
         '',

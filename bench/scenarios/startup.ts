@@ -18,7 +18,7 @@ export const startup: Scenario = {
       { name: '`npm start` (tsx src/server.ts)', args: [join(bench.root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/server.ts'] },
       ...(bench.entry.args[0]?.endsWith('.js') ? [{ name: 'node dist/src/server.js', args: bench.entry.args }] : []),
     ];
-    const times = new Map<string, number[]>(ways.map((way) => [way.name, []]));
+    const times = new Map<string, { wallMs: number; cpuMs: number }[]>(ways.map((way) => [way.name, []]));
     for (let round = 0; round < bench.settings.rounds; round++) {
       for (const way of ways) {
         const dataDir = mkdtempSync(join(tmpdir(), 'sss-bench-data-'));
@@ -32,27 +32,34 @@ export const startup: Scenario = {
             ready: { method: 'GET', path: '/readyz', status: 200 },
           });
           await server.stop();
-          times.get(way.name)!.push(server.readyMs);
-          bench.log(`startup: ${way.name} ready in ${server.readyMs.toFixed(0)} ms`);
+          times.get(way.name)!.push({ wallMs: server.readyMs, cpuMs: server.readyCpuMs });
+          bench.log(`startup: ${way.name} ready in ${server.readyMs.toFixed(0)} ms (${server.readyCpuMs.toFixed(0)} ms of CPU)`);
         } finally {
           rmSync(dataDir, { recursive: true, force: true });
         }
       }
     }
-    const first = median(times.get(ways[0]!.name)!);
+    const medianOf = (name: string, pick: (run: { wallMs: number; cpuMs: number }) => number) => median(times.get(name)!.map(pick));
+    const first = medianOf(ways[0]!.name, (run) => run.wallMs);
     return {
       title: 'embedded first start (PGlite, fresh DATA_DIR) to /readyz 200',
-      lines: table(
-        ['', 'median ms', 'runs ms'],
-        ways.map((way) => [
-          way.name,
-          fmt(median(times.get(way.name)!)),
-          times
-            .get(way.name)!
-            .map((value) => fmt(value))
-            .join(', '),
-        ]),
-      ),
+      lines: [
+        ...table(
+          ['', 'median ms', 'runs ms', 'CPU ms until ready (median)'],
+          ways.map((way) => [
+            way.name,
+            fmt(medianOf(way.name, (run) => run.wallMs)),
+            times
+              .get(way.name)!
+              .map((run) => fmt(run.wallMs))
+              .join(', '),
+            fmt(medianOf(way.name, (run) => run.cpuMs)),
+          ]),
+        ),
+        '',
+        'CPU until ready (the process and its children, all threads) does not count waiting for a core, so it moves less with the ' +
+          "machine's load than the wall time; summed over threads, it can exceed the wall time of an idle machine.",
+      ],
       targets: [
         { text: `embedded first start (\`npm start\`) under ${fmt(MAX_FIRST_START_MS)} ms: ${fmt(first)} ms`, met: first < MAX_FIRST_START_MS },
       ],

@@ -6,7 +6,7 @@ import { createSessions, SESSIONS, type Bench, type Scenario } from '../context.
 import { drivePosts } from '../load.js';
 import { alternate, type Contender, type Load } from '../measure.js';
 import { pgbenchAvailable, runPgbench } from '../pgbench.js';
-import { LOAD_HEADER, loadRow, ratioRow, ratioTargets, table } from '../report.js';
+import { LOAD_COLUMNS, loadRow, ratioRow, ratioTargets, table } from '../report.js';
 
 /** The same body to both servers; the baseline ignores `source`. */
 const USAGE_BODY = JSON.stringify({ tokens: 10, source: 'bench' });
@@ -64,7 +64,7 @@ function usageScenario(name: string, hot: boolean): Scenario {
         title: `${label}, ${bench.settings.connections} connections`,
         lines: [
           ...table(
-            [`${hot ? 'one row' : 'rows picked at random'}`, ...LOAD_HEADER.slice(1)],
+            [hot ? 'one row' : 'rows picked at random', ...LOAD_COLUMNS],
             [
               loadRow('service', service),
               loadRow('minimal baseline (Fastify + pg)', baseline),
