@@ -19,6 +19,8 @@ export interface UsageInput {
   outputTokens?: number;
   model?: string;
   source?: string;
+  /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
+  origin?: string;
 }
 
 export interface UsageResult {
@@ -80,6 +82,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
         outputTokens: input.outputTokens ?? null,
         model: input.model ?? null,
         source: input.source ?? null,
+        origin: input.origin ?? null,
         idempotency: idempotencyKey ?? null,
         now: clock.now(),
       };
