@@ -9,6 +9,7 @@ import { adminRoutes } from './modules/admin/admin.routes.js';
 import { agentsRoutes } from './modules/agents/agents.routes.js';
 import { checkpointsRoutes } from './modules/checkpoints/checkpoints.routes.js';
 import { contextRoutes } from './modules/context/context.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
 import { handoffsRoutes } from './modules/handoffs/handoffs.routes.js';
 import { summaryRoutes } from './modules/summary/summary.routes.js';
@@ -101,6 +102,10 @@ export async function buildApp({ config, container, logger, logStream, processMe
     forgetVerifiedKeys: services.projects.forgetVerifiedKeys,
     authCacheTtlMs: config.authCacheTtlMs,
   });
+  // Open event streams would hold app.close() (and so shutdown) until their clients left: end them
+  // first; EventSource clients reconnect, to another replica, with Last-Event-ID.
+  app.addHook('preClose', async () => container.eventHub.endAll());
+  app.addHook('onClose', async () => container.eventHub.stop());
   await app.register(swaggerPlugin);
   await app.register(healthRoutes, { readiness: container.readiness });
 
@@ -121,6 +126,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(contextRoutes, { context: services.context });
       await v1.register(summaryRoutes, { summary: services.summary });
       await v1.register(orchestrationsRoutes, { orchestrations: services.orchestrations });
+      await v1.register(eventsRoutes, { events: services.events });
     },
     { prefix: '/v1' },
   );

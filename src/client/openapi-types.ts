@@ -743,6 +743,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's events, live, as Server-Sent Events
+         * @description Every event of the project as it commits (the same events webhooks deliver), for clients that cannot receive webhooks. Filter with `session_id` (and `descendants=true` for its forks and recoveries) and `types`. Reconnect with `Last-Event-ID` (EventSource does) or `after`: the stream first replays, in order, every matching event after that one, then goes on live, with no gap and no duplicate. An id the project never had is a 400 `UNKNOWN_EVENT_ID`; one pruned by `EVENT_RETENTION_DAYS` starts the stream with `event: reset` (reload what you follow), then goes on from now. Each API key may hold `EVENT_STREAMS_PER_KEY` open streams per server (429 `TOO_MANY_STREAMS` past it). Works across replicas: an event committed through any of them reaches every stream.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/projects": {
         parameters: {
             query?: never;
@@ -4798,6 +4818,74 @@ export interface operations {
             };
             /** @description Default Response */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Only this session's events (404 when the project has no such session) */
+                session_id?: string;
+                /** @description With session_id: also the events of the session's forks and recoveries, and theirs, including those created later */
+                descendants?: "true" | "false";
+                /** @description Comma-separated event types to receive; default all */
+                types?: string;
+                /** @description Replay every matching event after this one first (as `Last-Event-ID` does, which wins when both are sent) */
+                after?: string;
+            };
+            header?: {
+                /** @description The id of the last event received: the stream replays every matching event after it */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
