@@ -25,6 +25,7 @@ import { prometheusPlugin } from './plugins/prometheus.js';
 import { limitPerApiKey } from './plugins/rate-limit.js';
 import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
+import { mcpPlugin } from './plugins/mcp.js';
 import { idempotencyHooks } from './plugins/idempotency.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 
@@ -130,6 +131,13 @@ export async function buildApp({ config, container, logger, logStream, processMe
     },
     { prefix: '/v1' },
   );
+
+  await app.register(mcpPlugin, {
+    services,
+    authenticate: services.projects.authenticate,
+    rateLimit: { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs },
+    bodyLimitBytes: Math.max(config.bodyLimitBytes, config.checkpointMaxBytes + 65_536),
+  });
 
   if (config.adminToken) {
     const adminToken = config.adminToken;

@@ -5,10 +5,22 @@
  */
 import { tokenBudget } from '../../domain/budget.js';
 
-/** The reference's typical tool-definition costs, in tokens. A Map, so a name like "constructor" is just a name. */
+/** This service's own MCP server (/mcp), by the name `claude mcp add` gives it in the README. */
+export const SESSION_STATE_MCP_SERVER = 'session-state';
+/**
+ * What its whole tools/list costs by definitionTokens (below); test/api/mcp.test.ts measures the
+ * live list and holds this figure (and the README's) to it, and it must stay under 2,000.
+ */
+export const SESSION_STATE_MCP_TOKENS = 1606;
+
+/**
+ * Typical tool-definition costs, in tokens: the reference's, and this service's own server's. A Map,
+ * so a name like "constructor" is just a name.
+ */
 export const REFERENCE_MCP_COSTS: ReadonlyMap<string, number> = new Map([
   ['context7', 2_000],
   ['playwright', 3_000],
+  [SESSION_STATE_MCP_SERVER, SESSION_STATE_MCP_TOKENS],
 ]);
 
 /** The reference warns when the active servers' definitions take more than this many tokens. */
@@ -96,4 +108,13 @@ export function shareOfAvailable(definitionTokens: number, availableTokens: numb
     sharePercent: availableTokens > 0 ? tokenBudget(availableTokens, definitionTokens).positionPercent : null,
     availableAfter: availableTokens - definitionTokens,
   };
+}
+
+/**
+ * The measure of tool definitions: one token per CHARACTERS_PER_TOKEN characters of their JSON (the
+ * usual rule of thumb for English and JSON), rounded up. An estimate, not a model's tokenizer.
+ */
+export const CHARACTERS_PER_TOKEN = 4;
+export function definitionTokens(definitions: unknown): number {
+  return Math.ceil(JSON.stringify(definitions).length / CHARACTERS_PER_TOKEN);
 }
