@@ -13,15 +13,14 @@ export const SESSION_STATE_MCP_SERVER = 'session-state';
  */
 export const SESSION_STATE_MCP_TOKENS = 1606;
 
-/**
- * Typical tool-definition costs, in tokens: the reference's, and this service's own server's. A Map,
- * so a name like "constructor" is just a name.
- */
+/** The reference's typical tool-definition costs, in tokens. A Map, so a name like "constructor" is just a name. */
 export const REFERENCE_MCP_COSTS: ReadonlyMap<string, number> = new Map([
   ['context7', 2_000],
   ['playwright', 3_000],
-  [SESSION_STATE_MCP_SERVER, SESSION_STATE_MCP_TOKENS],
 ]);
+
+/** The costs the analysis knows without the project's own: the reference's, and this service's server's. */
+export const DEFAULT_MCP_COSTS: ReadonlyMap<string, number> = new Map([...REFERENCE_MCP_COSTS, [SESSION_STATE_MCP_SERVER, SESSION_STATE_MCP_TOKENS]]);
 
 /** The reference warns when the active servers' definitions take more than this many tokens. */
 export const MCP_WARNING_ABOVE_TOKENS = 5_000;
@@ -50,7 +49,7 @@ export interface ServerCost {
 export function costOf(name: string, projectCosts: ReadonlyMap<string, number>): ServerCost {
   const own = projectCosts.get(name);
   if (own !== undefined) return { name, toolDefinitionTokens: own, source: 'project' };
-  const reference = REFERENCE_MCP_COSTS.get(name);
+  const reference = DEFAULT_MCP_COSTS.get(name);
   if (reference !== undefined) return { name, toolDefinitionTokens: reference, source: 'reference' };
   return { name, toolDefinitionTokens: 0, source: 'unknown' };
 }

@@ -41,19 +41,21 @@ interface EventRow {
   session_id: string | null;
   data: JsonObject;
   created_at: Date;
-  txid: string;
+  txid_text: string;
   seq: bigint;
   settled: boolean;
 }
 
-const positionOf = (row: { txid: string; seq: bigint }): StreamPosition => ({ txid: BigInt(row.txid), seq: row.seq });
+// xid8 travels as text (neither driver parses it); the text gets its own name so that ORDER BY txid
+// sorts by the xid8 column, not by its text.
+const positionOf = (row: { txid_text: string; seq: bigint }): StreamPosition => ({ txid: BigInt(row.txid_text), seq: row.seq });
 
 export function createEventStreamRepository(prisma: PrismaClient) {
   return {
     /** The position of one of the project's events; null when it has no event of that id. */
     async positionOf(projectId: string, eventId: string): Promise<StreamPosition | null> {
-      const rows = await prisma.$queryRaw<{ txid: string; seq: bigint }[]>`
-        SELECT txid::text AS txid, seq FROM events WHERE id = ${eventId} AND project_id = ${projectId}`;
+      const rows = await prisma.$queryRaw<{ txid_text: string; seq: bigint }[]>`
+        SELECT txid::text AS txid_text, seq FROM events WHERE id = ${eventId} AND project_id = ${projectId}`;
       return rows[0] ? positionOf(rows[0]) : null;
     },
 
@@ -62,8 +64,8 @@ export function createEventStreamRepository(prisma: PrismaClient) {
      * starts now delivers what comes after it.
      */
     async head(projectId: string): Promise<{ position: StreamPosition; eventId: string | null }> {
-      const rows = await prisma.$queryRaw<{ id: string; txid: string; seq: bigint }[]>`
-        SELECT id, txid::text AS txid, seq FROM events
+      const rows = await prisma.$queryRaw<{ id: string; txid_text: string; seq: bigint }[]>`
+        SELECT id, txid::text AS txid_text, seq FROM events
         WHERE project_id = ${projectId} AND txid < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY txid DESC, seq DESC LIMIT 1`;
       return rows[0] ? { position: positionOf(rows[0]), eventId: rows[0].id } : { position: STREAM_START, eventId: null };
@@ -77,7 +79,7 @@ export function createEventStreamRepository(prisma: PrismaClient) {
      */
     async after(projectId: string, after: StreamPosition, limit: number): Promise<StreamPage> {
       const rows = await prisma.$queryRaw<EventRow[]>`
-        SELECT id, type, session_id, data, created_at, txid::text AS txid, seq,
+        SELECT id, type, session_id, data, created_at, txid::text AS txid_text, seq,
           txid < pg_snapshot_xmin(pg_current_snapshot()) AS settled
         FROM events
         WHERE project_id = ${projectId} AND (txid, seq) > (${after.txid.toString()}::xid8, ${after.seq}::bigint)
