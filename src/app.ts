@@ -114,7 +114,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
     async (v1) => {
       requireApiKey(v1, services.projects.authenticate);
       await limitPerApiKey(v1, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
-      idempotencyHooks(v1, { idempotency: container.repositories.idempotency, clock: container.clock, ttlHours: config.idempotencyTtlHours });
+      idempotencyHooks(v1, { idempotency: services.idempotency });
       await v1.register(sessionsRoutes, { sessions: services.sessions });
       await v1.register(usageRoutes, { usage: services.usage });
       await v1.register(checkpointsRoutes, { checkpoints: services.checkpoints });

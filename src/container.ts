@@ -15,6 +15,7 @@ import { createHandoffsService } from './modules/handoffs/handoffs.service.js';
 import { createProjectsRepository } from './modules/admin/projects.repository.js';
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createHousekeeping } from './modules/maintenance/housekeeping.js';
 import { createSummaryRepository } from './modules/summary/summary.repository.js';
 import { createSummaryService } from './modules/summary/summary.service.js';
@@ -56,7 +57,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     sessions: createSessionsRepository(db.prisma),
     usage: createUsageRepository(db.prisma, db.hotQuery),
     idempotency: createIdempotencyRepository(db.prisma),
-    checkpoints: createCheckpointsRepository(db.prisma),
+    checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
     outbox: createOutboxRepository(db.prisma),
     eventStream: createEventStreamRepository(db.prisma),
@@ -69,6 +70,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     orchestrations: createOrchestrationsRepository(db.prisma),
   };
   const models = createModelCatalog(config.models);
+  const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,
     sessions: repositories.sessions,
@@ -91,6 +93,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     logger,
   });
   const services = {
+    idempotency,
     checkpoints,
     events: createEventsService({
       events: repositories.eventStream,
@@ -137,7 +140,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     usage: createUsageService({
       usage: repositories.usage,
       sessions: repositories.sessions,
-      idempotency: repositories.idempotency,
+      idempotency,
       clock,
     }),
   };

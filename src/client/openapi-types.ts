@@ -130,7 +130,7 @@ export interface paths {
         put?: never;
         /**
          * Checkpoint a session's context
-         * @description Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`.
+         * @description Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`. With `Prefer: return=minimal` the answer leaves out the snapshot.
          */
         post: operations["createCheckpoint"];
         delete?: never;
@@ -1079,6 +1079,23 @@ export interface components {
             /** @description RFC 3339 UTC timestamp with milliseconds */
             created_at: string;
         };
+        CreatedCheckpoint: {
+            checkpoint_id: string;
+            session_id: string;
+            phase: string;
+            /** @description The session's token budget when the checkpoint was taken */
+            token_usage: components["schemas"]["TokenBudget"];
+            /** @description Left out under `Prefer: return=minimal` */
+            context_snapshot?: {
+                [key: string]: unknown;
+            };
+            /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
+            sha256: string;
+            /** @description Bytes of the canonical JSON of context_snapshot */
+            size_bytes: number;
+            /** @description RFC 3339 UTC timestamp with milliseconds */
+            created_at: string;
+        };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
          * @enum {string}
@@ -1581,7 +1598,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1857,7 +1874,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retries with the same key and body count once */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2055,8 +2072,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
             };
             path: {
                 id: string;
@@ -2075,7 +2094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Checkpoint"];
+                    "application/json": components["schemas"]["CreatedCheckpoint"];
                 };
             };
             /** @description Default Response */
@@ -2196,7 +2215,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2284,7 +2303,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2377,7 +2396,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2470,7 +2489,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2562,7 +2581,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2654,7 +2673,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2889,7 +2908,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3761,7 +3780,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3900,7 +3919,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3993,7 +4012,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4420,7 +4439,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4550,7 +4569,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4644,7 +4663,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4738,7 +4757,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {

@@ -1,5 +1,5 @@
 import type { Session as SessionRow } from '../../generated/prisma/client.js';
-import type { PrismaClient, Tx } from '../../lib/prisma.js';
+import { Prisma, type PrismaClient, type Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
 
@@ -64,6 +64,10 @@ export type SessionChanges = Partial<
     | 'mergedIntoSessionId'
   >
 > & { updatedAt: Date };
+
+/** `s.status IN (...)` over statuses from the state machine's table (constants, never input), for hot-path SQL. */
+export const sessionStatusInSql = (statuses: readonly SessionStatus[]): Prisma.Sql =>
+  Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
 
 export function createSessionsRepository(prisma: PrismaClient) {
   return {

@@ -43,7 +43,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         nonCriticalKeys: body.non_critical_keys,
         metadata: body.metadata,
       });
-      return reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -83,7 +84,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
     },
     async (request, reply) => {
       const session = await sessions.get(request.auth.projectId, request.params.id);
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -115,7 +117,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         },
         expectedVersion(request.headers['if-match']),
       );
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 };

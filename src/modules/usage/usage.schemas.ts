@@ -66,10 +66,6 @@ export const UsageListQuerySchema = ListQuerySchema.extend({
   limit: z.coerce.number().int().min(1).max(200).default(10),
 });
 
-export const IdempotencyHeadersSchema = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional().describe('Retries with the same key and body count once'),
-});
-
 export function usageResultWire(result: UsageResult): z.infer<typeof UsageResultSchema> {
   return {
     session_id: result.sessionId,
