@@ -13,12 +13,12 @@ import {
 import type { CheckpointsService } from '../checkpoints/checkpoints.service.js';
 import { CreateHandoffBodySchema, HandoffParamsSchema, handoffWire } from '../handoffs/handoffs.schemas.js';
 import type { HandoffsService } from '../handoffs/handoffs.service.js';
-import { requestHash } from '../idempotency/request-hash.js';
+import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import { ForkBodySchema, MergeBodySchema, emergencyRecoveryWire } from '../lifecycle/lifecycle.schemas.js';
 import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { SessionParamsSchema, sessionWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
-import { IdempotencyHeadersSchema, RecordUsageBodySchema, usageResultWire } from '../usage/usage.schemas.js';
+import { RecordUsageBodySchema, usageResultWire } from '../usage/usage.schemas.js';
 import type { UsageService } from '../usage/usage.service.js';
 import { pageWire } from '../../lib/wire.js';
 import { decodeCursor } from '../../lib/wire.js';
@@ -86,7 +86,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     }),
     run: async ({ usage }, projectId, { session_id, idempotency_key, ...body }) => {
       // The same request hash as the REST route's, so a key means the same thing over both.
-      const hash = requestHash('POST', `/v1/sessions/${encodeURIComponent(session_id)}/usage`, body);
+      const hash = requestHash({ method: 'POST', url: `/v1/sessions/${encodeURIComponent(session_id)}/usage`, body });
       const result = await usage.record(
         projectId,
         session_id,
