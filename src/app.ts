@@ -15,6 +15,7 @@ import { handoffsRoutes } from './modules/handoffs/handoffs.routes.js';
 import { summaryRoutes } from './modules/summary/summary.routes.js';
 import { modelsRoutes } from './modules/models/models.routes.js';
 import { orchestrationsRoutes } from './modules/orchestrations/orchestrations.routes.js';
+import { otlpRoutes } from './modules/otlp/otlp.routes.js';
 import { lifecycleRoutes } from './modules/lifecycle/lifecycle.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
@@ -27,6 +28,7 @@ import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-han
 import { healthRoutes } from './plugins/health.js';
 import { mcpPlugin } from './plugins/mcp.js';
 import { idempotencyHooks } from './plugins/idempotency.js';
+import { otlpErrors } from './plugins/otlp-errors.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 
 export interface BuildAppOptions {
@@ -130,6 +132,17 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(eventsRoutes, { events: services.events });
     },
     { prefix: '/v1' },
+  );
+
+  // OTLP/HTTP ingestion, outside /v1: exporters append /v1/traces and /v1/logs to OTEL_EXPORTER_OTLP_ENDPOINT.
+  await app.register(
+    async (otlp) => {
+      otlpErrors(otlp);
+      requireApiKey(otlp, services.projects.authenticate);
+      await limitPerApiKey(otlp, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
+      await otlp.register(otlpRoutes, { otlp: services.otlp, bodyLimitBytes: config.otlpBodyLimitBytes });
+    },
+    { prefix: '/otlp' },
   );
 
   await app.register(mcpPlugin, {

@@ -158,6 +158,10 @@ export const ConfigSchema = z.object({
   eventStreamsPerKey: int(1).default(100),
   // How often an open event stream gets a keep-alive comment.
   eventStreamHeartbeatMs: int(1).default(15_000),
+  // OTLP telemetry naming an external id no session has creates that session (else its items are rejected).
+  otlpCreateSessions: bool.default(true),
+  // Largest OTLP export body, as sent and after decompression (the OTLP specification recommends 64 MiB).
+  otlpBodyLimitBytes: int(1).default(67_108_864),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -194,6 +198,8 @@ export const ENV_VARS = {
   workerMetricsPort: 'WORKER_METRICS_PORT',
   eventStreamsPerKey: 'EVENT_STREAMS_PER_KEY',
   eventStreamHeartbeatMs: 'EVENT_STREAM_HEARTBEAT_MS',
+  otlpCreateSessions: 'OTLP_CREATE_SESSIONS',
+  otlpBodyLimitBytes: 'OTLP_BODY_LIMIT_BYTES',
 } as const satisfies Record<keyof Config, string>;
 
 export class ConfigError extends Error {

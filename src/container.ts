@@ -22,6 +22,7 @@ import { createSummaryService } from './modules/summary/summary.service.js';
 import { createModelCatalog } from './modules/models/models.js';
 import { createOrchestrationsRepository } from './modules/orchestrations/orchestrations.repository.js';
 import { createOrchestrationsService } from './modules/orchestrations/orchestrations.service.js';
+import { createOtlpService } from './modules/otlp/otlp.service.js';
 import { createLifecycleService } from './modules/lifecycle/lifecycle.service.js';
 import { createLineageRepository } from './modules/lifecycle/lineage.repository.js';
 import { createLineageService } from './modules/lifecycle/lineage.service.js';
@@ -83,6 +84,13 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     takeCheckpoint: checkpoints.take,
     clock,
   });
+  const sessions = createSessionsService({ sessions: repositories.sessions, models, clock, maxContextBytes: config.checkpointMaxBytes });
+  const usage = createUsageService({
+    usage: repositories.usage,
+    sessions: repositories.sessions,
+    idempotency,
+    clock,
+  });
   // The process's live event streams: one LISTEN connection for all of them.
   const eventHub = createEventHub({
     events: repositories.eventStream,
@@ -136,13 +144,9 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
       allowPrivateNetworks: config.webhookAllowPrivateNetworks,
     }),
     projects: createProjectsService({ projects: repositories.projects, clock, authCacheTtlMs: config.authCacheTtlMs }),
-    sessions: createSessionsService({ sessions: repositories.sessions, models, clock, maxContextBytes: config.checkpointMaxBytes }),
-    usage: createUsageService({
-      usage: repositories.usage,
-      sessions: repositories.sessions,
-      idempotency,
-      clock,
-    }),
+    sessions,
+    usage,
+    otlp: createOtlpService({ usage, sessions, createSessions: config.otlpCreateSessions }),
   };
   const housekeeping = createHousekeeping({
     idempotency: repositories.idempotency,

@@ -48,7 +48,10 @@ export interface paths {
         /** List sessions, newest first */
         get: operations["listSessions"];
         put?: never;
-        /** Create a session with a token budget */
+        /**
+         * Create a session with a token budget
+         * @description The budget defaults to the context window of the model. `external_id` gives the session your own name for it (unique in the project; OTLP telemetry that names it counts on this session). Emits `session.created`.
+         */
         post: operations["createSession"];
         delete?: never;
         options?: never;
@@ -831,6 +834,11 @@ export interface components {
         SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
         CreateSessionRequestInput: {
             task_id: string;
+            /**
+             * @description Your own name for this session, unique in the project (409 EXTERNAL_ID_TAKEN otherwise): a conversation or agent session id. OTLP telemetry whose gen_ai.conversation.id or session.id is this value counts on this session. May not start with "sess_".
+             * @example claude-code-8f14e45f
+             */
+            external_id?: string;
             /** @description Defaults to claude-sonnet-4-5-20250929 */
             model?: string;
             /** @description Defaults to the model's context window (GET /v1/models), else 200000 */
@@ -1034,6 +1042,11 @@ export interface components {
             session_id: string;
             project_id: string;
             task_id: string;
+            /**
+             * @description The caller's own name for the session, unique in the project; null when none was given
+             * @example conv_5j66UpCpwteGg4YSxUnt7lPY
+             */
+            external_id: string | null;
             model: string;
             status: components["schemas"]["SessionStatus"];
             token_budget: components["schemas"]["TokenBudget"];
@@ -1205,6 +1218,11 @@ export interface components {
             crossed: number[];
             model: string | null;
             source: string | null;
+            /**
+             * @description The telemetry item this update came from: `span:<trace_id>/<span_id>` for an OTLP span, `log:<sha-256>` for an OTLP log record (the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API
+             * @example span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174
+             */
+            origin: string | null;
             /** @description RFC 3339 UTC timestamp with milliseconds */
             created_at: string;
         };
@@ -1555,6 +1573,8 @@ export interface operations {
                 status?: components["schemas"]["SessionStatusInput"];
                 task_id?: string;
                 parent_session_id?: string;
+                /** @description Only the session with this external id */
+                external_id?: string;
             };
             header?: never;
             path?: never;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
+import { createTestClock } from '../helpers/clock.js';
 
 const t = useTestApp();
 
@@ -149,5 +150,29 @@ describe('Idempotency-Key on the routes that change something', () => {
     const fresh = await t.http.post(`/v1/sessions/${id}/usage`).set(auth).set('idempotency-key', 'new').send({ tokens: 1 });
     expect(fresh.status).toBe(409);
     expect(fresh.body.code).toBe('SESSION_ARCHIVED');
+  });
+});
+
+describe('Idempotency-Keys past their time', () => {
+  const clock = createTestClock();
+  const aged = useTestApp({ clock });
+
+  it('takes a key afresh once it expired, though housekeeping has not pruned it yet', async () => {
+    const TTL_MS = aged.config.idempotencyTtlHours * 3_600_000;
+    const { auth } = await aged.newProject();
+    const created = await aged.http.post('/v1/sessions').set(auth).set('idempotency-key', 'old').send({ task_id: 'a' });
+    const id = created.body.session_id as string;
+    const use = (tokens: number) => aged.http.post(`/v1/sessions/${id}/usage`).set(auth).set('idempotency-key', 'old-usage').send({ tokens });
+    expect((await use(5)).status).toBe(200);
+
+    clock.advance(TTL_MS + 60_000);
+    const again = await aged.http.post('/v1/sessions').set(auth).set('idempotency-key', 'old').send({ task_id: 'b' });
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    const reused = await use(7);
+    expect(reused.status).toBe(200);
+    expect(reused.headers['idempotent-replayed']).toBeUndefined();
+    expect(reused.body.token_budget.used).toBe(12);
+    expect((await use(7)).headers['idempotent-replayed']).toBe('true');
   });
 });

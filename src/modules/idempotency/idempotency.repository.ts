@@ -74,6 +74,10 @@ export function createIdempotencyRepository(prisma: PrismaClient) {
       await insert(prisma, answer);
     },
 
+    async deleteExpired(projectId: string, key: string, expiredBefore: Date): Promise<void> {
+      await prisma.idempotencyRecord.deleteMany({ where: { projectId, key, createdAt: { lt: expiredBefore } } });
+    },
+
     async deleteOlderThan(before: Date): Promise<number> {
       const { count } = await prisma.idempotencyRecord.deleteMany({ where: { createdAt: { lt: before } } });
       return count;

@@ -84,6 +84,9 @@ export function createIdempotencyService({ idempotency, clock, ttlHours }: Idemp
       });
     },
 
+    /** Deletes the key's record if it expired (housekeeping prunes them later; the usage statement needs it gone now). */
+    forgetExpired: (projectId: string, key: string) => idempotency.deleteExpired(projectId, key, expiredBefore(clock.now())),
+
     /** The key's first use, for the usage route's replays (which rebuild the answer from the usage row). */
     firstUse: (projectId: string, key: string) => idempotency.findLive(projectId, key, expiredBefore(clock.now())),
   };

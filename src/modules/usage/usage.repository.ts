@@ -15,6 +15,8 @@ export interface UsageWrite {
   outputTokens: number | null;
   model: string | null;
   source: string | null;
+  /** The telemetry item the update came from (an OTLP span or log record); null or absent for REST updates. */
+  origin?: string | null;
   idempotency: { key: string; requestHash: string } | null;
   now: Date;
 }
@@ -29,6 +31,7 @@ export interface UsageRow {
   statusAfter: SessionStatus;
   model: string | null;
   source: string | null;
+  origin: string | null;
   createdAt: Date;
 }
 
@@ -92,9 +95,9 @@ export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
     ),
     usage_row AS (
       INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
-        used_after, total_after, crossed, status_after, model, source, created_at)
+        used_after, total_after, crossed, status_after, model, source, origin, created_at)
       SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
-        u.used, u.total, '{}', u.status, ${write.model}::text, ${write.source}::text, ${now}
+        u.used, u.total, '{}', u.status, ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now}
       FROM updated u
     )${idempotency}
     SELECT u.total, u.used, u.status, u.thresholds, '{}'::int[] AS crossed FROM updated u`;
@@ -137,10 +140,10 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
     ),
     usage_row AS (
       INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
-        used_after, total_after, crossed, status_after, model, source, created_at)
+        used_after, total_after, crossed, status_after, model, source, origin, created_at)
       SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
         u.used, u.total, ARRAY(SELECT threshold FROM crossings ORDER BY threshold), u.status,
-        ${write.model}::text, ${write.source}::text, ${now}
+        ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now}
       FROM updated u
     ),
     idempotency AS (
@@ -245,6 +248,7 @@ function toUsageRow(row: {
   statusAfter: string;
   model: string | null;
   source: string | null;
+  origin: string | null;
   createdAt: Date;
 }): UsageRow {
   return {
@@ -257,6 +261,7 @@ function toUsageRow(row: {
     statusAfter: row.statusAfter as SessionStatus,
     model: row.model,
     source: row.source,
+    origin: row.origin,
     createdAt: row.createdAt,
   };
 }

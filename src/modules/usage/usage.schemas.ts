@@ -58,6 +58,15 @@ export const UsageEntrySchema = z
     crossed: z.array(z.int()),
     model: z.string().nullable(),
     source: z.string().nullable(),
+    origin: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          'The telemetry item this update came from: `span:<trace_id>/<span_id>` for an OTLP span, `log:<sha-256>` for an OTLP log record ' +
+          '(the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API',
+        example: 'span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174',
+      }),
     created_at: TimestampSchema,
   })
   .meta({ id: 'UsageEntry' });
@@ -88,6 +97,7 @@ export function usageEntryWire(entry: UsageEntry): z.infer<typeof UsageEntrySche
     crossed: entry.crossed,
     model: entry.model,
     source: entry.source,
+    origin: entry.origin,
     created_at: toTimestamp(entry.createdAt),
   };
 }

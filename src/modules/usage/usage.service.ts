@@ -11,7 +11,7 @@ import type { Session, SessionStatus } from '../../domain/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import { createPositionHints } from './position-hints.js';
-import type { UsageRepository, UsageRow, UsageWrite } from './usage.repository.js';
+import type { RecordedUsage, UsageRepository, UsageRow, UsageWrite } from './usage.repository.js';
 
 export interface UsageInput {
   tokens?: number;
@@ -19,6 +19,8 @@ export interface UsageInput {
   outputTokens?: number;
   model?: string;
   source?: string;
+  /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
+  origin?: string;
 }
 
 export interface UsageResult {
@@ -37,7 +39,7 @@ export const FORECAST_WINDOW = 20;
 export interface UsageServiceDeps {
   usage: UsageRepository;
   sessions: Pick<SessionsRepository, 'find'>;
-  idempotency: Pick<IdempotencyService, 'firstUse'>;
+  idempotency: Pick<IdempotencyService, 'firstUse' | 'forgetExpired'>;
   clock: Clock;
 }
 
@@ -63,6 +65,13 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     return { sessionId, total: row.totalAfter, used: row.usedAfter, status: row.statusAfter, crossed: row.crossed };
   }
 
+  /** Counts the update with the short statement when nothing can cross, with the full one otherwise. */
+  async function count(write: UsageWrite): Promise<RecordedUsage | null> {
+    const mayCross = hints.mayCross(write.sessionId, write.tokens);
+    // The short statement refuses an update that would cross something: then the full one runs.
+    return (await usage.record(write, { mayCross })) ?? (mayCross ? null : await usage.record(write, { mayCross: true }));
+  }
+
   return {
     async record(
       projectId: string,
@@ -80,23 +89,25 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
         outputTokens: input.outputTokens ?? null,
         model: input.model ?? null,
         source: input.source ?? null,
+        origin: input.origin ?? null,
         idempotency: idempotencyKey ?? null,
         now: clock.now(),
       };
+      let counted: RecordedUsage | null;
       try {
-        const mayCross = hints.mayCross(sessionId, tokens);
-        // The short statement refuses an update that would cross something: then the full one runs.
-        const result = (await usage.record(write, { mayCross })) ?? (mayCross ? null : await usage.record(write, { mayCross: true }));
-        if (result) {
-          hints.note(sessionId, result);
-          return { sessionId, total: result.total, used: result.used, status: result.status, crossed: result.crossed, replayed: false };
-        }
+        counted = await count(write);
       } catch (error) {
-        // The key is taken: by this very update (a retry), or by another request.
-        const replayed =
-          idempotencyKey && isUniqueViolation(error) ? await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash) : null;
+        if (!idempotencyKey || !isUniqueViolation(error)) throw error;
+        // The key is taken: by this very update (a retry), or by another request...
+        const replayed = await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash);
         if (replayed) return { ...replayed, replayed: true };
-        throw error;
+        // ...or by a record that expired and was not pruned yet: it holds the key no longer.
+        await idempotency.forgetExpired(projectId, idempotencyKey.key);
+        counted = await count(write);
+      }
+      if (counted) {
+        hints.note(sessionId, counted);
+        return { sessionId, total: counted.total, used: counted.used, status: counted.status, crossed: counted.crossed, replayed: false };
       }
       // Nothing counted. A retry of an update that counted before the session was archived (or
       // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
