@@ -13,9 +13,9 @@ export interface CommandContext {
 
 export interface CommandFlags {
   limit?: number;
-  /** `watch`: seconds between polls. */
+  /** `watch`: seconds before reconnecting a dropped stream. */
   interval: number;
-  /** `watch`: stop after this many polls (undefined: until interrupted). */
+  /** `watch`: stop after this many events (undefined: until interrupted). */
   count?: number;
 }
 

@@ -16,10 +16,12 @@ import createFetchClient, { type Client, type FetchResponse, type MaybeOptionalI
 import { ProblemError } from './errors.js';
 import type { components, paths } from './openapi-types.js';
 import { createRetryingFetch, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, type RetryOptions } from './retry.js';
+import { streamEvents, type EventStreamOptions, type StreamedEvent, type StreamReset } from './events.js';
 
 export { ProblemError, ServiceUnreachableError, type ProblemDocument, type ProblemFieldError } from './errors.js';
 export { verifyWebhook, WebhookVerificationError, type WebhookEvent, type WebhookHeaders } from './webhooks.js';
 export type { RetryOptions } from './retry.js';
+export { isStreamReset, streamEvents, type EventStreamConfig, type EventStreamOptions, type StreamedEvent, type StreamReset } from './events.js';
 export type { components, operations, paths } from './openapi-types.js';
 
 type Schemas = components['schemas'];
@@ -74,6 +76,8 @@ export interface SessionStateClient {
   DELETE: ApiMethod<'delete'>;
   /** The underlying openapi-fetch client (same middleware, same retries), e.g. to `use()` more middleware. */
   raw: Client<paths, Media>;
+  /** The live event stream (src/client/events.ts): `for await (const event of client.events.stream({ sessionId }))`. */
+  events: { stream(options?: EventStreamOptions): AsyncGenerator<StreamedEvent | StreamReset> };
 }
 
 /** Turns every non-2xx response into a thrown ProblemError. */
@@ -113,5 +117,7 @@ export function createClient(options: ClientOptions): SessionStateClient {
     PATCH: raw.PATCH as ApiMethod<'patch'>,
     DELETE: raw.DELETE as ApiMethod<'delete'>,
     raw,
+    // Not through the retrying fetch: its per-attempt deadline would cut a long-lived stream.
+    events: { stream: (streamOptions) => streamEvents(options, streamOptions) },
   };
 }
