@@ -316,7 +316,7 @@ describe('POST /v1/checkpoints/{id}/restore', () => {
       .set(auth)
       .send({ context: { plan: 'current' } });
     await t.db.prisma.$executeRaw`
-      UPDATE checkpoints SET context_snapshot = jsonb_set(context_snapshot, '{plan}', '"tampered"') WHERE id = ${checkpoint.checkpoint_id}`;
+      UPDATE checkpoints SET context_snapshot = jsonb_set(context_snapshot::jsonb, '{plan}', '"tampered"')::json WHERE id = ${checkpoint.checkpoint_id}`;
     const before = await make.get(`/v1/sessions/${session.session_id}`);
 
     const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
@@ -330,6 +330,9 @@ describe('POST /v1/checkpoints/{id}/restore', () => {
     const { auth, make } = await setup();
     const session = await make.session();
     const checkpoint = await make.checkpoint(session.session_id, { context_snapshot: { zeta: 1, alpha: { y: 2, x: [3, 'é'] } } });
+    // The same value, written otherwise: keys in another order, spaces and an escaped character.
+    await t.db.prisma.$executeRaw`
+      UPDATE checkpoints SET context_snapshot = ${'{ "alpha" : { "x" : [ 3, "\u00e9" ], "y" : 2 }, "zeta" : 1 }'}::json WHERE id = ${checkpoint.checkpoint_id}`;
     const res = await t.http.post(`/v1/checkpoints/${checkpoint.checkpoint_id}/restore`).set(auth);
     expect(res.status).toBe(200);
     expect(res.body.context).toEqual({ zeta: 1, alpha: { y: 2, x: [3, 'é'] } });

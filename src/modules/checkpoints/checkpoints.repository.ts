@@ -78,7 +78,7 @@ export function checkpointSql(write: CheckpointWrite): Prisma.Sql {
     ),
     checkpoint AS (
       INSERT INTO checkpoints (id, project_id, session_id, phase, total, used, context_snapshot, sha256, size_bytes, created_at)
-      SELECT ${write.id}, c.project_id, c.id, ${write.phase}, c.total, c.used, ${write.canonicalSnapshot}::jsonb,
+      SELECT ${write.id}, c.project_id, c.id, ${write.phase}, c.total, c.used, ${write.canonicalSnapshot}::json,
         ${write.sha256}, ${write.sizeBytes}::int, ${now}
       FROM counted c
       RETURNING id, project_id, session_id, phase, total, used, sha256

@@ -8,6 +8,8 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ events: EventsService }> = as
   app.get(
     '/events/stream',
     {
+      // A HEAD would run the stream and never end: only GET opens one.
+      exposeHeadRoute: false,
       schema: {
         operationId: 'streamEvents',
         tags: ['events'],
