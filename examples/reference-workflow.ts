@@ -5,7 +5,7 @@
 //
 // In an application, import the client from the package instead: `session-state-service/client`.
 import { pathToFileURL } from 'node:url';
-import { createClient, ProblemError, ServiceUnreachableError, type SessionStateClient } from '../src/client/index.js';
+import { createClient, ProblemError, ServiceUnreachableError, type SessionStateClient } from '@session-state/client';
 
 export interface WorkflowResult {
   original_session: string;

@@ -1,4 +1,4 @@
-// The `session-state` CLI (src/cli) run as a child process against the real service listening on
+// The `session-state` CLI (src/client/cli) run as a child process against the real service listening on
 // a loopback port, and the reference workflow example (examples/) against the same service.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -7,12 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReferenceWorkflow } from '../../examples/reference-workflow.js';
-import { createClient, type SessionStateClient } from '../../src/client/index.js';
+import { createClient, type SessionStateClient } from '@session-state/client';
 import { useTestApp } from '../helpers/app.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const CLI = ['--import', 'tsx', 'src/client/cli/main.ts'];
 
 const t = useTestApp({ listen: true });
 
@@ -31,7 +31,7 @@ function childEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `node src/cli/main.ts args…`; `done` resolves when it exits. */
+/** Starts `node src/client/cli/main.ts args…`; `done` resolves when it exits. */
 function start(args: string[], vars: Record<string, string | undefined>) {
   const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: childEnv(vars) });
   const output = { stdout: '', stderr: '' };

@@ -13,7 +13,7 @@ import {
   verifyWebhook,
   WebhookVerificationError,
   type ClientOptions,
-} from '../../src/client/index.js';
+} from '@session-state/client';
 import { retryAfterMs } from '../../src/client/retry.js';
 import { useTestApp } from '../helpers/app.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';

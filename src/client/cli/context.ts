@@ -1,4 +1,4 @@
-import type { SessionStateClient } from '../client/index.js';
+import type { SessionStateClient } from '../index.js';
 
 /** What a command needs: the client, the output mode, where to write, and the parsed flags. */
 export interface CommandContext {

@@ -1,5 +1,5 @@
 // What the CLI prints for people: the API's objects as aligned fields and tables.
-import type { Budget, Checkpoint, Session, UsageEntry, WebhookDelivery } from '../client/index.js';
+import type { Budget, Checkpoint, Session, UsageEntry, WebhookDelivery } from '../index.js';
 import { clip, duration, fields, num, pct, table, time } from './format.js';
 
 export function sessionFields(session: Session): string {

@@ -1,6 +1,6 @@
 // The CLI as a function of its arguments and environment, so that main.ts stays a thin shell.
 import { parseArgs } from 'node:util';
-import { createClient, ProblemError, ServiceUnreachableError } from '../client/index.js';
+import { createClient, ProblemError, ServiceUnreachableError } from '../index.js';
 import { commands } from './commands.js';
 import { ConfigError, UsageError, type CommandFlags } from './context.js';
 

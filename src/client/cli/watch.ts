@@ -1,6 +1,6 @@
 // `watch <session_id>`: follows a session's usage live by polling GET /v1/sessions/{id}/usage,
 // printing each update once, oldest first, until Ctrl-C (or --count polls, --once).
-import type { UsageEntry } from '../client/index.js';
+import type { UsageEntry } from '../index.js';
 import type { Command, CommandContext } from './context.js';
 import { usageHeaders, usageRow } from './views.js';
 import { num } from './format.js';
