@@ -13,6 +13,10 @@ export interface CommandContext {
 
 export interface CommandFlags {
   limit?: number;
+  /** `sessions`: only sessions in this status. */
+  status?: string;
+  /** `sessions`: only sessions of this task. */
+  taskId?: string;
   /** `watch`: seconds between polls. */
   interval: number;
   /** `watch`: stop after this many polls (undefined: until interrupted). */
@@ -23,6 +27,8 @@ export interface Command {
   /** `budget <session_id>` */
   usage: string;
   summary: string;
+  /** Whether the command takes an id (`budget <session_id>`); `sessions` takes none. */
+  takesId: boolean;
   run(context: CommandContext, id: string): Promise<void>;
 }
 

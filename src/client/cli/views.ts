@@ -18,6 +18,24 @@ export function sessionFields(session: Session): string {
   ]);
 }
 
+export function sessionsTable(sessions: Session[]): string {
+  return table(
+    ['session', 'task', 'model', 'status', 'level', 'used', 'total', 'position', 'updated'],
+    sessions.map((s) => [
+      s.session_id,
+      clip(s.task_id, 40),
+      s.model,
+      s.status,
+      s.level,
+      s.token_budget.used,
+      s.token_budget.total,
+      pct(s.token_budget.position_percent),
+      time(s.updated_at),
+    ]),
+    '(no sessions)',
+  );
+}
+
 export function budgetText(budget: Budget): string {
   const { token_budget: b, forecast } = budget;
   const summary = fields([

@@ -60,6 +60,7 @@ async function newEntries(context: CommandContext, id: string, afterUsed: number
 export const watchCommand: Command = {
   usage: 'watch <session_id> [--interval S] [--count N | --once] [--limit N]',
   summary: 'follow usage live: print each new update as it happens, until Ctrl-C',
+  takesId: true,
   async run(context, id) {
     const { interval, count } = context.flags;
     let lastUsed: number | undefined;
