@@ -7,8 +7,8 @@ const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@session-state\/client$/, replacement: source('./src/client/index.ts') },
-      { find: /^@session-state\/langgraph$/, replacement: source('./src/langgraph/index.ts') },
+      { find: /^@session-state\/client$/, replacement: source('./packages/client/src/index.ts') },
+      { find: /^@session-state\/langgraph$/, replacement: source('./packages/langgraph/src/index.ts') },
     ],
   },
   test: { include: ['test/**/*.test.ts'], pool: 'forks', testTimeout: 30000, hookTimeout: 60000 },

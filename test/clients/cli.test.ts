@@ -1,4 +1,4 @@
-// The `session-state` CLI (src/client/cli) run as a child process against the real service listening on
+// The `session-state` CLI (packages/client/src/cli) run as a child process against the real service listening on
 // a loopback port, and the reference workflow example (examples/) against the same service.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { useTestApp } from '../helpers/app.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = ['--import', 'tsx', 'src/client/cli/main.ts'];
+const CLI = ['--import', 'tsx', 'packages/client/src/cli/main.ts'];
 
 const t = useTestApp({ listen: true });
 
@@ -32,7 +32,7 @@ function childEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `node src/client/cli/main.ts args…`; `done` resolves when it exits. */
+/** Starts `node packages/client/src/cli/main.ts args…`; `done` resolves when it exits. */
 function start(args: string[], vars: Record<string, string | undefined>) {
   const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: childEnv(vars) });
   const output = { stdout: '', stderr: '' };
@@ -401,7 +401,7 @@ describe('exit codes and errors', () => {
     const run = await start(['--version'], {}).done;
 
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe(`${JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}\n`);
+    expect(run.stdout).toBe(`${JSON.parse(await readFile(path.join(REPO_ROOT, 'packages', 'client', 'package.json'), 'utf8')).version}\n`);
     expect(run.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

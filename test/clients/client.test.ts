@@ -1,4 +1,4 @@
-// The typed client (src/client) against the real service listening on a loopback port, over
+// The typed client (packages/client) against the real service listening on a loopback port, over
 // real HTTP; retries go through a small proxy that fails the first attempts on purpose.
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -14,7 +14,7 @@ import {
   WebhookVerificationError,
   type ClientOptions,
 } from '@session-state/client';
-import { retryAfterMs } from '../../src/client/retry.js';
+import { retryAfterMs } from '../../packages/client/src/retry.js';
 import { useTestApp } from '../helpers/app.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -97,7 +97,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('src/client/openapi-types.ts', () => {
+describe('packages/client/src/openapi-types.ts', () => {
   it('is what openapi-typescript generates from the committed openapi.yaml', async () => {
     const [yaml, committed] = await Promise.all([readFile(OPENAPI_YAML_PATH, 'utf8'), readFile(CLIENT_TYPES_PATH, 'utf8')]);
     // On failure: `npm run openapi` regenerates both files; commit them.
