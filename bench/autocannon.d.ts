@@ -17,7 +17,8 @@ declare module 'autocannon' {
     setupRequest?: (request: Request) => Request;
   }
   interface Options {
-    url: string;
+    /** One URL, or several: connections are spread over them in turn. */
+    url: string | string[];
     connections?: number;
     duration?: number;
     timeout?: number;

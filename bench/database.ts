@@ -9,6 +9,8 @@ export interface BenchDatabase {
   /** Adds rows of usage history, spread over `sessionIds`, until the table holds `rows` rows. */
   growHistory(sessionIds: string[], rows: number): Promise<number>;
   historyRows(): Promise<number>;
+  /** Empties the usage history (what earlier scenarios wrote). */
+  clearHistory(): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     url: url.toString(),
     serverVersion,
     historyRows,
+    clearHistory: () => withClient(async (client) => void (await client.query('TRUNCATE usage_records'))),
     async growHistory(sessionIds, rows) {
       const missing = rows - (await historyRows());
       if (missing <= 0) return 0;

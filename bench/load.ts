@@ -1,20 +1,10 @@
-// Load drivers: one autocannon run against a server, bounded by its duration and a per-request timeout.
+// The load generator: one autocannon run of POSTs, bounded by its duration and a per-request timeout.
 import autocannon from 'autocannon';
-
-export interface LoadResult {
-  /** Successful (2xx) requests per second over the whole run. */
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  /** Non-2xx responses plus connection errors and timeouts: any of them makes the run suspect. */
-  failures: number;
-  /** CPU time the server process spent per request (user + system), in ms: steadier than req/s on a busy machine. */
-  cpuMsPerRequest: number;
-}
+import type { Load } from './measure.js';
 
 export interface PostLoad {
-  baseUrl: string;
+  /** One server, or replicas: the connections are spread over them in turn. */
+  urls: string[];
   headers: Record<string, string>;
   /** The paths requests go to; each request picks one at random. */
   paths: string[];
@@ -25,12 +15,10 @@ export interface PostLoad {
 
 const REQUEST_TIMEOUT_S = 10;
 
-/** `load.cpuMs` reads the server's CPU time, so the result can say what each request cost it. */
-export async function drivePosts(load: PostLoad & { cpuMs: () => number }): Promise<LoadResult> {
-  const cpuBefore = load.cpuMs();
+export async function drivePosts(load: PostLoad): Promise<Load> {
   const { paths } = load;
   const result = await autocannon({
-    url: load.baseUrl,
+    url: load.urls,
     connections: load.connections,
     duration: load.seconds,
     timeout: REQUEST_TIMEOUT_S,
@@ -43,14 +31,11 @@ export async function drivePosts(load: PostLoad & { cpuMs: () => number }): Prom
       },
     ],
   });
-  const completed = result.requests.total;
-  const cpuMs = load.cpuMs() - cpuBefore;
   return {
-    cpuMsPerRequest: cpuMs / completed,
-    rps: (completed - result.non2xx) / result.duration,
+    ops: result.requests.total - result.non2xx,
+    seconds: result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    requests: completed,
     failures: result.non2xx + result.errors + result.timeouts,
   };
 }

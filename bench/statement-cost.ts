@@ -1,6 +1,6 @@
 // `npx tsx bench/statement-cost.ts`: what one usage statement costs, sent three ways, on a fresh
 // database of the local PostgreSQL: through Prisma ($queryRaw, as the service sends it today),
-// through `pg` as an unnamed statement (the baseline's way), and through `pg` as a named prepared
+// through `pg` as an unnamed statement, and through `pg` as a named prepared
 // statement. For each: CPU of this Node process and of the PostgreSQL backend per statement (CPU
 // time from /proc, so steady on a busy machine), and wall time, one statement at a time.
 import { readFileSync } from 'node:fs';
@@ -50,7 +50,7 @@ try {
   const ways: [string, number, () => Promise<unknown>][] = [
     ['Prisma $queryRaw (the service today)', prismaPid, () => db.prisma.$queryRaw(recordUsageSql(write()))],
     [
-      'pg, unnamed statement (the baseline)',
+      'pg, unnamed statement',
       clientPid,
       () => {
         const statement = recordUsageSql(write());

@@ -14,6 +14,7 @@ import { handoffsRoutes } from './modules/handoffs/handoffs.routes.js';
 import { summaryRoutes } from './modules/summary/summary.routes.js';
 import { modelsRoutes } from './modules/models/models.routes.js';
 import { orchestrationsRoutes } from './modules/orchestrations/orchestrations.routes.js';
+import { otlpRoutes } from './modules/otlp/otlp.routes.js';
 import { lifecycleRoutes } from './modules/lifecycle/lifecycle.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
@@ -25,6 +26,7 @@ import { limitPerApiKey } from './plugins/rate-limit.js';
 import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { idempotencyHooks } from './plugins/idempotency.js';
+import { otlpErrors } from './plugins/otlp-errors.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 
 export interface BuildAppOptions {
@@ -108,7 +110,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
     async (v1) => {
       requireApiKey(v1, services.projects.authenticate);
       await limitPerApiKey(v1, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
-      idempotencyHooks(v1, { idempotency: container.repositories.idempotency, clock: container.clock, ttlHours: config.idempotencyTtlHours });
+      idempotencyHooks(v1, { idempotency: services.idempotency });
       await v1.register(sessionsRoutes, { sessions: services.sessions });
       await v1.register(usageRoutes, { usage: services.usage });
       await v1.register(checkpointsRoutes, { checkpoints: services.checkpoints });
@@ -123,6 +125,17 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(orchestrationsRoutes, { orchestrations: services.orchestrations });
     },
     { prefix: '/v1' },
+  );
+
+  // OTLP/HTTP ingestion, outside /v1: exporters append /v1/traces and /v1/logs to OTEL_EXPORTER_OTLP_ENDPOINT.
+  await app.register(
+    async (otlp) => {
+      otlpErrors(otlp);
+      requireApiKey(otlp, services.projects.authenticate);
+      await limitPerApiKey(otlp, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
+      await otlp.register(otlpRoutes, { otlp: services.otlp, bodyLimitBytes: config.otlpBodyLimitBytes });
+    },
+    { prefix: '/otlp' },
   );
 
   if (config.adminToken) {

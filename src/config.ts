@@ -154,6 +154,10 @@ export const ConfigSchema = z.object({
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   // The worker process (no API) serves GET /metrics on this port when set.
   workerMetricsPort: int(0, 65_535).optional(),
+  // OTLP telemetry naming an external id no session has creates that session (else its items are rejected).
+  otlpCreateSessions: bool.default(true),
+  // Largest OTLP export body, as sent and after decompression (the OTLP specification recommends 64 MiB).
+  otlpBodyLimitBytes: int(1).default(67_108_864),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -188,6 +192,8 @@ export const ENV_VARS = {
   trustProxy: 'TRUST_PROXY',
   metricsToken: 'METRICS_TOKEN',
   workerMetricsPort: 'WORKER_METRICS_PORT',
+  otlpCreateSessions: 'OTLP_CREATE_SESSIONS',
+  otlpBodyLimitBytes: 'OTLP_BODY_LIMIT_BYTES',
 } as const satisfies Record<keyof Config, string>;
 
 export class ConfigError extends Error {

@@ -15,12 +15,14 @@ import { createHandoffsService } from './modules/handoffs/handoffs.service.js';
 import { createProjectsRepository } from './modules/admin/projects.repository.js';
 import { createProjectsService } from './modules/admin/projects.service.js';
 import { createIdempotencyRepository } from './modules/idempotency/idempotency.repository.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createHousekeeping } from './modules/maintenance/housekeeping.js';
 import { createSummaryRepository } from './modules/summary/summary.repository.js';
 import { createSummaryService } from './modules/summary/summary.service.js';
 import { createModelCatalog } from './modules/models/models.js';
 import { createOrchestrationsRepository } from './modules/orchestrations/orchestrations.repository.js';
 import { createOrchestrationsService } from './modules/orchestrations/orchestrations.service.js';
+import { createOtlpService } from './modules/otlp/otlp.service.js';
 import { createLifecycleService } from './modules/lifecycle/lifecycle.service.js';
 import { createLineageRepository } from './modules/lifecycle/lineage.repository.js';
 import { createLineageService } from './modules/lifecycle/lineage.service.js';
@@ -53,7 +55,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     sessions: createSessionsRepository(db.prisma),
     usage: createUsageRepository(db.prisma, db.hotQuery),
     idempotency: createIdempotencyRepository(db.prisma),
-    checkpoints: createCheckpointsRepository(db.prisma),
+    checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
     outbox: createOutboxRepository(db.prisma),
     webhookEndpoints: createEndpointsRepository(db.prisma),
@@ -65,6 +67,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     orchestrations: createOrchestrationsRepository(db.prisma),
   };
   const models = createModelCatalog(config.models);
+  const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,
     sessions: repositories.sessions,
@@ -77,7 +80,15 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     takeCheckpoint: checkpoints.take,
     clock,
   });
+  const sessions = createSessionsService({ sessions: repositories.sessions, models, clock, maxContextBytes: config.checkpointMaxBytes });
+  const usage = createUsageService({
+    usage: repositories.usage,
+    sessions: repositories.sessions,
+    idempotency,
+    clock,
+  });
   const services = {
+    idempotency,
     checkpoints,
     lifecycle,
     agents: createAgentsService({ agents: repositories.agents, clock }),
@@ -113,13 +124,9 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
       allowPrivateNetworks: config.webhookAllowPrivateNetworks,
     }),
     projects: createProjectsService({ projects: repositories.projects, clock, authCacheTtlMs: config.authCacheTtlMs }),
-    sessions: createSessionsService({ sessions: repositories.sessions, models, clock, maxContextBytes: config.checkpointMaxBytes }),
-    usage: createUsageService({
-      usage: repositories.usage,
-      sessions: repositories.sessions,
-      idempotency: repositories.idempotency,
-      clock,
-    }),
+    sessions,
+    usage,
+    otlp: createOtlpService({ usage, sessions, createSessions: config.otlpCreateSessions }),
   };
   const housekeeping = createHousekeeping({
     idempotency: repositories.idempotency,

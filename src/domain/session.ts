@@ -8,6 +8,8 @@ export interface Session {
   id: string;
   projectId: string;
   taskId: string;
+  /** The caller's own name for the session, unique in its project (set at create; OTLP telemetry uses it). */
+  externalId: string | null;
   model: string;
   status: SessionStatus;
   total: number;

@@ -6,6 +6,8 @@ import canonicalize from 'canonicalize';
 import { sha256Hex } from './hash.js';
 
 export interface JsonDigest {
+  /** The canonical JSON itself. */
+  canonical: string;
   /** SHA-256 of the canonical JSON, hex. */
   sha256: string;
   /** Bytes of the canonical JSON in UTF-8. */
@@ -19,5 +21,5 @@ export const canonicalSizeBytes = (value: unknown): number => Buffer.byteLength(
 
 export function digestJson(value: unknown): JsonDigest {
   const canonical = canonicalJson(value);
-  return { sha256: sha256Hex(canonical), sizeBytes: Buffer.byteLength(canonical, 'utf8') };
+  return { canonical, sha256: sha256Hex(canonical), sizeBytes: Buffer.byteLength(canonical, 'utf8') };
 }

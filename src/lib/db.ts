@@ -4,6 +4,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { ambientTransaction } from './ambient-transaction.js';
+import type { Tx } from './transaction.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -107,10 +109,33 @@ const pgInt8AsBigInt: pg.CustomTypesConfig = {
 const pgliteInt8AsBigInt = { [pgliteTypes.INT8]: (value: string) => BigInt(value) };
 
 function createPrismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter });
+  if (!onQuery) return joiningAmbientTransactions(new PrismaClient({ adapter }));
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
-  return prisma;
+  return joiningAmbientTransactions(prisma);
+}
+
+/**
+ * The client the repositories get: inside joinAmbient() (src/lib/ambient-transaction.ts) it is the
+ * ambient transaction — queries run in it, and `$transaction(fn)` runs `fn` in it (no nesting) —
+ * elsewhere the plain client.
+ */
+function joiningAmbientTransactions(prisma: PrismaClient): PrismaClient {
+  const inTransaction = (tx: Tx) =>
+    async function $transaction(work: ((tx: Tx) => Promise<unknown>) | Promise<unknown>[]): Promise<unknown> {
+      if (typeof work === 'function') return work(tx);
+      const results: unknown[] = [];
+      for (const query of work) results.push(await query);
+      return results;
+    };
+  return new Proxy(prisma, {
+    get(target, key) {
+      const tx = ambientTransaction();
+      if (tx && key === '$transaction') return inTransaction(tx);
+      const value: unknown = Reflect.get(tx ?? target, key);
+      return typeof value === 'function' ? value.bind(tx ?? target) : value;
+    },
+  });
 }
 
 function openPostgres(
@@ -135,6 +160,8 @@ function openPostgres(
     prisma,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async hotQuery<R>({ name, text, values }: HotStatement) {
+      const tx = ambientTransaction();
+      if (tx) return tx.$queryRawUnsafe<R[]>(text, ...values);
       onQuery?.(text);
       const result = await pool.query({ ...(name ? { name } : {}), text, values, types: pgInt8AsBigInt });
       return result.rows as R[];

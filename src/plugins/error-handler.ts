@@ -83,15 +83,20 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problemFor(error, request.url));
 }
 
+/** Logs what the service must hear about: its own failures (5xx), and the database being away. */
+export function logFailure(request: FastifyRequest, error: unknown, appError: AppError): void {
+  // 503: the database is away for now (the client retries); a warning, not a defect of ours.
+  if (appError.code === 'NOT_READY') {
+    request.log.warn({ err: error }, 'service not ready');
+  } else if (appError.status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+  }
+}
+
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
-    // 503: the database is away for now (the client retries); a warning, not a defect of ours.
-    if (appError.code === 'NOT_READY') {
-      request.log.warn({ err: error }, 'service not ready');
-    } else if (appError.status >= 500) {
-      request.log.error({ err: error }, 'request failed');
-    }
+    logFailure(request, error, appError);
     return sendProblem(reply, request, appError);
   });
 

@@ -1,82 +1,70 @@
-import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../lib/clock.js';
-import { AppError } from '../lib/errors.js';
-import type { IdempotencyRepository } from '../modules/idempotency/idempotency.repository.js';
-import { requestHash } from '../modules/idempotency/request-hash.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseIdempotencyKey, requestHash } from '../modules/idempotency/idempotency-key.js';
+import type { IdempotencyService, KeyedRequest } from '../modules/idempotency/idempotency.service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route takes an Idempotency-Key and this plugin replays its first response. */
+    /**
+     * The route takes an Idempotency-Key, and this plugin runs it at most once per key. Its handler
+     * returns its payload (it must not call reply.send): the answer is stored before it is sent.
+     */
     idempotent?: boolean;
   }
   interface FastifyRequest {
-    idempotencyKey?: string;
+    /** Set while a request with an Idempotency-Key runs through its handler. */
+    idempotency?: KeyedRequest;
   }
 }
 
-/** How long an unfinished claim blocks retries before it is taken to belong to a crashed request. */
-export const STALE_CLAIM_MS = 60_000;
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Headers of an answer that its replay repeats. */
+const REPEATED_HEADERS = ['location', 'etag', 'preference-applied'] as const;
 
-export interface IdempotencyOptions {
-  idempotency: IdempotencyRepository;
-  clock: Clock;
-  ttlHours: number;
+/** Refusals a retry must not get again: they say nothing about the request itself. */
+const NOT_REMEMBERED = new Set(['IDEMPOTENCY_REQUEST_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED']);
+
+function repeatedHeaders(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of REPEATED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (value !== undefined) headers[name] = String(value);
+  }
+  return headers;
 }
 
 /**
- * Idempotency-Key for routes marked `config.idempotent` (the usage hot path does the same inside
- * its own statement instead). A retry with the same key and body gets the stored response; the
- * same key with another body is 422; a retry racing the first request is 409.
+ * Idempotency-Key on the routes marked `config.idempotent` (the usage route does the same inside
+ * its own statement): their handler runs through IdempotencyService.once, which commits the change
+ * with its answer; a replay is sent with `idempotent-replayed: true`.
  */
-export function idempotencyHooks(scope: FastifyInstance, { idempotency, clock, ttlHours }: IdempotencyOptions): void {
-  scope.addHook('preHandler', async (request, reply) => {
-    const key = request.headers['idempotency-key'];
-    if (!request.routeOptions.config.idempotent || key === undefined) return;
-    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
-      throw new AppError('VALIDATION_FAILED', {
-        detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
-        errors: [{ path: 'headers.idempotency-key', message: 'must be 1 to 255 visible ASCII characters' }],
+export function idempotencyHooks(scope: FastifyInstance, { idempotency }: { idempotency: IdempotencyService }): void {
+  scope.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    const handler = route.handler;
+    route.handler = async function (request, reply) {
+      const key = parseIdempotencyKey(request.headers['idempotency-key']);
+      if (key === undefined) return handler.call(this, request, reply);
+      const keyed: KeyedRequest = { projectId: request.auth.projectId, key, requestHash: requestHash(request) };
+      request.idempotency = keyed;
+      const { answer, replayed } = await idempotency.once(keyed, async () => {
+        const body: unknown = await handler.call(this, request, reply);
+        if (reply.sent) throw new Error(`${route.method} ${route.url}: an idempotent route's handler returns its payload, it does not send it`);
+        return { statusCode: reply.statusCode, body, headers: repeatedHeaders(reply) };
       });
-    }
-    const { projectId } = request.auth;
-    const hash = requestHash(request.method, request.url.split('?')[0]!, request.body);
-    const now = clock.now();
-    const claimed = await idempotency.claim(
-      projectId,
-      key,
-      hash,
-      now,
-      new Date(now.getTime() - STALE_CLAIM_MS),
-      new Date(now.getTime() - ttlHours * 3_600_000),
-    );
-    if (claimed) {
-      request.idempotencyKey = key;
-      return;
-    }
-    const record = await idempotency.find(projectId, key);
-    if (!record || record.requestHash !== hash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: `Idempotency-Key ${JSON.stringify(key)} was already used for a different request` });
-    }
-    if (record.statusCode === null) {
-      throw new AppError('IDEMPOTENCY_REQUEST_IN_PROGRESS', {
-        detail: 'the first request with this Idempotency-Key has not finished; retry shortly',
-        headers: { 'retry-after': '1' },
-      });
-    }
-    if (record.statusCode >= 400) reply.type('application/problem+json');
-    return reply.code(record.statusCode).header('idempotent-replayed', 'true').send(record.responseBody);
+      if (replayed) {
+        reply.code(answer.statusCode).headers(answer.headers).header('idempotent-replayed', 'true');
+        if (answer.statusCode >= 400) reply.type('application/problem+json');
+      }
+      return answer.body;
+    };
   });
 
   scope.addHook('onSend', async (request, reply, payload) => {
-    const key = request.idempotencyKey;
-    if (key === undefined) return payload;
-    request.idempotencyKey = undefined;
-    if (reply.statusCode >= 500) {
-      await idempotency.release(request.auth.projectId, key);
-    } else {
-      const body = typeof payload === 'string' && payload.length > 0 ? JSON.parse(payload) : null;
-      await idempotency.complete(request.auth.projectId, key, reply.statusCode, body, clock.now());
+    const keyed = request.idempotency;
+    const refused = reply.statusCode >= 400 && reply.statusCode < 500 && reply.getHeader('idempotent-replayed') === undefined;
+    if (!keyed || !refused || typeof payload !== 'string') return payload;
+    const problem = JSON.parse(payload) as { code?: string };
+    if (!NOT_REMEMBERED.has(problem.code ?? '')) {
+      await idempotency.rememberRefusal(keyed, { statusCode: reply.statusCode, body: problem, headers: {} });
     }
     return payload;
   });

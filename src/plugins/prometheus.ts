@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../lib/db.js';
+import type { CountedUsage } from '../modules/otlp/otlp.routes.js';
 import type { DeliveriesRepository } from '../modules/webhooks/deliveries.repository.js';
 import type { WebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { requireStaticToken } from './auth.js';
@@ -98,11 +99,19 @@ export const prometheusPlugin = fp<PrometheusOptions>(async (app: FastifyInstanc
   });
   app.addHook('onClose', async () => stopObserving());
 
+  const countUsage = (crossed: readonly unknown[]) => {
+    usageUpdates.inc();
+    for (const threshold of crossed) thresholdCrossings.inc({ threshold: String(threshold) });
+  };
+
   app.addHook('onResponse', (request, reply, done) => {
     httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status_code: reply.statusCode },
       reply.elapsedTime / 1000,
     );
+    // OTLP exports count many updates per request, and list them on the request.
+    const counted: readonly CountedUsage[] | undefined = request.countedUsage;
+    if (counted) for (const update of counted) countUsage(update.crossed);
     done();
   });
 
@@ -112,9 +121,8 @@ export const prometheusPlugin = fp<PrometheusOptions>(async (app: FastifyInstanc
     if (route.schema?.operationId !== RECORD_USAGE_OPERATION) return;
     const hook = async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
       if (reply.statusCode !== 200 || reply.getHeader('idempotent-replayed') === 'true') return payload;
-      usageUpdates.inc();
       const crossed = (payload as UsageResultPayload | null)?.crossed;
-      if (Array.isArray(crossed)) for (const threshold of crossed) thresholdCrossings.inc({ threshold: String(threshold) });
+      countUsage(Array.isArray(crossed) ? crossed : []);
       return payload;
     };
     route.preSerialization = [...(route.preSerialization ? [route.preSerialization].flat() : []), hook];

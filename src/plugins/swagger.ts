@@ -3,8 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { ProblemSchema } from '../lib/wire.js';
+import { IdempotencyHeadersSchema } from '../modules/idempotency/idempotency-key.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -75,20 +75,11 @@ function withImpliedProblems(schema: RouteSchema, route: { method: string | stri
   return { ...schema, response };
 }
 
-/** The header src/plugins/idempotency.ts reads on the routes marked `config.idempotent`. */
-const IdempotencyKeyHeaderSchema = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/)
-    .optional()
-    .describe('A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours)'),
-});
-
 /** Documents the Idempotency-Key header on every route that honours it, unless the route declares its headers itself. */
 function withIdempotencyKey(schema: RouteSchema, route: { config?: unknown }): RouteSchema {
   const idempotent = (route.config as { idempotent?: boolean } | undefined)?.idempotent === true;
   if (!schema || schema.hide || !idempotent || schema.headers) return schema;
-  return { ...schema, headers: IdempotencyKeyHeaderSchema };
+  return { ...schema, headers: IdempotencyHeadersSchema };
 }
 
 type TransformedDocument = ReturnType<typeof jsonSchemaTransformObject>;

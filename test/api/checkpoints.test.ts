@@ -62,6 +62,49 @@ describe('POST /v1/sessions/{id}/checkpoints', () => {
     });
   });
 
+  it('writes the same checkpoint.created whether the snapshot is given or taken from the context', async () => {
+    const { make } = await setup();
+    const session = await make.session({ token_budget: { total: 3 }, context: { plan: 'p' } });
+    await make.usage(session.session_id, 1); // 33.33%: the rounding of position_percent shows
+    const given = await make.checkpoint(session.session_id, { phase: 'given', context_snapshot: { plan: 'p' } });
+    const taken = await make.checkpoint(session.session_id, { phase: 'taken' });
+    const events = (await eventsOf(t.db, session.session_id)).filter((event) => event.type === 'checkpoint.created');
+    const shape = (data: Record<string, unknown>) => ({ ...data, checkpoint_id: 'id', phase: 'phase' });
+    expect(events.map((event) => event.data.checkpoint_id)).toEqual([given.checkpoint_id, taken.checkpoint_id]);
+    expect(shape(events[0]!.data)).toEqual(shape(events[1]!.data));
+    expect(events[0]!.data.token_usage).toEqual({ total: 3, used: 1, available: 2, position_percent: 33.33 });
+    const after = await make.get(`/v1/sessions/${session.session_id}`);
+    expect(after.checkpoints_count).toBe(2);
+    expect(after.version).toBe(session.version + 3);
+  });
+
+  it('leaves the snapshot out of the answer under Prefer: return=minimal, and stores it all the same', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    const snapshot = { messages: ['hello', 'world'], n: 2 };
+    for (const prefer of ['return=minimal', 'respond-async, RETURN=minimal; x=1']) {
+      const res = await t.http
+        .post(`/v1/sessions/${session.session_id}/checkpoints`)
+        .set(auth)
+        .set('prefer', prefer)
+        .send({ phase: 'lean', context_snapshot: snapshot });
+      expect(res.status).toBe(201);
+      expect(res.headers['preference-applied']).toBe('return=minimal');
+      expect(res.body).not.toHaveProperty('context_snapshot');
+      expect(res.body).toMatchObject({ session_id: session.session_id, phase: 'lean', size_bytes: JSON.stringify(snapshot).length });
+      const stored = await make.get(`/v1/checkpoints/${res.body.checkpoint_id}`);
+      expect(stored.context_snapshot).toEqual(snapshot);
+      expect(stored.sha256).toBe(res.body.sha256);
+    }
+    const full = await t.http
+      .post(`/v1/sessions/${session.session_id}/checkpoints`)
+      .set(auth)
+      .set('prefer', 'return=representation')
+      .send({ phase: 'full', context_snapshot: snapshot });
+    expect(full.headers['preference-applied']).toBeUndefined();
+    expect(full.body.context_snapshot).toEqual(snapshot);
+  });
+
   it('refuses a snapshot over the size limit with 413 and stores nothing', async () => {
     const { auth, make } = await setup();
     const session = await make.session();

@@ -58,6 +58,7 @@ describe('POST /v1/sessions', () => {
     expect(events[0]!.data).toEqual({
       session_id: session.session_id,
       task_id: 'SPEC-001',
+      external_id: null,
       model: 'claude-sonnet-4-5-20250929',
       total: 200000,
       parent_session_id: null,
@@ -169,6 +170,75 @@ describe('GET /v1/sessions', () => {
     const res = await t.http.get('/v1/sessions?cursor=bm9wZQ').set(auth);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ data: [], next_cursor: null });
+  });
+});
+
+describe("a session's external_id", () => {
+  it('is null unless given, and is shown by the session and its session.created event', async () => {
+    const { auth } = await t.newProject();
+    expect((await createSession(auth)).external_id).toBeNull();
+
+    const named = await createSession(auth, { task_id: 'x', external_id: 'conv-42' });
+    expect(named.external_id).toBe('conv-42');
+    expect((await t.http.get(`/v1/sessions/${named.session_id}`).set(auth)).body.external_id).toBe('conv-42');
+    const [created] = await eventsOf(t.db, named.session_id);
+    expect(created!.data.external_id).toBe('conv-42');
+  });
+
+  it('is unique in a project: a second session with it is 409 EXTERNAL_ID_TAKEN and nothing is created', async () => {
+    const { auth, projectId } = await t.newProject();
+    await createSession(auth, { task_id: 'x', external_id: 'conv-1' });
+
+    const res = await t.http.post('/v1/sessions').set(auth).send({ task_id: 'y', external_id: 'conv-1' });
+
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ code: 'EXTERNAL_ID_TAKEN', type: '/problems/external-id-taken' });
+    expect(await t.db.prisma.session.count({ where: { projectId } })).toBe(1);
+    expect(await t.db.prisma.event.count({ where: { projectId } })).toBe(1);
+  });
+
+  it('may be the same in two projects', async () => {
+    const a = await t.newProject();
+    const b = await t.newProject();
+    await createSession(a.auth, { task_id: 'x', external_id: 'shared-name' });
+    expect((await createSession(b.auth, { task_id: 'x', external_id: 'shared-name' })).external_id).toBe('shared-name');
+  });
+
+  it.each([
+    [{ task_id: 'x', external_id: 'sess_01a211081b717d72a20052ec5ba6250e' }, 'must not start with "sess_"'],
+    [{ task_id: 'x', external_id: '' }, undefined],
+    [{ task_id: 'x', external_id: 'x'.repeat(257) }, undefined],
+    [{ task_id: 'x', external_id: 42 }, undefined],
+  ])('refuses %j with a 400 naming body.external_id', async (body, message) => {
+    const { auth, projectId } = await t.newProject();
+    const res = await t.http.post('/v1/sessions').set(auth).send(body);
+
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toContainEqual(
+      expect.objectContaining({ path: 'body.external_id', ...(message ? { message: expect.stringContaining(message) } : {}) }),
+    );
+    expect(await t.db.prisma.session.count({ where: { projectId } })).toBe(0);
+  });
+
+  it('filters GET /v1/sessions?external_id=', async () => {
+    const { auth } = await t.newProject();
+    const named = await createSession(auth, { task_id: 'x', external_id: 'conv-7' });
+    await createSession(auth, { task_id: 'x', external_id: 'conv-8' });
+    await createSession(auth);
+
+    const res = await t.http.get('/v1/sessions?external_id=conv-7').set(auth);
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((s: { session_id: string }) => s.session_id)).toEqual([named.session_id]);
+    expect((await t.http.get('/v1/sessions?external_id=unknown').set(auth)).body.data).toEqual([]);
+  });
+
+  it("never finds another project's session by its external id", async () => {
+    const owner = await t.newProject();
+    const stranger = await t.newProject();
+    await createSession(owner.auth, { task_id: 'x', external_id: 'private-name' });
+
+    expect((await t.http.get('/v1/sessions?external_id=private-name').set(stranger.auth)).body.data).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECORD_USAGE_STATEMENT } from '../../src/modules/usage/usage.repository.js';
+import { RECORD_USAGE_NO_CROSSING_STATEMENT, RECORD_USAGE_STATEMENT } from '../../src/modules/usage/usage.repository.js';
 import { useTestApp } from '../helpers/app.js';
 
 const statements: string[] = [];
@@ -25,9 +25,9 @@ describe('the usage hot path', () => {
       statements.length = 0;
       const res = await t.http.post(url).set(auth).set(headers).send(body);
       expect(res.status).toBe(200);
-      sent.push(statements.map((sql) => (sql.trimStart().startsWith(`/* ${RECORD_USAGE_STATEMENT} */`) ? 'usage' : sql)));
+      sent.push(statements.map((sql) => /^\s*\/\* (sss_record_usage\w*) \*\//.exec(sql)?.[1] ?? sql));
     }
-    // One statement each time, and it is the usage statement (the one the benchmark's baseline sends too).
-    expect(sent).toEqual([['usage'], ['usage'], ['usage']]);
+    // One statement each time: the short one while nothing can cross, the full one for the crossing.
+    expect(sent).toEqual([[RECORD_USAGE_NO_CROSSING_STATEMENT], [`${RECORD_USAGE_NO_CROSSING_STATEMENT}_keyed`], [RECORD_USAGE_STATEMENT]]);
   });
 });

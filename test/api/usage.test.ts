@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { thresholdEventsOf } from '../helpers/events.js';
+import { createUsageService } from '../../src/modules/usage/usage.service.js';
 
 const clock = createTestClock();
 const t = useTestApp({ clock });
@@ -245,5 +246,25 @@ describe('GET /v1/sessions/{id}/budget', () => {
       updates_until: { '75': null, '85': null, '100': null },
       seconds_until: { '75': null, '85': null, '100': null },
     });
+  });
+});
+
+describe('usage statements chosen by what this process last saw', () => {
+  it('still counts a crossing when another replica moved the session since (a stale hint)', async () => {
+    const s = await newSession({ token_budget: { total: 1000 } });
+    // Another replica: the same database, its own services (and so its own hints).
+    const { repositories } = t.container;
+    const replica = createUsageService({
+      usage: repositories.usage,
+      sessions: repositories.sessions,
+      idempotency: t.container.services.idempotency,
+      clock,
+    });
+    expect((await replica.record(s.projectId, s.id, { tokens: 10 })).crossed).toEqual([]); // the replica sees 1%
+    expect((await s.use({ tokens: 690 })).body.crossed).toEqual([]); // 70%, through the app
+    // The replica still thinks 1%: +100 looks harmless to it, but crosses 75% on the row.
+    const result = await replica.record(s.projectId, s.id, { tokens: 100 });
+    expect(result).toMatchObject({ used: 800, crossed: [75], status: 'active' });
+    expect((await thresholdEventsOf(t.db, s.id)).map((e) => e.data.threshold)).toEqual([75]);
   });
 });

@@ -2,6 +2,7 @@
 // problem document whose type, title and status agree with the error table; never a 5xx.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { statusByCode, titleByCode, type ErrorCode } from '../../src/lib/errors.js';
+import { decodeProtobufAnswer } from '../../src/modules/otlp/otlp-protobuf.js';
 import type { JsonSchema } from './arbitraries.js';
 import type { OpenApiDocument, Route } from './routes.js';
 
@@ -28,7 +29,11 @@ export function createOracle(document: OpenApiDocument) {
     const { statusCode: status } = answer;
     const contentType = String(answer.headers['content-type'] ?? '');
     if (status >= 500) return [`${status} server error: ${answer.body.slice(0, 500)}`];
-    if (status >= 400) return problemDocumentIssues(route, method, answer, contentType);
+    if (status >= 400) {
+      // The OTLP routes answer as OTLP/HTTP says; a path or method no route serves still gets a problem.
+      const otlp = route.url.startsWith('/otlp/') && method === route.method && !contentType.startsWith('application/problem+json');
+      return otlp ? otlpStatusIssues(answer, contentType) : problemDocumentIssues(route, method, answer, contentType);
+    }
     if (status >= 300) return route.operation ? [`unexpected redirect ${status}`] : [];
     const operation = route.operation;
     if (!operation || method === 'HEAD') return [];
@@ -42,6 +47,24 @@ export function createOracle(document: OpenApiDocument) {
   }
 
   return { problemsWith };
+}
+
+/** An OTLP/HTTP failure: a google.rpc.Status with a message, in JSON or protobuf. */
+function otlpStatusIssues(answer: Answer, contentType: string): string[] {
+  const status = answer.statusCode;
+  let body: Record<string, unknown>;
+  try {
+    if (contentType.startsWith('application/x-protobuf')) body = decodeProtobufAnswer('status', Buffer.from(answer.body, 'utf8'));
+    else if (contentType.startsWith('application/json')) body = JSON.parse(answer.body) as Record<string, unknown>;
+    else return [`${status} content-type is "${contentType}", not an OTLP Status (application/json or application/x-protobuf)`];
+  } catch (error) {
+    return [`${status} body is not a google.rpc.Status: ${(error as Error).message}`];
+  }
+  const issues: string[] = [];
+  if (typeof body.code !== 'number') issues.push(`Status without a numeric code: ${answer.body.slice(0, 200)}`);
+  if (typeof body.message !== 'string' || body.message === '') issues.push(`Status without a message: ${answer.body.slice(0, 200)}`);
+  if (/prisma|at .+\(.+:\d+:\d+\)|stack/i.test(String(body.message))) issues.push(`Status message leaks internals: ${String(body.message)}`);
+  return issues;
 }
 
 function problemDocumentIssues(route: Route, method: string, answer: Answer, contentType: string): string[] {

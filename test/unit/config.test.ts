@@ -43,6 +43,8 @@ describe('parseConfig', () => {
       trustProxy: false,
       metricsToken: undefined,
       workerMetricsPort: undefined,
+      otlpCreateSessions: true,
+      otlpBodyLimitBytes: 67_108_864,
     } satisfies Config);
   });
 
@@ -92,6 +94,9 @@ describe('parseConfig', () => {
     ['TRUST_PROXY', 'fd00::/8,::1', { trustProxy: ['fd00::/8', '::1'] }],
     ['METRICS_TOKEN', 'm'.repeat(16), { metricsToken: 'm'.repeat(16) }],
     ['WORKER_METRICS_PORT', '9464', { workerMetricsPort: 9464 }],
+    ['OTLP_CREATE_SESSIONS', 'false', { otlpCreateSessions: false }],
+    ['OTLP_CREATE_SESSIONS', '1', { otlpCreateSessions: true }],
+    ['OTLP_BODY_LIMIT_BYTES', '16777216', { otlpBodyLimitBytes: 16_777_216 }],
   ])('reads %s=%j', (name, value, expected) => {
     expect(parseConfig({ [name]: value })).toMatchObject(expected);
   });
@@ -132,6 +137,8 @@ describe('parseConfig', () => {
     ['TRUST_PROXY', '10.0.0.1,,10.0.0.2', 'not ""'],
     ['METRICS_TOKEN', 'short', 'at least 16 characters'],
     ['WORKER_METRICS_PORT', '70000', 'must be at most 65535'],
+    ['OTLP_CREATE_SESSIONS', 'sometimes', "'true', 'false', '1' or '0'"],
+    ['OTLP_BODY_LIMIT_BYTES', '0', 'at least 1'],
     ['MODELS', '{not json', 'must be valid JSON'],
     ['MODELS', '{"model":"x","context_window":1}', 'must be a JSON array'],
   ])('rejects %s=%j, naming the variable', (name, value, why) => {

@@ -48,7 +48,10 @@ export interface paths {
         /** List sessions, newest first */
         get: operations["listSessions"];
         put?: never;
-        /** Create a session with a token budget */
+        /**
+         * Create a session with a token budget
+         * @description The budget defaults to the context window of the model. `external_id` gives the session your own name for it (unique in the project; OTLP telemetry that names it counts on this session). Emits `session.created`.
+         */
         post: operations["createSession"];
         delete?: never;
         options?: never;
@@ -130,7 +133,7 @@ export interface paths {
         put?: never;
         /**
          * Checkpoint a session's context
-         * @description Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`.
+         * @description Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`. With `Prefer: return=minimal` the answer leaves out the snapshot.
          */
         post: operations["createCheckpoint"];
         delete?: never;
@@ -811,6 +814,11 @@ export interface components {
         SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
         CreateSessionRequestInput: {
             task_id: string;
+            /**
+             * @description Your own name for this session, unique in the project (409 EXTERNAL_ID_TAKEN otherwise): a conversation or agent session id. OTLP telemetry whose gen_ai.conversation.id or session.id is this value counts on this session. May not start with "sess_".
+             * @example claude-code-8f14e45f
+             */
+            external_id?: string;
             /** @description Defaults to claude-sonnet-4-5-20250929 */
             model?: string;
             /** @description Defaults to the model's context window (GET /v1/models), else 200000 */
@@ -1014,6 +1022,11 @@ export interface components {
             session_id: string;
             project_id: string;
             task_id: string;
+            /**
+             * @description The caller's own name for the session, unique in the project; null when none was given
+             * @example conv_5j66UpCpwteGg4YSxUnt7lPY
+             */
+            external_id: string | null;
             model: string;
             status: components["schemas"]["SessionStatus"];
             token_budget: components["schemas"]["TokenBudget"];
@@ -1050,6 +1063,23 @@ export interface components {
             /** @description The session's token budget when the checkpoint was taken */
             token_usage: components["schemas"]["TokenBudget"];
             context_snapshot: {
+                [key: string]: unknown;
+            };
+            /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
+            sha256: string;
+            /** @description Bytes of the canonical JSON of context_snapshot */
+            size_bytes: number;
+            /** @description RFC 3339 UTC timestamp with milliseconds */
+            created_at: string;
+        };
+        CreatedCheckpoint: {
+            checkpoint_id: string;
+            session_id: string;
+            phase: string;
+            /** @description The session's token budget when the checkpoint was taken */
+            token_usage: components["schemas"]["TokenBudget"];
+            /** @description Left out under `Prefer: return=minimal` */
+            context_snapshot?: {
                 [key: string]: unknown;
             };
             /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
@@ -1168,6 +1198,11 @@ export interface components {
             crossed: number[];
             model: string | null;
             source: string | null;
+            /**
+             * @description The telemetry item this update came from: `span:<trace_id>/<span_id>` for an OTLP span, `log:<sha-256>` for an OTLP log record (the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API
+             * @example span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174
+             */
+            origin: string | null;
             /** @description RFC 3339 UTC timestamp with milliseconds */
             created_at: string;
         };
@@ -1518,6 +1553,8 @@ export interface operations {
                 status?: components["schemas"]["SessionStatusInput"];
                 task_id?: string;
                 parent_session_id?: string;
+                /** @description Only the session with this external id */
+                external_id?: string;
             };
             header?: never;
             path?: never;
@@ -1561,7 +1598,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1837,7 +1874,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retries with the same key and body count once */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2035,8 +2072,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
             };
             path: {
                 id: string;
@@ -2055,7 +2094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Checkpoint"];
+                    "application/json": components["schemas"]["CreatedCheckpoint"];
                 };
             };
             /** @description Default Response */
@@ -2176,7 +2215,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2264,7 +2303,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2357,7 +2396,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2450,7 +2489,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2542,7 +2581,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2634,7 +2673,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2869,7 +2908,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3741,7 +3780,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3880,7 +3919,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3973,7 +4012,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4400,7 +4439,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4530,7 +4569,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4624,7 +4663,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {
@@ -4718,7 +4757,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key and body returns the first response and changes nothing (kept at least 24 hours) */
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
                 "idempotency-key"?: string;
             };
             path: {

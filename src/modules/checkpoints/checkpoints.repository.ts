@@ -1,6 +1,10 @@
 import type { Checkpoint as CheckpointRow } from '../../generated/prisma/client.js';
-import type { PrismaClient, Tx } from '../../lib/prisma.js';
+import { allowedFrom } from '../../domain/transitions.js';
+import type { Database } from '../../lib/db.js';
+import { Prisma, type PrismaClient, type Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
+import { sessionStatusInSql } from '../sessions/sessions.repository.js';
+import { fanOutSql } from '../webhooks/outbox.repository.js';
 
 export interface Checkpoint {
   id: string;
@@ -41,8 +45,73 @@ export interface CheckpointFilter {
 /** Phases the LangGraph checkpointer writes; retention keeps them. */
 export const LANGGRAPH_PHASE_PREFIX = 'langgraph:';
 
-export function createCheckpointsRepository(prisma: PrismaClient) {
+/** A checkpoint of a given snapshot, as checkpointSql writes it. */
+export interface CheckpointWrite {
+  id: string;
+  projectId: string;
+  sessionId: string;
+  phase: string;
+  /** The snapshot's canonical JSON (RFC 8785): what was hashed is what is stored. */
+  canonicalSnapshot: string;
+  sha256: string;
+  sizeBytes: number;
+  now: Date;
+}
+
+/** The name the checkpoint statement carries in its leading comment, and is prepared under. */
+export const CREATE_CHECKPOINT_STATEMENT = 'sss_create_checkpoint';
+const CHECKPOINT_ALLOWED_IN = sessionStatusInSql(allowedFrom('checkpoint'));
+
+/**
+ * A checkpoint of a given snapshot in one statement: count it on the session (under the row lock
+ * of that one UPDATE), insert it with the budget of that moment, and write its `checkpoint.created`
+ * event (the same data as checkpointCreatedEvent() in checkpoints.service.ts) with the deliveries it
+ * owes. Returns the budget (total, used) when the session allows checkpoints; no row otherwise.
+ */
+export function checkpointSql(write: CheckpointWrite): Prisma.Sql {
+  const now = Prisma.sql`${write.now}::timestamptz`;
+  return Prisma.sql`/* ${Prisma.raw(CREATE_CHECKPOINT_STATEMENT)} */
+    WITH counted AS (
+      UPDATE sessions s SET checkpoints_count = s.checkpoints_count + 1, version = s.version + 1, updated_at = ${now}
+      WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${CHECKPOINT_ALLOWED_IN}
+      RETURNING s.id, s.project_id, s.total, s.used
+    ),
+    checkpoint AS (
+      INSERT INTO checkpoints (id, project_id, session_id, phase, total, used, context_snapshot, sha256, size_bytes, created_at)
+      SELECT ${write.id}, c.project_id, c.id, ${write.phase}, c.total, c.used, ${write.canonicalSnapshot}::jsonb,
+        ${write.sha256}, ${write.sizeBytes}::int, ${now}
+      FROM counted c
+      RETURNING id, project_id, session_id, phase, total, used, sha256
+    ),
+    new_events AS (
+      INSERT INTO events (id, project_id, type, session_id, data, created_at)
+      SELECT new_id('evt_'), c.project_id, 'checkpoint.created', c.session_id,
+        jsonb_build_object(
+          'checkpoint_id', c.id, 'session_id', c.session_id, 'phase', c.phase, 'sha256', c.sha256,
+          'token_usage', jsonb_build_object('total', c.total, 'used', c.used, 'available', c.total - c.used,
+            'position_percent', round(c.used * 100.0 / c.total, 2))),
+        ${now}
+      FROM checkpoint c
+      RETURNING id, project_id, type, created_at
+    ),
+    deliveries AS (${fanOutSql('new_events')})
+    SELECT c.total, c.used FROM checkpoint c`;
+}
+
+export function createCheckpointsRepository(prisma: PrismaClient, hotQuery: Database['hotQuery']) {
   return {
+    /** Runs checkpointSql, prepared once per connection; null when the session does not allow checkpoints (or is not there). */
+    async create(write: CheckpointWrite): Promise<{ total: number; used: number } | null> {
+      const statement = checkpointSql(write);
+      const rows = await hotQuery<{ total: bigint; used: bigint }>({
+        name: CREATE_CHECKPOINT_STATEMENT,
+        text: statement.text,
+        values: statement.values,
+      });
+      const row = rows[0];
+      return row ? { total: Number(row.total), used: Number(row.used) } : null;
+    },
+
     async insert(tx: Tx, checkpoint: Checkpoint): Promise<Checkpoint> {
       const row = await tx.checkpoint.create({
         data: {

@@ -5,8 +5,12 @@ import {
   CheckpointParamsSchema,
   CheckpointSchema,
   CreateCheckpointBodySchema,
+  CreateCheckpointHeadersSchema,
+  CreatedCheckpointSchema,
   ListCheckpointsQuerySchema,
   checkpointWire,
+  createdCheckpointWire,
+  prefersMinimalReturn,
 } from './checkpoints.schemas.js';
 import type { CheckpointsService } from './checkpoints.service.js';
 
@@ -19,10 +23,13 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         operationId: 'createCheckpoint',
         tags: ['checkpoints'],
         summary: "Checkpoint a session's context",
-        description: 'Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`.',
+        description:
+          'Stores the snapshot (or the current context), its SHA-256 and the token budget of this moment. Emits `checkpoint.created`. ' +
+          'With `Prefer: return=minimal` the answer leaves out the snapshot.',
         params: SessionParamsSchema,
+        headers: CreateCheckpointHeadersSchema,
         body: CreateCheckpointBodySchema,
-        response: { 201: CheckpointSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        response: { 201: CreatedCheckpointSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -30,7 +37,10 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         phase: request.body.phase,
         contextSnapshot: request.body.context_snapshot,
       });
-      return reply.code(201).header('location', `/v1/checkpoints/${checkpoint.id}`).send(checkpointWire(checkpoint));
+      const minimal = prefersMinimalReturn(request.headers.prefer);
+      void reply.code(201).header('location', `/v1/checkpoints/${checkpoint.id}`);
+      if (minimal) void reply.header('preference-applied', 'return=minimal');
+      return createdCheckpointWire(checkpoint, minimal);
     },
   );
 
@@ -85,7 +95,8 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
     },
     async (request, reply) => {
       const session = await checkpoints.restore(request.auth.projectId, request.params.id);
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JsonObjectInputSchema, JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
+import { IdempotencyHeadersSchema } from '../idempotency/idempotency-key.js';
 import { TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { Checkpoint } from './checkpoints.repository.js';
 
@@ -15,6 +16,30 @@ export const CheckpointSchema = z
     created_at: TimestampSchema,
   })
   .meta({ id: 'Checkpoint' });
+
+/** The answer to a create: the checkpoint, without its snapshot when the client asked for `Prefer: return=minimal`. */
+export const CreatedCheckpointSchema = CheckpointSchema.extend({
+  context_snapshot: JsonObjectSchema.optional().describe('Left out under `Prefer: return=minimal`'),
+}).meta({ id: 'CreatedCheckpoint' });
+
+export const CreateCheckpointHeadersSchema = IdempotencyHeadersSchema.extend({
+  prefer: z
+    .string()
+    .max(1024)
+    .optional()
+    .describe(
+      '`return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`)',
+    ),
+});
+
+/** Whether a Prefer header asks for `return=minimal` (RFC 7240: comma-separated preferences, parameters after `;`). */
+export const prefersMinimalReturn = (prefer: string | undefined): boolean =>
+  prefer !== undefined && prefer.split(',').some((preference) => preference.split(';')[0]!.trim().toLowerCase() === 'return=minimal');
+
+export function createdCheckpointWire(checkpoint: Checkpoint, minimal: boolean): z.infer<typeof CreatedCheckpointSchema> {
+  const { context_snapshot: snapshot, ...rest } = checkpointWire(checkpoint);
+  return minimal ? rest : { ...rest, context_snapshot: snapshot };
+}
 
 export const CreateCheckpointBodySchema = z
   .strictObject({

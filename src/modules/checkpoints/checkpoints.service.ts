@@ -9,7 +9,7 @@ import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { assertAllowed, nextStatus } from '../../domain/transitions.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
 import type { Checkpoint, CheckpointFilter, CheckpointsRepository } from './checkpoints.repository.js';
-import { digestJson } from '../../lib/canonical-json.js';
+import { digestJson, type JsonDigest } from '../../lib/canonical-json.js';
 
 export interface CheckpointsServiceDeps {
   checkpoints: CheckpointsRepository;
@@ -45,6 +45,26 @@ export function assertIntact(checkpoint: Checkpoint): void {
 }
 
 export function createCheckpointsService({ checkpoints, sessions, clock, maxSnapshotBytes }: CheckpointsServiceDeps) {
+  function withinSizeLimit(digest: JsonDigest): JsonDigest {
+    if (digest.sizeBytes <= maxSnapshotBytes) return digest;
+    throw new AppError('CHECKPOINT_TOO_LARGE', {
+      detail: `the snapshot is ${digest.sizeBytes} bytes of canonical JSON; the limit is ${maxSnapshotBytes}`,
+    });
+  }
+
+  /** A checkpoint of the session's context as it is, read and written under the row lock. */
+  async function checkpointCurrentContext(projectId: string, sessionId: string, phase: string): Promise<Checkpoint> {
+    return sessions.transaction(async (tx) => {
+      const session = await sessions.findForUpdate(tx, projectId, sessionId);
+      if (!session) throw notFound('session', sessionId);
+      assertAllowed('checkpoint', session);
+      const { checkpoint, event } = await take(tx, session, phase, session.context, { enforceSizeLimit: true });
+      await sessions.update(tx, session.id, { checkpointsCount: session.checkpointsCount + 1, updatedAt: clock.now() });
+      await appendEvents(tx, clock, [event]);
+      return checkpoint;
+    });
+  }
+
   /**
    * Writes a checkpoint of a session whose row the caller holds locked, with the budget of that
    * moment, and counts it on the session. Returns the checkpoint and its `checkpoint.created` event;
@@ -58,11 +78,7 @@ export function createCheckpointsService({ checkpoints, sessions, clock, maxSnap
     { enforceSizeLimit }: { enforceSizeLimit: boolean },
   ): Promise<{ checkpoint: Checkpoint; event: NewEvent }> {
     const digest = digestJson(snapshot);
-    if (enforceSizeLimit && digest.sizeBytes > maxSnapshotBytes) {
-      throw new AppError('CHECKPOINT_TOO_LARGE', {
-        detail: `the snapshot is ${digest.sizeBytes} bytes of canonical JSON; the limit is ${maxSnapshotBytes}`,
-      });
-    }
+    if (enforceSizeLimit) withinSizeLimit(digest);
     const checkpoint = await checkpoints.insert(tx, {
       id: newId('ckpt'),
       projectId: session.projectId,
@@ -90,17 +106,28 @@ export function createCheckpointsService({ checkpoints, sessions, clock, maxSnap
 
     /** A checkpoint of `contextSnapshot`, or of the session's current context when it is omitted. */
     async create(projectId: string, sessionId: string, input: { phase: string; contextSnapshot?: JsonObject }): Promise<Checkpoint> {
-      return sessions.transaction(async (tx) => {
-        const session = await sessions.findForUpdate(tx, projectId, sessionId);
+      const { contextSnapshot } = input;
+      if (contextSnapshot === undefined) return checkpointCurrentContext(projectId, sessionId, input.phase);
+      const digest = withinSizeLimit(digestJson(contextSnapshot));
+      const [id, now] = [newId('ckpt'), clock.now()];
+      const { sha256, sizeBytes } = digest;
+      const budget = await checkpoints.create({
+        id,
+        projectId,
+        sessionId,
+        phase: input.phase,
+        canonicalSnapshot: digest.canonical,
+        sha256,
+        sizeBytes,
+        now,
+      });
+      if (!budget) {
+        const session = await sessions.find(projectId, sessionId);
         if (!session) throw notFound('session', sessionId);
         assertAllowed('checkpoint', session);
-        const { checkpoint, event } = await take(tx, session, input.phase, input.contextSnapshot ?? session.context, {
-          enforceSizeLimit: true,
-        });
-        await sessions.update(tx, session.id, { checkpointsCount: session.checkpointsCount + 1, updatedAt: clock.now() });
-        await appendEvents(tx, clock, [event]);
-        return checkpoint;
-      });
+        throw new Error(`checkpoint of session ${sessionId} touched no row although its status ${session.status} allows checkpoints`);
+      }
+      return { id, projectId, sessionId, phase: input.phase, ...budget, contextSnapshot, sha256, sizeBytes, createdAt: now };
     },
 
     async list(projectId: string, sessionId: string, limit: number, filter: CheckpointFilter = {}) {

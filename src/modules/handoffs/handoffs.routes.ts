@@ -36,7 +36,8 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         sessionId: body.session_id,
         taskContext: body.task_context,
       });
-      return reply.code(201).header('location', `/v1/handoffs/${handoff.id}`).send(handoffWire(handoff));
+      void reply.code(201).header('location', `/v1/handoffs/${handoff.id}`);
+      return handoffWire(handoff);
     },
   );
 

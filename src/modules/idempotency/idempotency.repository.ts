@@ -1,50 +1,81 @@
-import type { PrismaClient } from '../../lib/prisma.js';
+import type { PrismaClient, Tx } from '../../lib/prisma.js';
+import type { FirstUse } from './idempotency-key.js';
 
-export interface IdempotencyRecord {
-  requestHash: string;
+/** A key's first use and what it answered (usage updates store a reference to their usage row instead). */
+export interface IdempotencyRecord extends FirstUse {
   statusCode: number | null;
   responseBody: unknown;
-  usageRecordId: string | null;
+  /** Headers the answer carried that a replay repeats (location, etag). */
+  responseHeaders: Record<string, string>;
   createdAt: Date;
-  completedAt: Date | null;
 }
 
+export interface StoredAnswer {
+  projectId: string;
+  key: string;
+  requestHash: string;
+  statusCode: number;
+  responseBody: unknown;
+  responseHeaders: Record<string, string>;
+  now: Date;
+  /** A record older than this is expired: the key may be used afresh. */
+  expiredBefore: Date;
+}
+
+// The first of the two advisory-lock keys the service takes for Idempotency-Keys (the second is the
+// key's hash); the two-key space never meets the migrations' single-key lock.
+const KEY_LOCK_SPACE = 72707370;
+
 export function createIdempotencyRepository(prisma: PrismaClient) {
+  /** INSERT of an answer, over an expired record of the key; false when a live record holds it. */
+  async function insert(client: Tx | PrismaClient, answer: StoredAnswer): Promise<boolean> {
+    const { projectId, key, requestHash, statusCode, now, expiredBefore } = answer;
+    const rows = await client.$queryRaw<{ key: string }[]>`
+      INSERT INTO idempotency_records (project_id, key, request_hash, status_code, response_body, response_headers, created_at)
+      VALUES (${projectId}, ${key}, ${requestHash}, ${statusCode}::int, ${JSON.stringify(answer.responseBody)}::jsonb,
+        ${JSON.stringify(answer.responseHeaders)}::jsonb, ${now}::timestamptz)
+      ON CONFLICT (project_id, key) DO UPDATE SET
+        request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code, response_body = EXCLUDED.response_body,
+        response_headers = EXCLUDED.response_headers, usage_record_id = NULL, created_at = EXCLUDED.created_at
+      WHERE idempotency_records.created_at < ${expiredBefore}::timestamptz
+        -- a claim the plugin of earlier versions left unfinished: it has no answer to replay
+        OR (idempotency_records.status_code IS NULL AND idempotency_records.usage_record_id IS NULL)
+      RETURNING key`;
+    return rows.length > 0;
+  }
+
   return {
-    async find(projectId: string, key: string): Promise<IdempotencyRecord | null> {
-      return prisma.idempotencyRecord.findUnique({
-        where: { projectId_key: { projectId, key } },
-        select: { requestHash: true, statusCode: true, responseBody: true, usageRecordId: true, createdAt: true, completedAt: true },
-      });
-    },
+    transaction: <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => prisma.$transaction(fn),
 
     /**
-     * Claims the key for a request about to run. A claim left unfinished for longer than
-     * `staleBefore` (a crashed request) or older than `expiredBefore` is taken over.
-     * Returns false when someone else holds the key.
+     * Takes the key for the rest of the transaction, unless another transaction holds it (a
+     * request with the same key still running): then false, at once, without waiting.
      */
-    async claim(projectId: string, key: string, requestHash: string, now: Date, staleBefore: Date, expiredBefore: Date): Promise<boolean> {
-      const claimed = await prisma.$queryRaw<{ key: string }[]>`
-        INSERT INTO idempotency_records (project_id, key, request_hash, created_at)
-        VALUES (${projectId}, ${key}, ${requestHash}, ${now}::timestamptz)
-        ON CONFLICT (project_id, key) DO UPDATE SET
-          request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at,
-          status_code = NULL, response_body = NULL, usage_record_id = NULL, completed_at = NULL
-        WHERE idempotency_records.created_at < ${expiredBefore}::timestamptz
-           OR (idempotency_records.completed_at IS NULL AND idempotency_records.created_at < ${staleBefore}::timestamptz)
-        RETURNING key`;
-      return claimed.length > 0;
+    async lockKey(tx: Tx, projectId: string, key: string): Promise<boolean> {
+      const rows = await tx.$queryRaw<{ locked: boolean }[]>`
+        SELECT pg_try_advisory_xact_lock(${KEY_LOCK_SPACE}::int, hashtext(${projectId} || ' ' || ${key})) AS locked`;
+      return rows[0]?.locked === true;
     },
 
-    async complete(projectId: string, key: string, statusCode: number, responseBody: unknown, now: Date): Promise<void> {
-      await prisma.idempotencyRecord.update({
-        where: { projectId_key: { projectId, key } },
-        data: { statusCode, responseBody: responseBody as object, completedAt: now },
+    /** The key's record unless it expired (created before `expiredBefore`). */
+    async findLive(projectId: string, key: string, expiredBefore: Date, tx: Tx | PrismaClient = prisma): Promise<IdempotencyRecord | null> {
+      const row = await tx.idempotencyRecord.findFirst({
+        where: { projectId, key, createdAt: { gte: expiredBefore }, OR: [{ statusCode: { not: null } }, { usageRecordId: { not: null } }] },
+        select: { requestHash: true, statusCode: true, responseBody: true, responseHeaders: true, usageRecordId: true, createdAt: true },
       });
+      return row ? { ...row, responseHeaders: (row.responseHeaders ?? {}) as Record<string, string> } : null;
     },
 
-    async release(projectId: string, key: string): Promise<void> {
-      await prisma.idempotencyRecord.deleteMany({ where: { projectId, key, completedAt: null } });
+    /** Stores the answer of a change in the change's own transaction; false when a live record holds the key. */
+    store: (tx: Tx, answer: StoredAnswer): Promise<boolean> => insert(tx, answer),
+
+    /** Stores a refusal (nothing changed, so no transaction to join); a record already there wins. */
+    async storeRefusal(answer: StoredAnswer): Promise<void> {
+      await insert(prisma, answer);
+    },
+
+    async deleteExpired(projectId: string, key: string, expiredBefore: Date): Promise<void> {
+      await prisma.idempotencyRecord.deleteMany({ where: { projectId, key, createdAt: { lt: expiredBefore } } });
     },
 
     async deleteOlderThan(before: Date): Promise<number> {

@@ -27,7 +27,8 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
     },
     async (request, reply) => {
       const session = await lifecycle.resume(request.auth.projectId, request.params.id);
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -47,7 +48,8 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
     },
     async (request, reply) => {
       const session = await lifecycle.archive(request.auth.projectId, request.params.id);
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -73,7 +75,8 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         taskId: body.task_id,
         total: body.token_budget?.total,
       });
-      return reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -95,7 +98,8 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
     async (request, reply) => {
       const { fork_session_id, strategy } = request.body;
       const session = await lifecycle.merge(request.auth.projectId, request.params.id, fork_session_id, strategy);
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -117,7 +121,8 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
     },
     async (request, reply) => {
       const recovery = await lifecycle.emergencyRecover(request.auth.projectId, request.params.id);
-      return reply.code(201).header('location', `/v1/sessions/${recovery.newSession.id}`).send(emergencyRecoveryWire(recovery));
+      void reply.code(201).header('location', `/v1/sessions/${recovery.newSession.id}`);
+      return emergencyRecoveryWire(recovery);
     },
   );
 

@@ -43,7 +43,8 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         specs: body.specs.map((spec) => ({ specId: spec.spec_id, dependsOn: spec.depends_on })),
         maxParallelSessions: body.max_parallel_sessions,
       });
-      return reply.code(201).header('location', `/v1/orchestrations/${orchestration.id}`).send(orchestrationWire(orchestration));
+      void reply.code(201).header('location', `/v1/orchestrations/${orchestration.id}`);
+      return orchestrationWire(orchestration);
     },
   );
 
@@ -147,7 +148,8 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         taskId: body.task_id,
         total: body.token_budget?.total,
       });
-      return reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 };

@@ -9,6 +9,7 @@ export const sessionCreatedEvent = (session: Session): NewEvent => ({
   data: {
     session_id: session.id,
     task_id: session.taskId,
+    external_id: session.externalId,
     model: session.model,
     total: session.total,
     parent_session_id: session.parentSessionId,

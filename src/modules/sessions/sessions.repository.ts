@@ -1,5 +1,5 @@
 import type { Session as SessionRow } from '../../generated/prisma/client.js';
-import type { PrismaClient, Tx } from '../../lib/prisma.js';
+import { Prisma, type PrismaClient, type Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
 
@@ -8,6 +8,7 @@ export function toSession(row: SessionRow): Session {
     id: row.id,
     projectId: row.projectId,
     taskId: row.taskId,
+    externalId: row.externalId,
     model: row.model,
     status: row.status as SessionStatus,
     total: Number(row.total),
@@ -37,13 +38,17 @@ export type NewSession = Pick<
   'id' | 'projectId' | 'taskId' | 'model' | 'status' | 'total' | 'thresholds' | 'nonCriticalKeys' | 'context' | 'metadata' | 'createdAt'
 > &
   Partial<
-    Pick<Session, 'deferredContext' | 'parentSessionId' | 'forkCheckpointId' | 'recoveredFromSessionId' | 'recoveryCheckpointId' | 'lastRecoveryAt'>
+    Pick<
+      Session,
+      'externalId' | 'deferredContext' | 'parentSessionId' | 'forkCheckpointId' | 'recoveredFromSessionId' | 'recoveryCheckpointId' | 'lastRecoveryAt'
+    >
   >;
 
 export interface SessionFilters {
   status?: SessionStatus;
   taskId?: string;
   parentSessionId?: string;
+  externalId?: string;
 }
 
 /** The fields a change may set, already computed by the service. */
@@ -64,6 +69,10 @@ export type SessionChanges = Partial<
     | 'mergedIntoSessionId'
   >
 > & { updatedAt: Date };
+
+/** `s.status IN (...)` over statuses from the state machine's table (constants, never input), for hot-path SQL. */
+export const sessionStatusInSql = (statuses: readonly SessionStatus[]): Prisma.Sql =>
+  Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
 
 export function createSessionsRepository(prisma: PrismaClient) {
   return {
@@ -86,6 +95,20 @@ export function createSessionsRepository(prisma: PrismaClient) {
       return row ? toSession(row) : null;
     },
 
+    /** The sessions of `projectId` named by these external ids (those that exist). */
+    async findByExternalIds(projectId: string, externalIds: string[]): Promise<Session[]> {
+      if (externalIds.length === 0) return [];
+      const rows = await prisma.session.findMany({ where: { projectId, externalId: { in: externalIds } } });
+      return rows.map(toSession);
+    },
+
+    /** The sessions of `projectId` among these ids (those that exist). */
+    async findMany(projectId: string, ids: string[]): Promise<Session[]> {
+      if (ids.length === 0) return [];
+      const rows = await prisma.session.findMany({ where: { projectId, id: { in: ids } } });
+      return rows.map(toSession);
+    },
+
     /** Newest first; `beforeId` is the last id of the previous page. */
     async list(projectId: string, filters: SessionFilters, limit: number, beforeId?: string): Promise<Session[]> {
       const rows = await prisma.session.findMany({
@@ -94,6 +117,7 @@ export function createSessionsRepository(prisma: PrismaClient) {
           status: filters.status,
           taskId: filters.taskId,
           parentSessionId: filters.parentSessionId,
+          externalId: filters.externalId,
           ...(beforeId !== undefined ? { id: { lt: beforeId } } : {}),
         },
         orderBy: { id: 'desc' },

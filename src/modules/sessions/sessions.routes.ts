@@ -28,6 +28,9 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         operationId: 'createSession',
         tags: ['sessions'],
         summary: 'Create a session with a token budget',
+        description:
+          'The budget defaults to the context window of the model. `external_id` gives the session your own name for it ' +
+          '(unique in the project; OTLP telemetry that names it counts on this session). Emits `session.created`.',
         body: CreateSessionBodySchema,
         response: { 201: SessionSchema, ...problems(400, 401, 409, 413, 415, 422) },
       },
@@ -36,6 +39,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
       const body = request.body;
       const session = await sessions.create(request.auth.projectId, {
         taskId: body.task_id,
+        externalId: body.external_id,
         model: body.model,
         total: body.token_budget?.total,
         context: body.context,
@@ -43,7 +47,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         nonCriticalKeys: body.non_critical_keys,
         metadata: body.metadata,
       });
-      return reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -59,10 +64,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
       },
     },
     async (request) => {
-      const { limit, cursor, status, task_id, parent_session_id } = request.query;
+      const { limit, cursor, status, task_id, parent_session_id, external_id } = request.query;
       const page = await sessions.list(
         request.auth.projectId,
-        { status, taskId: task_id, parentSessionId: parent_session_id },
+        { status, taskId: task_id, parentSessionId: parent_session_id, externalId: external_id },
         limit,
         decodeCursor(cursor),
       );
@@ -83,7 +88,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
     },
     async (request, reply) => {
       const session = await sessions.get(request.auth.projectId, request.params.id);
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 
@@ -115,7 +121,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         },
         expectedVersion(request.headers['if-match']),
       );
-      return reply.header('etag', etagOf(session)).send(sessionWire(session));
+      void reply.header('etag', etagOf(session));
+      return sessionWire(session);
     },
   );
 };

@@ -37,11 +37,22 @@ export const NonCriticalKeysSchema = z.array(NameSchema).max(100).describe('Cont
 
 export const TotalSchema = z.int().min(1).max(MAX_BUDGET);
 
+/** Session ids start with this; an external id may not, so that a value names one or the other. */
+export const SESSION_ID_PREFIX = 'sess_';
+
+export const ExternalIdSchema = NameSchema.refine((value) => !value.startsWith(SESSION_ID_PREFIX), {
+  message: `must not start with "${SESSION_ID_PREFIX}" (that names a session id)`,
+});
+
 export const SessionSchema = z
   .object({
     session_id: z.string(),
     project_id: z.string(),
     task_id: z.string(),
+    external_id: z.string().nullable().meta({
+      description: "The caller's own name for the session, unique in the project; null when none was given",
+      example: 'conv_5j66UpCpwteGg4YSxUnt7lPY',
+    }),
     model: z.string(),
     status: SessionStatusSchema,
     token_budget: TokenBudgetSchema,
@@ -67,6 +78,12 @@ export const SessionSchema = z
 export const CreateSessionBodySchema = z
   .strictObject({
     task_id: NameSchema,
+    external_id: ExternalIdSchema.optional().meta({
+      description:
+        'Your own name for this session, unique in the project (409 EXTERNAL_ID_TAKEN otherwise): a conversation or agent session id. ' +
+        'OTLP telemetry whose gen_ai.conversation.id or session.id is this value counts on this session. May not start with "sess_".',
+      example: 'claude-code-8f14e45f',
+    }),
     model: NameSchema.optional().describe('Defaults to claude-sonnet-4-5-20250929'),
     token_budget: z.strictObject({ total: TotalSchema }).optional().describe("Defaults to the model's context window (GET /v1/models), else 200000"),
     context: JsonObjectInputSchema.optional(),
@@ -94,6 +111,7 @@ export const ListSessionsQuerySchema = ListQuerySchema.extend({
   status: SessionStatusSchema.optional(),
   task_id: NameSchema.optional(),
   parent_session_id: NameSchema.optional(),
+  external_id: NameSchema.optional().describe('Only the session with this external id'),
 });
 
 export const SessionParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
@@ -115,6 +133,7 @@ export function sessionWire(session: Session): SessionWire {
     session_id: session.id,
     project_id: session.projectId,
     task_id: session.taskId,
+    external_id: session.externalId,
     model: session.model,
     status: session.status,
     token_budget: tokenBudgetWire(session.total, session.used),

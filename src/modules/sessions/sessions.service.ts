@@ -1,6 +1,7 @@
 import type { Clock } from '../../lib/clock.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { isUniqueViolation } from '../../lib/prisma-errors.js';
 import { applyMergePatch } from '../../lib/merge-patch.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
 import { canonicalSizeBytes } from '../../lib/canonical-json.js';
@@ -16,6 +17,8 @@ import type { SessionChanges, SessionFilters, SessionsRepository } from './sessi
 
 export interface CreateSessionInput {
   taskId: string;
+  /** Unique in the project; a taken one is 409 EXTERNAL_ID_TAKEN. */
+  externalId?: string;
   model?: string;
   total?: number;
   context?: JsonObject;
@@ -57,17 +60,16 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
     return session;
   }
 
-  return {
-    get,
-
-    async create(projectId: string, input: CreateSessionInput): Promise<Session> {
-      const model = input.model ?? DEFAULT_MODEL;
-      if (input.context) assertCheckpointable(input.context);
-      return sessions.transaction(async (tx) => {
+  async function create(projectId: string, input: CreateSessionInput): Promise<Session> {
+    const model = input.model ?? DEFAULT_MODEL;
+    if (input.context) assertCheckpointable(input.context);
+    try {
+      return await sessions.transaction(async (tx) => {
         const session = await sessions.insert(tx, {
           id: newId('sess'),
           projectId,
           taskId: input.taskId,
+          ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
           model,
           status: 'active',
           total: input.total ?? models.defaultBudget(model),
@@ -80,6 +82,51 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
         await appendEvents(tx, clock, [sessionCreatedEvent(session)]);
         return session;
       });
+    } catch (error) {
+      // A new session's id is fresh, so the only unique key it can collide on is its external id.
+      if (input.externalId !== undefined && isUniqueViolation(error)) {
+        throw new AppError('EXTERNAL_ID_TAKEN', {
+          detail: `external_id ${JSON.stringify(input.externalId)} already names another session of this project`,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  return {
+    get,
+    create,
+
+    /**
+     * The session of this project named `externalId`, created with `input` when there is none.
+     * Safe under races: of two callers creating the same external id at once, one inserts and the
+     * other finds its session (the unique index decides).
+     */
+    async findOrCreateByExternalId(
+      projectId: string,
+      externalId: string,
+      input: Omit<CreateSessionInput, 'externalId'>,
+    ): Promise<{ session: Session; created: boolean }> {
+      const [existing] = await sessions.findByExternalIds(projectId, [externalId]);
+      if (existing) return { session: existing, created: false };
+      try {
+        return { session: await create(projectId, { ...input, externalId }), created: true };
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'EXTERNAL_ID_TAKEN')) throw error;
+        const [winner] = await sessions.findByExternalIds(projectId, [externalId]);
+        if (!winner) throw error;
+        return { session: winner, created: false };
+      }
+    },
+
+    /** The sessions of this project that these ids and external ids name (those that exist). */
+    async findNamed(projectId: string, names: { ids: string[]; externalIds: string[] }): Promise<Session[]> {
+      const [byId, byExternalId] = await Promise.all([
+        sessions.findMany(projectId, names.ids),
+        sessions.findByExternalIds(projectId, names.externalIds),
+      ]);
+      return [...byId, ...byExternalId];
     },
 
     async list(projectId: string, filters: SessionFilters, limit: number, afterId?: string) {

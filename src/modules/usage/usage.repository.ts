@@ -3,6 +3,7 @@ import { Prisma, type PrismaClient } from '../../lib/prisma.js';
 import { DEFER_AT_PERCENT, EMERGENCY_AT_PERCENT, LEVELS } from '../../domain/budget.js';
 import type { SessionStatus } from '../../domain/session.js';
 import { TRANSITIONS, allowedFrom } from '../../domain/transitions.js';
+import { sessionStatusInSql } from '../sessions/sessions.repository.js';
 import { fanOutSql } from '../webhooks/outbox.repository.js';
 
 export interface UsageWrite {
@@ -14,6 +15,8 @@ export interface UsageWrite {
   outputTokens: number | null;
   model: string | null;
   source: string | null;
+  /** The telemetry item the update came from (an OTLP span or log record); null or absent for REST updates. */
+  origin?: string | null;
   idempotency: { key: string; requestHash: string } | null;
   now: Date;
 }
@@ -28,6 +31,7 @@ export interface UsageRow {
   statusAfter: SessionStatus;
   model: string | null;
   source: string | null;
+  origin: string | null;
   createdAt: Date;
 }
 
@@ -41,11 +45,8 @@ const levelSql = (used: string, total: string) =>
       .join(' ')} ELSE 'normal' END`,
   );
 
-/** `s.status IN (...)` over statuses from the state machine's table (constants, never input). */
-const statusInSql = (statuses: readonly SessionStatus[]) => Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
-
-const USAGE_ALLOWED_IN = statusInSql(allowedFrom('record_usage'));
-const EMERGENCY_MOVES_FROM = statusInSql(
+const USAGE_ALLOWED_IN = sessionStatusInSql(allowedFrom('record_usage'));
+const EMERGENCY_MOVES_FROM = sessionStatusInSql(
   allowedFrom('cross_emergency_threshold').filter((status) => TRANSITIONS.cross_emergency_threshold[status] === 'emergency_recovery'),
 );
 
@@ -54,18 +55,61 @@ const crossesSql = (percent: number, tokens: Prisma.Sql) =>
   Prisma.sql`(s.used * 100 < ${Prisma.raw(String(percent))} * s.total AND (s.used + ${tokens}) * 100 >= ${Prisma.raw(String(percent))} * s.total)`;
 
 /**
- * The name the usage statement carries in a leading comment: it stands out in pg_stat_statements
- * and logs, and is the name to prepare it under (its text never changes while a process runs).
+ * The names the usage statements carry in a leading comment: they stand out in pg_stat_statements
+ * and logs, and are the names to prepare them under (their text never changes while a process runs).
  */
 export const RECORD_USAGE_STATEMENT = 'sss_record_usage';
+export const RECORD_USAGE_NO_CROSSING_STATEMENT = 'sss_record_usage_no_crossing';
+const RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT = 'sss_record_usage_no_crossing_keyed';
+
+/** Every percent at which something happens: the session's own thresholds and the two policies'. */
+const EVERY_CROSSING_PERCENT = Prisma.sql`s.thresholds || ARRAY[${Prisma.raw(String(DEFER_AT_PERCENT))}, ${Prisma.raw(String(EMERGENCY_AT_PERCENT))}]`;
 
 /**
- * The hot path, in one statement and so one round trip and one atomic step: increment `used`,
+ * The common case in the least work: an update that crosses nothing only adds to `used` and
+ * appends its usage row (and stores its Idempotency-Key). Its WHERE refuses an update that would
+ * cross a threshold or a policy's percent, evaluated on the locked row, so such an update touches
+ * nothing here and goes through recordUsageSql, which does everything. Returns the row as
+ * recordUsageSql does (`crossed` empty), or none.
+ */
+export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
+  const tokens = Prisma.sql`${write.tokens}::int`;
+  const now = Prisma.sql`${write.now}::timestamptz`;
+  const idempotency = write.idempotency
+    ? Prisma.sql`,
+    idempotency AS (
+      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at)
+      SELECT u.project_id, ${write.idempotency!.key}::text, ${write.idempotency!.requestHash}::text, ${write.usageId}, ${now}
+      FROM updated u
+    )`
+    : Prisma.empty;
+  const name = write.idempotency ? RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT : RECORD_USAGE_NO_CROSSING_STATEMENT;
+  return Prisma.sql`/* ${Prisma.raw(name)} */
+    WITH updated AS (
+      UPDATE sessions s SET used = s.used + ${tokens}, version = s.version + 1, updated_at = ${now}
+      WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
+        AND NOT EXISTS (
+          SELECT 1 FROM unnest(${EVERY_CROSSING_PERCENT}) AS t(percent)
+          WHERE s.used * 100 < t.percent * s.total AND (s.used + ${tokens}) * 100 >= t.percent * s.total)
+      RETURNING s.id, s.project_id, s.total, s.used, s.status, s.thresholds
+    ),
+    usage_row AS (
+      INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
+        used_after, total_after, crossed, status_after, model, source, origin, created_at)
+      SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
+        u.used, u.total, '{}', u.status, ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now}
+      FROM updated u
+    )${idempotency}
+    SELECT u.total, u.used, u.status, u.thresholds, '{}'::int[] AS crossed FROM updated u`;
+}
+
+/**
+ * Every case, in one statement and so one round trip and one atomic step: increment `used`,
  * apply the 75%/85% policies, append the usage row, store the Idempotency-Key, and write one
  * outbox event per crossed threshold with the webhook deliveries it owes. The old position is
  * derived from the new one (used - tokens): the row lock makes every crossing visible to exactly
- * one update. Returns one row (total, used, status, crossed) when the session was updated, none
- * otherwise. Exported for the benchmark's baseline (bench/baseline.ts), which sends this same text.
+ * one update. Returns one row (total, used, status, thresholds, crossed) when the session was
+ * updated, none otherwise.
  */
 export function recordUsageSql(write: UsageWrite): Prisma.Sql {
   const tokens = Prisma.sql`${write.tokens}::int`;
@@ -96,15 +140,15 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
     ),
     usage_row AS (
       INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
-        used_after, total_after, crossed, status_after, model, source, created_at)
+        used_after, total_after, crossed, status_after, model, source, origin, created_at)
       SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
         u.used, u.total, ARRAY(SELECT threshold FROM crossings ORDER BY threshold), u.status,
-        ${write.model}::text, ${write.source}::text, ${now}
+        ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now}
       FROM updated u
     ),
     idempotency AS (
-      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at, completed_at)
-      SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}, ${now}
+      INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at)
+      SELECT u.project_id, ${key}::text, ${requestHash}::text, ${write.usageId}, ${now}
       FROM updated u WHERE ${key}::text IS NOT NULL
     ),
     new_events AS (
@@ -120,27 +164,39 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
       RETURNING id, project_id, type, created_at
     ),
     deliveries AS (${fanOutSql('new_events')})
-    SELECT u.total, u.used, u.status, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed
+    SELECT u.total, u.used, u.status, u.thresholds, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed
     FROM updated u`;
+}
+
+export interface RecordedUsage {
+  total: number;
+  used: number;
+  status: SessionStatus;
+  thresholds: number[];
+  crossed: number[];
 }
 
 export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['hotQuery']) {
   return {
     /**
-     * Runs recordUsageSql. Returns null when no session was updated (missing, other project, or a
-     * status that refuses usage). A reused Idempotency-Key fails the whole statement with a unique violation.
+     * Runs recordUsageSql (`mayCross`) or recordUsageNoCrossingSql. Returns null when no session was
+     * updated: missing, other project, a status that refuses usage, or (without `mayCross`) an
+     * update that would cross something. A reused Idempotency-Key fails the whole statement with a
+     * unique violation.
      */
-    async record(write: UsageWrite): Promise<{ total: number; used: number; status: SessionStatus; crossed: number[] } | null> {
+    async record(write: UsageWrite, { mayCross }: { mayCross: boolean }): Promise<RecordedUsage | null> {
       // Straight to the driver, prepared once per connection: Prisma's own work would cost this
       // statement about a third of its CPU, and re-planning it every time most of PostgreSQL's (bench/RESULTS.md).
-      const statement = recordUsageSql(write);
-      const rows = await hotQuery<{ total: bigint; used: bigint; status: SessionStatus; crossed: number[] }>({
-        name: RECORD_USAGE_STATEMENT,
+      const [name, statement] = mayCross
+        ? [RECORD_USAGE_STATEMENT, recordUsageSql(write)]
+        : [write.idempotency ? RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT : RECORD_USAGE_NO_CROSSING_STATEMENT, recordUsageNoCrossingSql(write)];
+      const rows = await hotQuery<{ total: bigint; used: bigint; status: SessionStatus; thresholds: number[]; crossed: number[] }>({
+        name,
         text: statement.text,
         values: statement.values,
       });
       const row = rows[0];
-      return row ? { total: Number(row.total), used: Number(row.used), status: row.status, crossed: row.crossed } : null;
+      return row ? { total: Number(row.total), used: Number(row.used), status: row.status, thresholds: row.thresholds, crossed: row.crossed } : null;
     },
 
     /** Why an update touched no row: the session's status, or null when it is not in this project. */
@@ -192,6 +248,7 @@ function toUsageRow(row: {
   statusAfter: string;
   model: string | null;
   source: string | null;
+  origin: string | null;
   createdAt: Date;
 }): UsageRow {
   return {
@@ -204,6 +261,7 @@ function toUsageRow(row: {
     statusAfter: row.statusAfter as SessionStatus,
     model: row.model,
     source: row.source,
+    origin: row.origin,
     createdAt: row.createdAt,
   };
 }

@@ -2,10 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { levelOf } from '../../domain/budget.js';
 import { SessionParamsSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
-import { requestHash } from '../idempotency/request-hash.js';
+import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import {
   BudgetSchema,
-  IdempotencyHeadersSchema,
   RecordUsageBodySchema,
   UsageEntrySchema,
   UsageListQuerySchema,
@@ -39,7 +38,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         request.auth.projectId,
         request.params.id,
         { tokens: body.tokens, inputTokens: body.input_tokens, outputTokens: body.output_tokens, model: body.model, source: body.source },
-        key === undefined ? undefined : { key, requestHash: requestHash(request.method, request.url.split('?')[0]!, body) },
+        key === undefined ? undefined : { key, requestHash: requestHash(request) },
       );
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return usageResultWire(result);

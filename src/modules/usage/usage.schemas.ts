@@ -58,16 +58,21 @@ export const UsageEntrySchema = z
     crossed: z.array(z.int()),
     model: z.string().nullable(),
     source: z.string().nullable(),
+    origin: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          'The telemetry item this update came from: `span:<trace_id>/<span_id>` for an OTLP span, `log:<sha-256>` for an OTLP log record ' +
+          '(the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API',
+        example: 'span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174',
+      }),
     created_at: TimestampSchema,
   })
   .meta({ id: 'UsageEntry' });
 
 export const UsageListQuerySchema = ListQuerySchema.extend({
   limit: z.coerce.number().int().min(1).max(200).default(10),
-});
-
-export const IdempotencyHeadersSchema = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional().describe('Retries with the same key and body count once'),
 });
 
 export function usageResultWire(result: UsageResult): z.infer<typeof UsageResultSchema> {
@@ -92,6 +97,7 @@ export function usageEntryWire(entry: UsageEntry): z.infer<typeof UsageEntrySche
     crossed: entry.crossed,
     model: entry.model,
     source: entry.source,
+    origin: entry.origin,
     created_at: toTimestamp(entry.createdAt),
   };
 }

@@ -3,13 +3,15 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/prisma-errors.js';
 import { takePage } from '../../lib/wire.js';
-import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import { assertSameRequest } from '../idempotency/idempotency-key.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { forecast } from '../../domain/forecast.js';
 import { recommendationsFor } from '../../domain/recommendations.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { assertAllowed } from '../../domain/transitions.js';
-import type { UsageRepository, UsageRow } from './usage.repository.js';
+import { createPositionHints } from './position-hints.js';
+import type { RecordedUsage, UsageRepository, UsageRow, UsageWrite } from './usage.repository.js';
 
 export interface UsageInput {
   tokens?: number;
@@ -17,6 +19,8 @@ export interface UsageInput {
   outputTokens?: number;
   model?: string;
   source?: string;
+  /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
+  origin?: string;
 }
 
 export interface UsageResult {
@@ -35,28 +39,37 @@ export const FORECAST_WINDOW = 20;
 export interface UsageServiceDeps {
   usage: UsageRepository;
   sessions: Pick<SessionsRepository, 'find'>;
-  idempotency: Pick<IdempotencyRepository, 'find'>;
+  idempotency: Pick<IdempotencyService, 'firstUse' | 'forgetExpired'>;
   clock: Clock;
 }
 
 export function createUsageService({ usage, sessions, idempotency, clock }: UsageServiceDeps) {
+  const hints = createPositionHints();
+
   async function requireSession(projectId: string, sessionId: string): Promise<Session> {
     const session = await sessions.find(projectId, sessionId);
     if (!session) throw notFound('session', sessionId);
     return session;
   }
 
-  /** The first response of an Idempotency-Key, rebuilt from the usage row it counted. */
-  async function replay(projectId: string, sessionId: string, key: string, requestHash: string): Promise<UsageResult> {
-    const record = await idempotency.find(projectId, key);
-    if (!record || record.requestHash !== requestHash || !record.usageRecordId) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', {
-        detail: `Idempotency-Key ${JSON.stringify(key)} was already used for a different request`,
-      });
-    }
-    const row = await usage.findById(record.usageRecordId);
+  /**
+   * The first answer of an Idempotency-Key, rebuilt from the usage row it counted; null when the
+   * key was never used. 422 when it was used for another request.
+   */
+  async function replay(projectId: string, sessionId: string, key: string, requestHash: string): Promise<UsageResult | null> {
+    const first = await idempotency.firstUse(projectId, key);
+    if (!first) return null;
+    assertSameRequest(key, first, { requestHash, kind: 'usage' });
+    const row = await usage.findById(first.usageRecordId!);
     if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
     return { sessionId, total: row.totalAfter, used: row.usedAfter, status: row.statusAfter, crossed: row.crossed };
+  }
+
+  /** Counts the update with the short statement when nothing can cross, with the full one otherwise. */
+  async function count(write: UsageWrite): Promise<RecordedUsage | null> {
+    const mayCross = hints.mayCross(write.sessionId, write.tokens);
+    // The short statement refuses an update that would cross something: then the full one runs.
+    return (await usage.record(write, { mayCross })) ?? (mayCross ? null : await usage.record(write, { mayCross: true }));
   }
 
   return {
@@ -67,26 +80,39 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       idempotencyKey?: { key: string; requestHash: string },
     ): Promise<UsageResult & { replayed: boolean }> {
       const tokens = input.tokens ?? (input.inputTokens ?? 0) + (input.outputTokens ?? 0);
+      const write: UsageWrite = {
+        usageId: newId('use'),
+        projectId,
+        sessionId,
+        tokens,
+        inputTokens: input.inputTokens ?? null,
+        outputTokens: input.outputTokens ?? null,
+        model: input.model ?? null,
+        source: input.source ?? null,
+        origin: input.origin ?? null,
+        idempotency: idempotencyKey ?? null,
+        now: clock.now(),
+      };
+      let counted: RecordedUsage | null;
       try {
-        const result = await usage.record({
-          usageId: newId('use'),
-          projectId,
-          sessionId,
-          tokens,
-          inputTokens: input.inputTokens ?? null,
-          outputTokens: input.outputTokens ?? null,
-          model: input.model ?? null,
-          source: input.source ?? null,
-          idempotency: idempotencyKey ?? null,
-          now: clock.now(),
-        });
-        if (result) return { sessionId, ...result, replayed: false };
+        counted = await count(write);
       } catch (error) {
-        if (idempotencyKey && isUniqueViolation(error)) {
-          return { ...(await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash)), replayed: true };
-        }
-        throw error;
+        if (!idempotencyKey || !isUniqueViolation(error)) throw error;
+        // The key is taken: by this very update (a retry), or by another request...
+        const replayed = await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash);
+        if (replayed) return { ...replayed, replayed: true };
+        // ...or by a record that expired and was not pruned yet: it holds the key no longer.
+        await idempotency.forgetExpired(projectId, idempotencyKey.key);
+        counted = await count(write);
       }
+      if (counted) {
+        hints.note(sessionId, counted);
+        return { sessionId, total: counted.total, used: counted.used, status: counted.status, crossed: counted.crossed, replayed: false };
+      }
+      // Nothing counted. A retry of an update that counted before the session was archived (or
+      // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
+      const replayed = idempotencyKey ? await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash) : null;
+      if (replayed) return { ...replayed, replayed: true };
       const status = await usage.sessionStatus(projectId, sessionId);
       if (status === null) throw notFound('session', sessionId);
       assertAllowed('record_usage', { id: sessionId, status });

@@ -41,7 +41,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         eventTypes: request.body.events,
         description: request.body.description,
       });
-      return reply.code(201).header('location', `/v1/webhooks/${endpoint.id}`).send(webhookWithSecretWire(endpoint));
+      void reply.code(201).header('location', `/v1/webhooks/${endpoint.id}`);
+      return webhookWithSecretWire(endpoint);
     },
   );
 
@@ -141,7 +142,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
     },
     async (request, reply) => {
       const test = await webhooks.sendTest(request.auth.projectId, request.params.id);
-      return reply.code(202).send({ event_id: test.eventId, delivery_id: test.deliveryId });
+      void reply.code(202);
+      return { event_id: test.eventId, delivery_id: test.deliveryId };
     },
   );
 
@@ -179,7 +181,8 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
     },
     async (request, reply) => {
       const delivery = await webhooks.retryDelivery(request.auth.projectId, request.params.id, request.params.delivery_id);
-      return reply.code(202).send(deliveryWire(delivery));
+      void reply.code(202);
+      return deliveryWire(delivery);
     },
   );
 };

@@ -56,7 +56,7 @@ export interface SessionsResource {
 
 export interface CheckpointsResource {
   /** POST /v1/sessions/{id}/checkpoints: a snapshot of the context (or of `context_snapshot`). */
-  create(sessionId: string, body: RequestBody<'createCheckpoint'>, options?: RequestOptions): Promise<Schemas['Checkpoint']>;
+  create(sessionId: string, body: RequestBody<'createCheckpoint'>, options?: RequestOptions): Promise<Schemas['CreatedCheckpoint']>;
   /** GET /v1/sessions/{id}/checkpoints: newest first; `phase` finds those of one phase. */
   list(sessionId: string, query?: QueryOf<'listCheckpoints'>, options?: RequestOptions): PagedList<Schemas['Checkpoint']>;
   /** GET /v1/checkpoints/{id} */
