@@ -141,6 +141,13 @@ describe('resource methods', () => {
     const lineage = await client.sessions.lineage(id);
     expect(JSON.stringify(lineage)).toContain(recovery.new_session.session_id);
     expect((await client.sessions.export(id)).session.session_id).toBe(id);
+    const minimal = await client.checkpoints.create(
+      recovery.new_session.session_id,
+      { phase: 'snapshot', context_snapshot: { big: 'x' } },
+      { returnMinimal: true },
+    );
+    expect(minimal).not.toHaveProperty('context_snapshot');
+    expect((await client.checkpoints.get(minimal.checkpoint_id)).context_snapshot).toEqual({ big: 'x' });
     expect((await client.sessions.archive(recovery.new_session.session_id)).status).toBe('archived');
   });
 

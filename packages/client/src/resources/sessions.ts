@@ -16,6 +16,11 @@ export interface UpdateSessionOptions extends RequestOptions {
   ifVersion?: number;
 }
 
+export interface CreateCheckpointOptions extends RequestOptions {
+  /** Sends `Prefer: return=minimal`: the answer leaves out `context_snapshot`, which the caller has. */
+  returnMinimal?: boolean;
+}
+
 export interface UsageResource {
   /** POST /v1/sessions/{id}/usage: counts a model call's tokens; says which thresholds it crossed. */
   create(sessionId: string, body: RequestBody<'recordUsage'>, options?: RequestOptions): Promise<Schemas['UsageResult']>;
@@ -56,7 +61,7 @@ export interface SessionsResource {
 
 export interface CheckpointsResource {
   /** POST /v1/sessions/{id}/checkpoints: a snapshot of the context (or of `context_snapshot`). */
-  create(sessionId: string, body: RequestBody<'createCheckpoint'>, options?: RequestOptions): Promise<Schemas['CreatedCheckpoint']>;
+  create(sessionId: string, body: RequestBody<'createCheckpoint'>, options?: CreateCheckpointOptions): Promise<Schemas['CreatedCheckpoint']>;
   /** GET /v1/sessions/{id}/checkpoints: newest first; `phase` finds those of one phase. */
   list(sessionId: string, query?: QueryOf<'listCheckpoints'>, options?: RequestOptions): PagedList<Schemas['Checkpoint']>;
   /** GET /v1/checkpoints/{id} */
@@ -97,8 +102,10 @@ export function createSessionsResource(api: TypedPaths): SessionsResource {
 
 export function createCheckpointsResource(api: TypedPaths): CheckpointsResource {
   return {
-    create: async (sessionId, body, options) =>
-      (await api.POST('/v1/sessions/{id}/checkpoints', { params: path(sessionId), body, ...requestInit(options) })).data,
+    async create(sessionId, body, options) {
+      const prefer: Record<string, string> = options?.returnMinimal ? { prefer: 'return=minimal' } : {};
+      return (await api.POST('/v1/sessions/{id}/checkpoints', { params: path(sessionId), body, ...requestInit(options, prefer) })).data;
+    },
     list: (sessionId, query = {}, options) =>
       pagedList(
         query,
