@@ -9,6 +9,7 @@ import { adminRoutes } from './modules/admin/admin.routes.js';
 import { agentsRoutes } from './modules/agents/agents.routes.js';
 import { checkpointsRoutes } from './modules/checkpoints/checkpoints.routes.js';
 import { contextRoutes } from './modules/context/context.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
 import { handoffsRoutes } from './modules/handoffs/handoffs.routes.js';
 import { summaryRoutes } from './modules/summary/summary.routes.js';
@@ -25,6 +26,7 @@ import { prometheusPlugin } from './plugins/prometheus.js';
 import { limitPerApiKey } from './plugins/rate-limit.js';
 import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
+import { mcpPlugin } from './plugins/mcp.js';
 import { idempotencyHooks } from './plugins/idempotency.js';
 import { otlpErrors } from './plugins/otlp-errors.js';
 import { swaggerPlugin } from './plugins/swagger.js';
@@ -103,6 +105,10 @@ export async function buildApp({ config, container, logger, logStream, processMe
     forgetVerifiedKeys: services.projects.forgetVerifiedKeys,
     authCacheTtlMs: config.authCacheTtlMs,
   });
+  // Open event streams would hold app.close() (and so shutdown) until their clients left: end them
+  // first; EventSource clients reconnect, to another replica, with Last-Event-ID.
+  app.addHook('preClose', async () => container.eventHub.endAll());
+  app.addHook('onClose', async () => container.eventHub.stop());
   await app.register(swaggerPlugin);
   await app.register(healthRoutes, { readiness: container.readiness });
 
@@ -123,6 +129,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(contextRoutes, { context: services.context });
       await v1.register(summaryRoutes, { summary: services.summary });
       await v1.register(orchestrationsRoutes, { orchestrations: services.orchestrations });
+      await v1.register(eventsRoutes, { events: services.events });
     },
     { prefix: '/v1' },
   );
@@ -137,6 +144,13 @@ export async function buildApp({ config, container, logger, logStream, processMe
     },
     { prefix: '/otlp' },
   );
+
+  await app.register(mcpPlugin, {
+    services,
+    authenticate: services.projects.authenticate,
+    rateLimit: { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs },
+    bodyLimitBytes: Math.max(config.bodyLimitBytes, config.checkpointMaxBytes + 65_536),
+  });
 
   if (config.adminToken) {
     const adminToken = config.adminToken;

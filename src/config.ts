@@ -154,6 +154,10 @@ export const ConfigSchema = z.object({
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   // The worker process (no API) serves GET /metrics on this port when set.
   workerMetricsPort: int(0, 65_535).optional(),
+  // Open GET /v1/events/stream connections one API key may hold, per replica.
+  eventStreamsPerKey: int(1).default(100),
+  // How often an open event stream gets a keep-alive comment.
+  eventStreamHeartbeatMs: int(1).default(15_000),
   // OTLP telemetry naming an external id no session has creates that session (else its items are rejected).
   otlpCreateSessions: bool.default(true),
   // Largest OTLP export body, as sent and after decompression (the OTLP specification recommends 64 MiB).
@@ -192,6 +196,8 @@ export const ENV_VARS = {
   trustProxy: 'TRUST_PROXY',
   metricsToken: 'METRICS_TOKEN',
   workerMetricsPort: 'WORKER_METRICS_PORT',
+  eventStreamsPerKey: 'EVENT_STREAMS_PER_KEY',
+  eventStreamHeartbeatMs: 'EVENT_STREAM_HEARTBEAT_MS',
   otlpCreateSessions: 'OTLP_CREATE_SESSIONS',
   otlpBodyLimitBytes: 'OTLP_BODY_LIMIT_BYTES',
 } as const satisfies Record<keyof Config, string>;

@@ -26,6 +26,9 @@ import { createOtlpService } from './modules/otlp/otlp.service.js';
 import { createLifecycleService } from './modules/lifecycle/lifecycle.service.js';
 import { createLineageRepository } from './modules/lifecycle/lineage.repository.js';
 import { createLineageService } from './modules/lifecycle/lineage.service.js';
+import { createEventHub, EVENTS_CHANNEL } from './modules/events/event-hub.js';
+import { createEventStreamRepository } from './modules/events/events.repository.js';
+import { createEventsService } from './modules/events/events.service.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
@@ -58,6 +61,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
     outbox: createOutboxRepository(db.prisma),
+    eventStream: createEventStreamRepository(db.prisma),
     webhookEndpoints: createEndpointsRepository(db.prisma),
     webhookDeliveries: createDeliveriesRepository(db.prisma),
     agents: createAgentsRepository(db.prisma),
@@ -87,9 +91,25 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     idempotency,
     clock,
   });
+  // The process's live event streams: one LISTEN connection for all of them.
+  const eventHub = createEventHub({
+    events: repositories.eventStream,
+    lineage: repositories.lineage,
+    listen: (onNotify) => db.listen(EVENTS_CHANNEL, onNotify),
+    heartbeatMs: config.eventStreamHeartbeatMs,
+    maxStreamsPerKey: config.eventStreamsPerKey,
+    logger,
+  });
   const services = {
     idempotency,
     checkpoints,
+    events: createEventsService({
+      events: repositories.eventStream,
+      sessions: repositories.sessions,
+      hub: eventHub,
+      clock,
+      eventRetentionDays: config.eventRetentionDays,
+    }),
     lifecycle,
     agents: createAgentsService({ agents: repositories.agents, clock }),
     handoffs: createHandoffsService({
@@ -156,6 +176,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     services,
     housekeeping,
     webhookDispatcher,
+    eventHub,
     readiness: { pendingMigrations: () => pendingMigrations(db, migrations) },
   };
 }

@@ -15,11 +15,11 @@ export interface Database {
   /** Runs `fn` with one dedicated raw connection (needed for session-level advisory locks). */
   withConnection<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T>;
   /**
-   * Calls `onNotify` for every NOTIFY on `channel` (sent when the notifying transaction commits).
-   * On PostgreSQL a lost connection is re-opened, and `onNotify` called once, as a catch-up.
-   * Returns the unsubscribe.
+   * Calls `onNotify` with the payload of every NOTIFY on `channel` (sent when the notifying
+   * transaction commits). On PostgreSQL a lost connection is re-opened, and `onNotify` called once
+   * without a payload, as a catch-up for whatever was missed meanwhile. Returns the unsubscribe.
    */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>;
   /**
    * Sends one hot-path statement with the least overhead: on PostgreSQL straight through the pool,
    * prepared once per connection when it is `named` (its text must then never change); on PGlite
@@ -193,7 +193,7 @@ function openPostgres(
   };
 }
 
-async function listenPostgres(connectionString: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(connectionString: string, channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -201,13 +201,16 @@ async function listenPostgres(connectionString: string, channel: string, onNotif
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true });
     next.on('notification', (message) => {
-      if (message.channel === channel) onNotify();
+      if (message.channel === channel) onNotify(message.payload);
     });
     const reconnect = () => {
       if (stopped || client !== next) return;
       client = null;
       retry = setTimeout(() => {
-        connect().then(onNotify, () => undefined);
+        connect().then(
+          () => onNotify(),
+          () => undefined,
+        );
       }, LISTEN_RECONNECT_MS);
     };
     next.on('error', reconnect);
@@ -259,7 +262,7 @@ async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Pro
     withConnection: (fn) => exclusive.runExclusive(() => fn(conn)),
     hotQuery: <R>({ text, values }: HotStatement) => prisma.$queryRawUnsafe<R[]>(text, ...values),
     async listen(channel, onNotify) {
-      const unsubscribe = await pglite.listen(channel, () => onNotify());
+      const unsubscribe = await pglite.listen(channel, (payload) => onNotify(payload));
       return async () => {
         if (!pglite.closed) await unsubscribe();
       };

@@ -2,6 +2,7 @@
 export const statusByCode = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
+  UNKNOWN_EVENT_ID: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
@@ -27,6 +28,7 @@ export const statusByCode = {
   WEBHOOK_URL_REFUSED: 422,
   ORCHESTRATION_INVALID: 422,
   RATE_LIMITED: 429,
+  TOO_MANY_STREAMS: 429,
   INTERNAL: 500,
   NOT_READY: 503,
 } as const satisfies Record<string, number>;
@@ -36,6 +38,7 @@ export type ErrorCode = keyof typeof statusByCode;
 export const titleByCode: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'Request validation failed',
   MALFORMED_JSON: 'Malformed JSON body',
+  UNKNOWN_EVENT_ID: 'Unknown event id',
   UNAUTHORIZED: 'Missing or invalid credentials',
   NOT_FOUND: 'Resource not found',
   ROUTE_NOT_FOUND: 'Route not found',
@@ -61,6 +64,7 @@ export const titleByCode: Record<ErrorCode, string> = {
   WEBHOOK_URL_REFUSED: 'Webhook URL refused',
   ORCHESTRATION_INVALID: 'Orchestration graph is invalid',
   RATE_LIMITED: 'Too many requests',
+  TOO_MANY_STREAMS: 'Too many open event streams',
   INTERNAL: 'Internal server error',
   NOT_READY: 'Service not ready',
 };

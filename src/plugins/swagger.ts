@@ -30,6 +30,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
         { name: 'handoffs', description: 'Handoff packages between agents, validated, accepted or rejected' },
         { name: 'agents', description: 'Which agents accept handoffs from whom' },
         { name: 'webhooks', description: 'Signed event deliveries (Standard Webhooks) and their attempt log' },
+        { name: 'events', description: 'The live event stream (Server-Sent Events), for clients that cannot receive webhooks' },
         { name: 'orchestrations', description: 'Dependency graphs of specs, each run in its own session' },
         { name: 'context', description: 'What MCP tool definitions cost, and which servers a task needs' },
         { name: 'metrics', description: 'The health of a project against the reference targets' },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SESSION_STATE_MCP_TOKENS } from '../../src/modules/context/mcp-analysis.js';
 import { useTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { apiFactories } from '../helpers/factories.js';
@@ -282,6 +283,14 @@ describe('GET /v1/context/mcp-servers', () => {
       data: [
         { name: 'context7', tool_definition_tokens: 2000, source: 'reference', reference_tokens: 2000, created_at: null, updated_at: null },
         { name: 'playwright', tool_definition_tokens: 3000, source: 'reference', reference_tokens: 3000, created_at: null, updated_at: null },
+        {
+          name: 'session-state',
+          tool_definition_tokens: SESSION_STATE_MCP_TOKENS,
+          source: 'reference',
+          reference_tokens: SESSION_STATE_MCP_TOKENS,
+          created_at: null,
+          updated_at: null,
+        },
       ],
       next_cursor: null,
     });
@@ -323,7 +332,10 @@ describe('GET /v1/context/mcp-servers', () => {
         ['context7', 2000, 'reference'],
         ['mmm', 40, 'project'],
       ],
-      [['playwright', 10, 'project']],
+      [
+        ['playwright', 10, 'project'],
+        ['session-state', SESSION_STATE_MCP_TOKENS, 'reference'],
+      ],
     ]);
   });
 

@@ -269,41 +269,47 @@ describe('session-state deliveries', () => {
 });
 
 describe('session-state watch', () => {
-  it('prints the earlier updates oldest first and stops after --count polls without repeating them', async () => {
-    const { client, cli } = await newProject();
-    const id = await sessionWithUsage(client, [1_000, 2_000]);
+  it("prints a session's events, its forks' too, as they happen on the stream, and stops after --count events", async () => {
+    const { client, env } = await newProject();
+    const id = await sessionWithUsage(client, [], { token_budget: { total: 100_000 } });
+    const watch = start(['watch', id, '--count', '3'], env);
+    await until(() => t.container.eventHub.openStreams > 0, 'the stream to open');
 
-    const run = await cli('watch', id, '--count', '3', '--interval', '0.1');
+    await client.POST('/v1/sessions/{id}/checkpoints', { params: { path: { id } }, body: { phase: 'plan' } });
+    await client.POST('/v1/sessions/{id}/usage', { params: { path: { id } }, body: { tokens: 80_000 } });
+    const { data: forked } = await client.POST('/v1/sessions/{id}/fork', { params: { path: { id } }, body: {} });
+    const run = await watch.done;
 
     expect(run.code, run.stderr).toBe(0);
     const [header, ...rows] = lines(run.stdout);
-    expect(header).toMatch(/^CREATED\s+TOKENS\s+USED/);
+    expect(header).toMatch(/^CREATED\s+EVENT\s+SESSION\s+WHAT/);
     expect(rows.map((row) => row.split(/\s{2,}/).slice(1, 3))).toEqual([
-      ['1,000', '1,000'],
-      ['2,000', '3,000'],
+      ['checkpoint.created', id],
+      ['session.threshold_crossed', id],
+      ['session.created', forked.session_id],
     ]);
+    expect(rows[1]).toContain('75% crossed: 80,000 of 100,000 used');
+    expect(rows[2]).toContain(`fork of ${id}`);
   });
 
-  it('follows new updates live as JSON lines until interrupted, then exits 0', async () => {
+  it('follows live as JSON lines (the webhook bodies) until interrupted, then exits 0', async () => {
     const { client, env } = await newProject();
-    const id = await sessionWithUsage(client, [1_000]);
-    const watch = start(['watch', id, '--json', '--interval', '0.1'], env);
-    const entries = () =>
+    const id = await sessionWithUsage(client, []);
+    const before = t.container.eventHub.openStreams;
+    const watch = start(['watch', id, '--json'], env);
+    const events = () =>
       lines(watch.output.stdout)
         .filter(Boolean)
-        .map((line) => JSON.parse(line) as { used: number; source: string });
+        .map((line) => JSON.parse(line) as { type: string; data: { phase?: string } });
+    await until(() => t.container.eventHub.openStreams > before, 'the stream to open');
 
-    await until(() => entries().length === 1, 'the first poll');
-    await client.POST('/v1/sessions/{id}/usage', { params: { path: { id } }, body: { tokens: 500, source: 'live' } });
-    await until(() => entries().length === 2, 'the new update');
+    await client.POST('/v1/sessions/{id}/checkpoints', { params: { path: { id } }, body: { phase: 'live' } });
+    await until(() => events().length === 1, 'the event');
     watch.child.kill('SIGINT');
     const run = await watch.done;
 
     expect(run.code, run.stderr).toBe(0);
-    expect(entries().map(({ used, source }) => [used, source])).toEqual([
-      [1_000, 'step_0'],
-      [1_500, 'live'],
-    ]);
+    expect(events().map(({ type, data }) => [type, data.phase])).toEqual([['checkpoint.created', 'live']]);
   });
 });
 

@@ -42,6 +42,9 @@ function methodAt(client: SessionStateClient, dotted: string): (...args: unknown
   return (method as (...args: unknown[]) => unknown).bind(owner);
 }
 
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
 describe('resource methods', () => {
   it('give every operation of openapi.yaml a method that sends its method and path', async () => {
     const sent: { method: string; pathname: string; body: string }[] = [];
@@ -49,6 +52,12 @@ describe('resource methods', () => {
       const request = new Request(input, init);
       sent.push({ method: request.method, pathname: new URL(request.url).pathname, body: await request.text() });
       if (request.method === 'DELETE') return new Response(null, { status: 204 });
+      if (request.headers.get('accept') === 'text/event-stream') {
+        const event = { id: 'evt_1', type: 'session.created', created_at: new Date(0).toISOString(), data: {} };
+        return new Response(`id: evt_1\nevent: session.created\ndata: ${JSON.stringify(event)}\n\n`, {
+          headers: { 'content-type': 'text/event-stream' },
+        });
+      }
       return Response.json({ data: [], next_cursor: null });
     };
     const client = createClient({ baseUrl: 'http://sss.invalid', apiKey: 'sss_recording', fetch: recording, retries: 0 });
@@ -60,7 +69,12 @@ describe('resource methods', () => {
       const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
       const result = methodAt(client, RESOURCE_METHODS[operationId as keyof typeof RESOURCE_METHODS])(...names.map((n) => `${n}_1`), {});
       if (result instanceof PagedList) await result.firstPage();
-      else await result;
+      else if (isAsyncIterable(result)) {
+        // The event stream: its first event, then the stream closed.
+        const events = result[Symbol.asyncIterator]();
+        await events.next();
+        await events.return?.(undefined);
+      } else await result;
       const request = sent.pop();
       expect(request, operationId).toBeDefined();
       expect({ operationId, method: request!.method, pathname: request!.pathname }).toEqual({

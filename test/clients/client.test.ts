@@ -8,6 +8,7 @@ import { CLIENT_TYPES_PATH, generateClientTypes } from '../../scripts/openapi-cl
 import { OPENAPI_YAML_PATH } from '../../scripts/openapi-document.js';
 import {
   createClient,
+  isStreamReset,
   ProblemError,
   ServiceUnreachableError,
   verifyWebhook,
@@ -16,6 +17,7 @@ import {
 } from '@session-state/client';
 import { retryAfterMs } from '../../packages/client/src/retry.js';
 import { useTestApp } from '../helpers/app.js';
+import { until } from '../helpers/event-stream.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // Retries in tests wait milliseconds, not the default hundreds.
@@ -392,5 +394,49 @@ describe('verifyWebhook', () => {
     expect(verifyWebhook(rotated.secret, request.headers, request.body).type).toBe('webhook.test');
     const { data: unrelated } = await client.POST('/v1/webhooks', { body: { url: `${receiver.url}/other`, events: ['*'] } });
     expect(verifyWebhook([unrelated.secret, rotated.secret], request.headers, request.body).type).toBe('webhook.test');
+  });
+});
+
+describe('client.events.stream', () => {
+  async function checkpoint(client: ReturnType<typeof createClient>, id: string, phase: string) {
+    await client.POST('/v1/sessions/{id}/checkpoints', { params: { path: { id } }, body: { phase } });
+  }
+
+  it('yields the events as they commit, and after a dropped connection exactly the missed ones, reconnecting with Last-Event-ID', async () => {
+    const { client } = await newClient();
+    const { data: session } = await client.POST('/v1/sessions', { body: { task_id: 'STREAM-CLIENT' } });
+    const seen: { id: string; phase: unknown }[] = [];
+    const stream = client.events.stream({ sessionId: session.session_id, types: ['checkpoint.created'], reconnectDelayMs: 10 });
+    const reading = (async () => {
+      for await (const event of stream) {
+        if (isStreamReset(event)) throw new Error('unexpected reset');
+        seen.push({ id: event.id, phase: event.data.phase });
+        if (seen.length === 4) break;
+      }
+    })();
+    await until(() => t.container.eventHub.openStreams > 0, 'the stream to open');
+    await checkpoint(client, session.session_id, 'one');
+    await until(() => seen.length === 1, 'the first event');
+    // The server drops every stream; two checkpoints commit before the client is back.
+    t.container.eventHub.endAll();
+    await checkpoint(client, session.session_id, 'two');
+    await checkpoint(client, session.session_id, 'three');
+    await until(() => seen.length === 3, 'the missed events');
+    await checkpoint(client, session.session_id, 'four');
+    await reading;
+
+    expect(seen.map((event) => event.phase)).toEqual(['one', 'two', 'three', 'four']);
+    expect(new Set(seen.map((event) => event.id)).size).toBe(4);
+    // Breaking out of the loop closed the stream.
+    await until(() => t.container.eventHub.openStreams === 0, 'the stream to close');
+  });
+
+  it('throws the ProblemError of a refused stream, and ServiceUnreachableError when nothing answers', async () => {
+    const { client } = await newClient();
+    const missing = client.events.stream({ sessionId: 'sess_00000000000000000000000000000000' });
+    await expect(missing.next()).rejects.toMatchObject({ name: 'ProblemError', status: 404, code: 'NOT_FOUND' });
+
+    const nowhere = createClient({ baseUrl: `http://127.0.0.1:${await closedPort()}`, apiKey: 'sss_x' });
+    await expect(nowhere.events.stream().next()).rejects.toBeInstanceOf(ServiceUnreachableError);
   });
 });

@@ -107,7 +107,14 @@ const usage = await client.sessions.usage.create(session.session_id, { input_tok
 const listed = [];
 for await (const s of client.sessions.list({ task_id: 'PACKAGED-1', limit: 1 })) listed.push(s.session_id);
 const missing = await client.sessions.get('sess_00000000000000000000000000000000').catch((e) => e);
-console.log(JSON.stringify({ id: session.session_id, crossed: usage.crossed, listed, problem: missing instanceof ProblemError && missing.code }));
+const refused = await client.events.stream({ sessionId: 'sess_00000000000000000000000000000000' }).next().catch((e) => e);
+console.log(JSON.stringify({
+  id: session.session_id,
+  crossed: usage.crossed,
+  listed,
+  problem: missing instanceof ProblemError && missing.code,
+  streamRefused: refused instanceof ProblemError && refused.status,
+}));
 `;
 
 const CLIENT_CJS = `
@@ -153,9 +160,9 @@ describe('@session-state/client, packed and installed into an empty project', ()
     }));
   }, INSTALL_TIMEOUT_MS);
 
-  it('installs with its two small dependencies, no install scripts, and none of the server', async () => {
+  it('installs with its three small dependencies, no install scripts, and none of the server', async () => {
     const packed = JSON.parse(await readFile(path.join(dir, 'node_modules/@session-state/client/package.json'), 'utf8'));
-    expect(Object.keys(packed.dependencies).sort()).toEqual(['openapi-fetch', 'standardwebhooks']);
+    expect(Object.keys(packed.dependencies).sort()).toEqual(['eventsource-parser', 'openapi-fetch', 'standardwebhooks']);
     for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) expect(packed.scripts ?? {}, script).not.toHaveProperty(script);
     const installed = await installedPackages(path.join(dir, 'node_modules'));
     expect(installed).toContain('openapi-fetch');
@@ -164,14 +171,14 @@ describe('@session-state/client, packed and installed into an empty project', ()
     expect(install.stderr).not.toMatch(/EBADENGINE|ERESOLVE/);
   });
 
-  it('runs from ESM with SESSION_STATE_URL and SESSION_STATE_API_KEY against the service', async () => {
+  it('runs from ESM with SESSION_STATE_URL and SESSION_STATE_API_KEY against the service, the event stream included', async () => {
     const project = await t.newProject();
     const env = { SESSION_STATE_URL: t.baseUrl, SESSION_STATE_API_KEY: project.apiKey };
 
     const { stdout } = await run(process.execPath, ['consumer.mjs'], { cwd: dir, env });
 
     const printed = JSON.parse(stdout);
-    expect(printed).toMatchObject({ crossed: [75], listed: [printed.id], problem: 'NOT_FOUND' });
+    expect(printed).toMatchObject({ crossed: [75], listed: [printed.id], problem: 'NOT_FOUND', streamRefused: 404 });
     const service = createClient({ baseUrl: t.baseUrl, apiKey: project.apiKey, retries: 0 });
     expect((await service.sessions.get(printed.id)).token_budget.used).toBe(8_000);
   });

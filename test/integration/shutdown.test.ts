@@ -113,6 +113,26 @@ function slowPost(port: number, urlPath: string, body: string) {
   return { response, release: () => release() };
 }
 
+/** Opens GET /v1/events/stream; resolves with how it ended: `ended` (the response finished), or `cut` (the connection dropped). */
+function openEventStream(port: number) {
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  const outcome = new Promise<'ended' | 'cut'>((resolve) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: '/v1/events/stream', headers: { authorization: `Bearer ${BOOTSTRAP_API_KEY}` } },
+      (res) => {
+        res.once('data', () => opened());
+        res.on('end', () => resolve('ended'));
+        res.on('aborted', () => resolve('cut'));
+        res.on('error', () => resolve('cut'));
+      },
+    );
+    req.on('error', () => resolve('cut'));
+    req.end();
+  });
+  return { open, outcome };
+}
+
 /** Polls with fresh requests until one is refused (the close takes effect a moment after the signal). */
 async function refusesNewRequests(port: number, timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -133,30 +153,39 @@ async function refusesNewRequests(port: number, timeoutMs = 5000): Promise<boole
 
 describe('the server process on SIGTERM', () => {
   // Starting a server process (and, on PGlite, creating its database) takes a while on a busy machine.
-  it('finishes a request still in flight, then exits with code 0 within its grace period', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
-    await withDatabaseEnv(async (env) => {
-      const server = await startServer(env);
-      try {
-        // Half a request body has arrived when the signal comes: the request is in flight.
-        const inFlight = slowPost(server.port, '/v1/sessions', JSON.stringify({ task_id: 'in-flight', context: { note: 'x'.repeat(4000) } }));
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        server.child.kill('SIGTERM');
-        await server.waitFor(/shutting down/);
-        // It takes no new request meanwhile: refused connections, or 503 on a kept-alive one.
-        expect(await refusesNewRequests(server.port)).toBe(true);
-        inFlight.release();
+  it(
+    'finishes a request still in flight, ends open event streams, then exits with code 0 within its grace period',
+    { timeout: SERVER_TEST_TIMEOUT_MS },
+    async () => {
+      await withDatabaseEnv(async (env) => {
+        const server = await startServer(env);
+        try {
+          // An event stream would hold the close until the 8 s cut-off, and then be cut, not ended.
+          const stream = openEventStream(server.port);
+          await stream.open;
+          // Half a request body has arrived when the signal comes: the request is in flight.
+          const inFlight = slowPost(server.port, '/v1/sessions', JSON.stringify({ task_id: 'in-flight', context: { note: 'x'.repeat(4000) } }));
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          server.child.kill('SIGTERM');
+          await server.waitFor(/shutting down/);
+          // It takes no new request meanwhile: refused connections, or 503 on a kept-alive one.
+          expect(await refusesNewRequests(server.port)).toBe(true);
+          inFlight.release();
 
-        const answer = await inFlight.response;
-        expect(answer.status, answer.body).toBe(201);
-        expect(JSON.parse(answer.body)).toMatchObject({ task_id: 'in-flight', status: 'active' });
-        // Exit code 0: close-with-grace exits with 1 when the 10 s grace runs out.
-        expect(await server.exited, server.output()).toBe(0);
-        expect(server.output()).toContain('shut down');
-      } finally {
-        server.child.kill('SIGKILL');
-      }
-    });
-  });
+          const answer = await inFlight.response;
+          expect(answer.status, answer.body).toBe(201);
+          expect(JSON.parse(answer.body)).toMatchObject({ task_id: 'in-flight', status: 'active' });
+          // Exit code 0: close-with-grace exits with 1 when the 10 s grace runs out.
+          expect(await server.exited, server.output()).toBe(0);
+          expect(server.output()).toContain('shut down');
+          expect(await stream.outcome).toBe('ended');
+          expect(server.output()).not.toContain('requests still in flight at the shutdown deadline');
+        } finally {
+          server.child.kill('SIGKILL');
+        }
+      });
+    },
+  );
 });
 
 describe('the worker process', () => {

@@ -8,7 +8,7 @@ describe('digestJson', () => {
   it('hashes the RFC 8785 canonical form, so a client can recompute it from the JSON text', () => {
     // Keys out of order on purpose: the canonical form sorts them.
     const digest = digestJson({ b: [true, null], a: 1 });
-    expect(digest).toEqual({ sha256: sha256('{"a":1,"b":[true,null]}'), sizeBytes: 23 });
+    expect(digest).toEqual({ canonical: '{"a":1,"b":[true,null]}', sha256: sha256('{"a":1,"b":[true,null]}'), sizeBytes: 23 });
     expect(digest.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -37,6 +37,6 @@ describe('digestJson', () => {
   });
 
   it('digests an empty snapshot as {}', () => {
-    expect(digestJson({})).toEqual({ sha256: sha256('{}'), sizeBytes: 2 });
+    expect(digestJson({})).toEqual({ canonical: '{}', sha256: sha256('{}'), sizeBytes: 2 });
   });
 });

@@ -43,6 +43,8 @@ describe('parseConfig', () => {
       trustProxy: false,
       metricsToken: undefined,
       workerMetricsPort: undefined,
+      eventStreamsPerKey: 100,
+      eventStreamHeartbeatMs: 15_000,
       otlpCreateSessions: true,
       otlpBodyLimitBytes: 67_108_864,
     } satisfies Config);
@@ -79,6 +81,8 @@ describe('parseConfig', () => {
     ['USAGE_RETENTION_DAYS', '30', { usageRetentionDays: 30 }],
     ['CHECKPOINT_RETENTION_DAYS', '90', { checkpointRetentionDays: 90 }],
     ['EVENT_RETENTION_DAYS', '14', { eventRetentionDays: 14 }],
+    ['EVENT_STREAMS_PER_KEY', '1000', { eventStreamsPerKey: 1000 }],
+    ['EVENT_STREAM_HEARTBEAT_MS', '5000', { eventStreamHeartbeatMs: 5000 }],
     ['AUTH_CACHE_TTL_MS', '0', { authCacheTtlMs: 0 }],
     ['DATABASE_POOL_MAX', '25', { databasePoolMax: 25 }],
     ['RATE_LIMIT_MAX', '0', { rateLimitMax: 0 }],

@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   MCP_WARNING,
   RECOMMENDED_SERVERS,
+  DEFAULT_MCP_COSTS,
   REFERENCE_MCP_COSTS,
+  SESSION_STATE_MCP_TOKENS,
   analyzeMcpServers,
   costOf,
+  definitionTokens,
   shareOfAvailable,
   type TaskType,
 } from '../../src/modules/context/mcp-analysis.js';
@@ -94,5 +97,22 @@ describe('the reference tables', () => {
   it('hold the costs and recommendations of section 2', () => {
     expect(Object.fromEntries(REFERENCE_MCP_COSTS)).toEqual({ context7: 2000, playwright: 3000 });
     expect(RECOMMENDED_SERVERS).toEqual({ code_analysis: ['context7'], web_interaction: ['playwright'], general: [] });
+  });
+
+  it("know this service's own MCP server besides the reference's, under 2,000 tokens", () => {
+    expect(Object.fromEntries(DEFAULT_MCP_COSTS)).toEqual({ context7: 2000, playwright: 3000, 'session-state': SESSION_STATE_MCP_TOKENS });
+    expect(SESSION_STATE_MCP_TOKENS).toBeLessThan(2000);
+  });
+});
+
+describe('definitionTokens', () => {
+  it.each([
+    [[], 1],
+    [{ tools: [] }, 3],
+    [{ name: 'abcd' }, 4],
+    ['x'.repeat(398), 100],
+    ['x'.repeat(399), 101],
+  ])('counts a token per 4 characters of the JSON of %j, rounded up', (definitions, tokens) => {
+    expect(definitionTokens(definitions)).toBe(tokens);
   });
 });

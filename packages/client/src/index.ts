@@ -9,6 +9,7 @@
  * const session = await client.sessions.create({ task_id: 'SPEC-001', token_budget: { total: 100_000 } });
  * const { crossed } = await client.sessions.usage.create(session.session_id, { input_tokens: 12_000, output_tokens: 3_000 });
  * for await (const s of client.sessions.list({ status: 'active' })) console.log(s.session_id);
+ * for await (const event of client.events.stream({ sessionId: session.session_id })) console.log(event.type);
  * await client.POST('/v1/sessions/{id}/usage', { params: { path: { id: session.session_id } }, body: { tokens: 500 } }); // the typed paths
  * ```
  *
@@ -21,6 +22,7 @@ import { createResources, type Resources } from './resources/index.js';
 export { ProblemError, ServiceUnreachableError, type ProblemDocument, type ProblemFieldError } from './errors.js';
 export { verifyWebhook, WebhookVerificationError, type WebhookEvent, type WebhookHeaders } from './webhooks.js';
 export type { RetryOptions } from './retry.js';
+export { isStreamReset, streamEvents, type EventStreamConfig, type EventStreamOptions, type StreamedEvent, type StreamReset } from './events.js';
 export type { ApiMethod, ClientOptions, TypedPaths } from './http.js';
 export type { OperationId, QueryOf, RequestBody, RequestOptions } from './operations.js';
 export { PagedList, type Page } from './pagination.js';
@@ -44,13 +46,8 @@ export type Orchestration = Schemas['Orchestration'];
 export type Agent = Schemas['Agent'];
 export type Model = Schemas['Model'];
 
-/** The project's event stream; src/client/events.ts (`client.events.stream()`) is wired here. */
-export type EventsResource = Record<string, never>;
-
-/** The resource methods (`client.sessions.create()`…) and the typed paths (`client.GET('/v1/…')`). */
-export interface SessionStateClient extends TypedPaths, Resources {
-  events: EventsResource;
-}
+/** The resource methods (`client.sessions.create()`, `client.events.stream()`…) and the typed paths (`client.GET('/v1/…')`). */
+export interface SessionStateClient extends TypedPaths, Resources {}
 
 /**
  * A client of the service at `baseUrl` (default `$SESSION_STATE_URL`) with the project key `apiKey`
@@ -59,5 +56,5 @@ export interface SessionStateClient extends TypedPaths, Resources {
 export function createClient(options: ClientOptions = {}): SessionStateClient {
   const connection = { ...options, ...resolveConnection(options) };
   const api = createTypedPaths(connection);
-  return { ...api, ...createResources(api), events: {} };
+  return { ...api, ...createResources(api, connection) };
 }

@@ -578,7 +578,7 @@ export interface paths {
         put?: never;
         /**
          * What the active MCP servers' tool definitions cost, and which ones a task needs
-         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
+         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1636), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
          */
         post: operations["analyzeMcpServers"];
         delete?: never;
@@ -740,6 +740,26 @@ export interface paths {
          * @description Forks the spec's session as `POST /v1/sessions/{id}/fork` does (same body and defaults) and records the fork in the orchestration's `explorations`. The spec must have a session (running, completed or failed; else 409 `SPEC_NOT_RUNNING`). Explorations do not count against max_parallel_sessions. Emits `session.created`.
          */
         post: operations["exploreSpec"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's events, live, as Server-Sent Events
+         * @description Every event of the project as it commits (the same events webhooks deliver), for clients that cannot receive webhooks. Filter with `session_id` (and `descendants=true` for its forks and recoveries) and `types`. Reconnect with `Last-Event-ID` (EventSource does) or `after`: the stream first replays, in order, every matching event after that one, then goes on live, with no gap and no duplicate. An id the project never had is a 400 `UNKNOWN_EVENT_ID`; one pruned by `EVENT_RETENTION_DAYS` starts the stream with `event: reset` (reload what you follow), then goes on from now. Each API key may hold `EVENT_STREAMS_PER_KEY` open streams per server (429 `TOO_MANY_STREAMS` past it). Works across replicas: an event committed through any of them reaches every stream.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1136,7 +1156,7 @@ export interface components {
             tool_definition_tokens: number;
             /** @enum {string} */
             source: "project" | "reference";
-            /** @description The reference default (context7 2000, playwright 3000), or null */
+            /** @description The reference default (context7 2000, playwright 3000, session-state 1636), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
@@ -4837,6 +4857,74 @@ export interface operations {
             };
             /** @description Default Response */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Only this session's events (404 when the project has no such session) */
+                session_id?: string;
+                /** @description With session_id: also the events of the session's forks and recoveries, and theirs, including those created later */
+                descendants?: "true" | "false";
+                /** @description Comma-separated event types to receive; default all */
+                types?: string;
+                /** @description Replay every matching event after this one first (as `Last-Event-ID` does, which wins when both are sent) */
+                after?: string;
+            };
+            header?: {
+                /** @description The id of the last event received: the stream replays every matching event after it */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,7 +14,7 @@ import {
   mcpServerWire,
 } from './context.schemas.js';
 import type { ContextService } from './context.service.js';
-import { MCP_WARNING_ABOVE_TOKENS } from './mcp-analysis.js';
+import { MCP_WARNING_ABOVE_TOKENS, SESSION_STATE_MCP_TOKENS } from './mcp-analysis.js';
 
 export const contextRoutes: FastifyPluginAsyncZod<{ context: ContextService }> = async (app, { context }) => {
   app.post(
@@ -26,7 +26,7 @@ export const contextRoutes: FastifyPluginAsyncZod<{ context: ContextService }> =
         summary: "What the active MCP servers' tool definitions cost, and which ones a task needs",
         description:
           "Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default " +
-          '(context7 2,000, playwright 3,000), else 0 with `known: false`. ' +
+          `(context7 2,000, playwright 3,000, this service's own session-state ${SESSION_STATE_MCP_TOKENS}), else 0 with \`known: false\`. ` +
           `Above ${MCP_WARNING_ABOVE_TOKENS} tokens in all, \`warning\` says so. With a \`task_type\`, the reference's recommendation ` +
           "and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens " +
           'the definitions would take. Reads only: nothing is stored.',

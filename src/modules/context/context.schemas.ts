@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, encodeNameCursor, pageOf, toOptionalTimestamp, type Page } from '../../lib/wire.js';
 import type { McpAnalysisResult, McpServerView } from './context.service.js';
-import { MCP_WARNING_ABOVE_TOKENS, RECOMMENDED_SERVERS, REFERENCE_MCP_COSTS, TASK_TYPES } from './mcp-analysis.js';
+import { MCP_WARNING_ABOVE_TOKENS, RECOMMENDED_SERVERS, DEFAULT_MCP_COSTS, TASK_TYPES } from './mcp-analysis.js';
 
 export const MAX_ANALYZED_SERVERS = 1000;
 export const MAX_TOOL_DEFINITION_TOKENS = 1_000_000;
 
-const referenceCosts = [...REFERENCE_MCP_COSTS].map(([name, tokens]) => `${name} ${tokens}`).join(', ');
+const referenceCosts = [...DEFAULT_MCP_COSTS].map(([name, tokens]) => `${name} ${tokens}`).join(', ');
 const recommendations = TASK_TYPES.map((type) => `${type}: [${RECOMMENDED_SERVERS[type].join(', ')}]`).join('; ');
 
 export const TaskTypeSchema = z

@@ -6,7 +6,7 @@ import { takePage, type Page } from '../../lib/wire.js';
 import { tokenBudget } from '../../domain/budget.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import type { ContextRepository } from './context.repository.js';
-import { REFERENCE_MCP_COSTS, analyzeMcpServers, shareOfAvailable, type BudgetShare, type McpAnalysis, type TaskType } from './mcp-analysis.js';
+import { DEFAULT_MCP_COSTS, analyzeMcpServers, shareOfAvailable, type BudgetShare, type McpAnalysis, type TaskType } from './mcp-analysis.js';
 
 export interface McpAnalysisRequest {
   /** The active servers, each once (the schema refuses duplicates). */
@@ -38,7 +38,7 @@ export interface ContextServiceDeps {
   clock: Clock;
 }
 
-const referenceTokensOf = (name: string): number | null => REFERENCE_MCP_COSTS.get(name) ?? null;
+const referenceTokensOf = (name: string): number | null => DEFAULT_MCP_COSTS.get(name) ?? null;
 
 export function createContextService({ context, sessions, clock }: ContextServiceDeps) {
   return {
@@ -75,7 +75,7 @@ export function createContextService({ context, sessions, clock }: ContextServic
 
     /** The reference defaults merged with the project's own costs, by name. */
     async listServers(projectId: string, limit: number, afterName?: string): Promise<Page<McpServerView>> {
-      const rows = await context.listMerged(projectId, REFERENCE_MCP_COSTS, limit + 1, afterName);
+      const rows = await context.listMerged(projectId, DEFAULT_MCP_COSTS, limit + 1, afterName);
       const servers = rows.map((row): McpServerView => ({
         name: row.name,
         toolDefinitionTokens: row.projectTokens ?? row.referenceTokens ?? 0,

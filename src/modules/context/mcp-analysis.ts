@@ -5,11 +5,22 @@
  */
 import { tokenBudget } from '../../domain/budget.js';
 
+/** This service's own MCP server (/mcp), by the name `claude mcp add` gives it in the README. */
+export const SESSION_STATE_MCP_SERVER = 'session-state';
+/**
+ * What its whole tools/list costs by definitionTokens (below); test/api/mcp.test.ts measures the
+ * live list and holds this figure (and the README's) to it, and it must stay under 2,000.
+ */
+export const SESSION_STATE_MCP_TOKENS = 1636;
+
 /** The reference's typical tool-definition costs, in tokens. A Map, so a name like "constructor" is just a name. */
 export const REFERENCE_MCP_COSTS: ReadonlyMap<string, number> = new Map([
   ['context7', 2_000],
   ['playwright', 3_000],
 ]);
+
+/** The costs the analysis knows without the project's own: the reference's, and this service's server's. */
+export const DEFAULT_MCP_COSTS: ReadonlyMap<string, number> = new Map([...REFERENCE_MCP_COSTS, [SESSION_STATE_MCP_SERVER, SESSION_STATE_MCP_TOKENS]]);
 
 /** The reference warns when the active servers' definitions take more than this many tokens. */
 export const MCP_WARNING_ABOVE_TOKENS = 5_000;
@@ -38,7 +49,7 @@ export interface ServerCost {
 export function costOf(name: string, projectCosts: ReadonlyMap<string, number>): ServerCost {
   const own = projectCosts.get(name);
   if (own !== undefined) return { name, toolDefinitionTokens: own, source: 'project' };
-  const reference = REFERENCE_MCP_COSTS.get(name);
+  const reference = DEFAULT_MCP_COSTS.get(name);
   if (reference !== undefined) return { name, toolDefinitionTokens: reference, source: 'reference' };
   return { name, toolDefinitionTokens: 0, source: 'unknown' };
 }
@@ -96,4 +107,13 @@ export function shareOfAvailable(definitionTokens: number, availableTokens: numb
     sharePercent: availableTokens > 0 ? tokenBudget(availableTokens, definitionTokens).positionPercent : null,
     availableAfter: availableTokens - definitionTokens,
   };
+}
+
+/**
+ * The measure of tool definitions: one token per CHARACTERS_PER_TOKEN characters of their JSON (the
+ * usual rule of thumb for English and JSON), rounded up. An estimate, not a model's tokenizer.
+ */
+export const CHARACTERS_PER_TOKEN = 4;
+export function definitionTokens(definitions: unknown): number {
+  return Math.ceil(JSON.stringify(definitions).length / CHARACTERS_PER_TOKEN);
 }

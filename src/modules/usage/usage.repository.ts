@@ -205,8 +205,8 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
       return (session?.status as SessionStatus | undefined) ?? null;
     },
 
-    async findById(id: string): Promise<UsageRow | null> {
-      const row = await prisma.usageRecord.findUnique({ where: { id } });
+    async find(sessionId: string, id: string): Promise<UsageRow | null> {
+      const row = await prisma.usageRecord.findUnique({ where: { sessionId_id: { sessionId, id } } });
       return row ? toUsageRow(row) : null;
     },
 
@@ -222,8 +222,8 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
      */
     async deleteOlderThan(before: Date, batchSize: number): Promise<number> {
       return prisma.$executeRaw`
-        DELETE FROM usage_records WHERE id IN (
-          SELECT id FROM usage_records WHERE created_at < ${before}::timestamptz ORDER BY created_at LIMIT ${batchSize}::int)`;
+        DELETE FROM usage_records WHERE (session_id, id) IN (
+          SELECT session_id, id FROM usage_records WHERE created_at < ${before}::timestamptz ORDER BY created_at LIMIT ${batchSize}::int)`;
     },
 
     /** Newest first; the cursor is the last id of the previous page. */

@@ -17,9 +17,9 @@ export interface CommandFlags {
   status?: string;
   /** `sessions`: only sessions of this task. */
   taskId?: string;
-  /** `watch`: seconds between polls. */
+  /** `watch`: seconds before reconnecting a dropped stream. */
   interval: number;
-  /** `watch`: stop after this many polls (undefined: until interrupted). */
+  /** `watch`: stop after this many events (undefined: until interrupted). */
   count?: number;
 }
 

@@ -26,13 +26,13 @@ ${list}
 Options:
   --url URL        the service, e.g. http://localhost:3000 (default: $SESSION_STATE_URL)
   --api-key KEY    a project's API key (default: $SESSION_STATE_API_KEY)
-  --json           print the API's JSON instead of tables (watch: one JSON object per line)
-  --limit N        how many entries to list, 1 to 200 (default: the API's 50; watch: 10 earlier updates)
+  --json           print the API's JSON instead of tables (watch: one event's JSON per line)
+  --limit N        how many entries to list, 1 to 200 (default: the API's 50)
   --status S       sessions: only those in status S (active, resumed, recovering, emergency_recovery, archived)
   --task-id T      sessions: only those of task T
-  --interval S     watch: seconds between polls (default 2)
-  --count N        watch: stop after N polls
-  --once           watch: poll once (same as --count 1)
+  --interval S     watch: seconds before reconnecting when the stream drops (default 2)
+  --count N        watch: stop after N events
+  --once           watch: stop after the first event (same as --count 1)
   -h, --help       show this help
   --version        print the version of ${NAME}
 

@@ -1,78 +1,60 @@
-// `watch <session_id>`: follows a session's usage live by polling GET /v1/sessions/{id}/usage,
-// printing each update once, oldest first, until Ctrl-C (or --count polls, --once).
-import type { UsageEntry } from '../index.js';
-import type { Command, CommandContext } from './context.js';
-import { usageHeaders, usageRow } from './views.js';
-import { num } from './format.js';
+// `watch <session_id>`: follows a session live on the event stream (GET /v1/events/stream), its
+// forks and recoveries included, printing each event once as it commits, until Ctrl-C (or --count
+// events, --once). A dropped connection is reopened after --interval seconds with Last-Event-ID,
+// so nothing is missed or printed twice.
+import { isStreamReset, type StreamedEvent, type StreamReset } from '../index.js';
+import type { Command } from './context.js';
+import { clip, num, time } from './format.js';
 
-/** Updates shown from before the watch started. */
-const BACKLOG = 10;
-const PAGE = 200;
-/** Fixed widths, since rows arrive one poll at a time. */
-const WIDTHS = [20, 10, 12, 12, 9, 8, 0];
+/** Fixed widths, since rows arrive one at a time. */
+const WIDTHS = [20, 28, 37, 0];
 
-const line = (cells: (string | number | null)[]) =>
+const line = (cells: string[]) =>
   cells
-    .map((cell, i) => {
-      const text = cell === null || cell === '' ? '—' : typeof cell === 'number' ? num(cell) : cell;
-      return i === 0 || i >= 5 ? text.padEnd(WIDTHS[i]!) : text.padStart(WIDTHS[i]!);
-    })
+    .map((cell, i) => cell.padEnd(WIDTHS[i]!))
     .join('  ')
     .trimEnd();
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
+/** The few fields that say what happened, per event type. */
+function summary(event: StreamedEvent): string {
+  const data = event.data as Record<string, unknown>;
+  switch (event.type) {
+    case 'session.threshold_crossed':
+      return `${String(data.threshold)}% crossed: ${num(data.used as number)} of ${num(data.total as number)} used, level ${String(data.level)}`;
+    case 'checkpoint.created':
+      return `checkpoint ${String(data.checkpoint_id)} (${String(data.phase ?? '—')})`;
+    case 'session.created':
+      return data.parent_session_id
+        ? `fork of ${String(data.parent_session_id)}`
+        : data.recovered_from_session_id
+          ? `recovery of ${String(data.recovered_from_session_id)}`
+          : 'created';
+    case 'session.archived':
+      return `archived (${String(data.reason)})`;
+    default:
+      return clip(JSON.stringify(data), 100);
+  }
 }
 
-/**
- * Usage entries newer than `afterUsed`, oldest first. `used` only grows (every update adds at
- * least one token under the session's row lock), so it orders a session's updates.
- */
-async function newEntries(context: CommandContext, id: string, afterUsed: number | undefined): Promise<UsageEntry[]> {
-  if (afterUsed === undefined) {
-    const limit = context.flags.limit ?? BACKLOG;
-    const { data } = await context.client.GET('/v1/sessions/{id}/usage', { params: { path: { id }, query: { limit } } });
-    return data.data.reverse();
-  }
-  const found: UsageEntry[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const { data } = await context.client.GET('/v1/sessions/{id}/usage', {
-      params: { path: { id }, query: { limit: PAGE, ...(cursor ? { cursor } : {}) } },
-    });
-    const fresh = data.data.filter((entry) => entry.used > afterUsed);
-    found.push(...fresh);
-    if (fresh.length < data.data.length || !data.next_cursor) break;
-    cursor = data.next_cursor;
-  }
-  return found.reverse();
-}
+const row = (message: StreamedEvent | StreamReset) =>
+  isStreamReset(message)
+    ? line(['—', 'reset', '—', message.detail])
+    : line([time(message.created_at), message.type, String((message.data as { session_id?: unknown }).session_id ?? '—'), summary(message)]);
 
 export const watchCommand: Command = {
-  usage: 'watch <session_id> [--interval S] [--count N | --once] [--limit N]',
-  summary: 'follow usage live: print each new update as it happens, until Ctrl-C',
+  usage: 'watch <session_id> [--count N | --once] [--interval S]',
+  summary: "follow a session's events live (its forks and recoveries too), until Ctrl-C",
   takesId: true,
   async run(context, id) {
     const { interval, count } = context.flags;
-    let lastUsed: number | undefined;
-    for (let poll = 1; !context.signal.aborted; poll++) {
-      const entries = await newEntries(context, id, lastUsed);
-      // The header once the session is known to exist, so a 404 prints nothing on stdout.
-      if (poll === 1 && !context.json) context.out(line(usageHeaders.map((h) => h.toUpperCase())));
-      // The first poll sets the starting point even when the session has no usage yet.
-      lastUsed = entries.at(-1)?.used ?? lastUsed ?? 0;
-      for (const entry of entries) context.out(context.json ? JSON.stringify(entry) : line(usageRow(entry)));
-      if (count !== undefined && poll >= count) break;
-      await sleep(interval * 1000, context.signal);
+    const stream = context.client.events.stream({ sessionId: id, descendants: true, signal: context.signal, reconnectDelayMs: interval * 1000 });
+    let seen = 0;
+    for await (const message of stream) {
+      // The header with the first event, so a refused stream (404) prints nothing on stdout.
+      if (seen === 0 && !context.json) context.out(line(['CREATED', 'EVENT', 'SESSION', 'WHAT']));
+      context.out(context.json ? JSON.stringify(message) : row(message));
+      seen += 1;
+      if (count !== undefined && seen >= count) break;
     }
   },
 };

@@ -1,5 +1,6 @@
 // The resource methods of the client, grouped as the API is (sessions, checkpoints, webhooks…),
 // and which method calls which operation of openapi.yaml.
+import type { EventStreamConfig } from '../events.js';
 import type { TypedPaths } from '../http.js';
 import type { OperationId } from '../operations.js';
 import {
@@ -10,6 +11,7 @@ import {
   type HandoffsResource,
   type OrchestrationsResource,
 } from './agents.js';
+import { createEventsResource, type EventsResource } from './events.js';
 import {
   createAdminResource,
   createContextResource,
@@ -26,6 +28,7 @@ import { createCheckpointsResource, createSessionsResource, type CheckpointsReso
 import { createWebhooksResource, type WebhooksResource } from './webhooks.js';
 
 export type * from './agents.js';
+export type * from './events.js';
 export type * from './project.js';
 export type * from './sessions.js';
 export type * from './webhooks.js';
@@ -37,6 +40,7 @@ export interface Resources {
   agents: AgentsResource;
   orchestrations: OrchestrationsResource;
   webhooks: WebhooksResource;
+  events: EventsResource;
   models: ModelsResource;
   context: ContextResource;
   metrics: MetricsResource;
@@ -44,7 +48,8 @@ export interface Resources {
   health: HealthResource;
 }
 
-export function createResources(api: TypedPaths): Resources {
+/** The resources over `api`; the event stream opens its own connections with `connection`. */
+export function createResources(api: TypedPaths, connection: EventStreamConfig): Resources {
   return {
     sessions: createSessionsResource(api),
     checkpoints: createCheckpointsResource(api),
@@ -52,6 +57,7 @@ export function createResources(api: TypedPaths): Resources {
     agents: createAgentsResource(api),
     orchestrations: createOrchestrationsResource(api),
     webhooks: createWebhooksResource(api),
+    events: createEventsResource(connection),
     models: createModelsResource(api),
     context: createContextResource(api),
     metrics: createMetricsResource(api),
@@ -101,6 +107,7 @@ export const RESOURCE_METHODS = {
   testWebhook: 'webhooks.test',
   listWebhookDeliveries: 'webhooks.deliveries.list',
   retryWebhookDelivery: 'webhooks.deliveries.retry',
+  streamEvents: 'events.stream',
   listModels: 'models.list',
   putAgent: 'agents.put',
   getAgent: 'agents.get',
