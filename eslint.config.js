@@ -18,7 +18,7 @@ const PLUGIN_IMPORTS = {
 };
 
 export default defineConfig(
-  globalIgnores(['dist/', 'src/generated/', 'node_modules/', 'data/', 'coverage/']),
+  globalIgnores(['dist/', 'packages/*/dist/', 'src/generated/', 'node_modules/', 'data/', 'coverage/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
@@ -30,7 +30,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'packages/*/src/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,

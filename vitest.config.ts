@@ -1,5 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** The packages by name, from their TypeScript source: the `paths` of tsconfig.json. */
+const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@session-state\/client$/, replacement: source('./packages/client/src/index.ts') },
+      { find: /^@session-state\/langgraph$/, replacement: source('./packages/langgraph/src/index.ts') },
+    ],
+  },
   test: { include: ['test/**/*.test.ts'], pool: 'forks', testTimeout: 30000, hookTimeout: 60000 },
 });

@@ -12,7 +12,7 @@ import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { SessionStateSaver } from '../src/langgraph/index.js';
+import { SessionStateSaver } from '@session-state/langgraph';
 import { LANGGRAPH_SCHEMA } from './baseline-sql.js';
 import { percentile } from './load.js';
 import type { Load } from './measure.js';

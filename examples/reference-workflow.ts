@@ -3,9 +3,10 @@
 //
 //   SESSION_STATE_API_KEY=sss_... npm run example          (SESSION_STATE_URL defaults to http://localhost:3000)
 //
-// In an application, import the client from the package instead: `session-state-service/client`.
+// It imports @session-state/client by name, as an application that installed the package does
+// (here tsconfig.json maps the name to packages/client/src).
 import { pathToFileURL } from 'node:url';
-import { createClient, ProblemError, ServiceUnreachableError, type SessionStateClient } from '../src/client/index.js';
+import { createClient, ProblemError, ServiceUnreachableError, type SessionStateClient } from '@session-state/client';
 
 export interface WorkflowResult {
   original_session: string;

@@ -1,5 +1,5 @@
 // `npm run openapi`: regenerates openapi.yaml from the app's routes and zod schemas, then the
-// client's types (src/client/openapi-types.ts) from openapi.yaml, so the two never drift apart.
+// client's types (packages/client/src/openapi-types.ts) from openapi.yaml, so the two never drift apart.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLIENT_TYPES_PATH, generateClientTypes } from './openapi-client-types.js';

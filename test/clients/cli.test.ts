@@ -1,18 +1,19 @@
-// The `session-state` CLI (src/cli) run as a child process against the real service listening on
+// The `session-state` CLI (packages/client/src/cli) run as a child process against the real service listening on
 // a loopback port, and the reference workflow example (examples/) against the same service.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runReferenceWorkflow } from '../../examples/reference-workflow.js';
-import { createClient, type SessionStateClient } from '../../src/client/index.js';
+import { createClient, type SessionStateClient } from '@session-state/client';
 import { useTestApp } from '../helpers/app.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const CLI = ['--import', 'tsx', 'packages/client/src/cli/main.ts'];
 
 const t = useTestApp({ listen: true });
 
@@ -31,7 +32,7 @@ function childEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `node src/cli/main.ts args…`; `done` resolves when it exits. */
+/** Starts `node packages/client/src/cli/main.ts args…`; `done` resolves when it exits. */
 function start(args: string[], vars: Record<string, string | undefined>) {
   const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT, env: childEnv(vars) });
   const output = { stdout: '', stderr: '' };
@@ -76,6 +77,56 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
 }
 
 const lines = (text: string) => text.trimEnd().split('\n');
+
+describe('session-state sessions', () => {
+  it('lists the sessions newest first, filters by --status and --task-id, and honours --limit', async () => {
+    const { client, cli } = await newProject();
+    const spec1 = await client.sessions.create({ task_id: 'SPEC-001', token_budget: { total: 100_000 } });
+    await client.sessions.usage.create(spec1.session_id, { tokens: 40_000 });
+    const spec2 = await client.sessions.create({ task_id: 'SPEC-002' });
+    const spec1Again = await client.sessions.create({ task_id: 'SPEC-001' });
+    await client.sessions.archive(spec1Again.session_id);
+
+    const [all, active, spec1Runs, archivedSpec1, limited] = await Promise.all([
+      cli('sessions'),
+      cli('sessions', '--status', 'active'),
+      cli('sessions', '--task-id', 'SPEC-001'),
+      cli('sessions', '--task-id', 'SPEC-001', '--status', 'archived'),
+      cli('sessions', '--limit', '1'),
+    ]);
+
+    const ids = (run: Run) =>
+      lines(run.stdout)
+        .slice(1)
+        .map((row) => row.split(/\s+/)[0]);
+    expect(all.code, all.stderr).toBe(0);
+    expect(lines(all.stdout)[0]).toMatch(/^SESSION\s+TASK\s+MODEL\s+STATUS\s+LEVEL\s+USED\s+TOTAL\s+POSITION\s+UPDATED$/);
+    expect(ids(all)).toEqual([spec1Again.session_id, spec2.session_id, spec1.session_id]);
+    expect(lines(all.stdout)[3]).toMatch(new RegExp(`^${spec1.session_id}\\s+SPEC-001\\s+\\S+\\s+active\\s+\\S+\\s+40,000\\s+100,000\\s+40%\\s`));
+    expect(ids(active)).toEqual([spec2.session_id, spec1.session_id]);
+    expect(ids(spec1Runs)).toEqual([spec1Again.session_id, spec1.session_id]);
+    expect(ids(archivedSpec1)).toEqual([spec1Again.session_id]);
+    expect(lines(limited.stdout)).toHaveLength(3);
+    expect(lines(limited.stdout)[1]).toMatch(new RegExp(`^${spec1Again.session_id}\\s`));
+    expect(lines(limited.stdout)[2]).toBe('(the newest 1 shown; more with --limit, up to 200)');
+  });
+
+  it('prints the API JSON with --json, says when there are none, and refuses an unknown status', async () => {
+    const { client, cli } = await newProject();
+    const none = await cli('sessions');
+    const session = await client.sessions.create({ task_id: 'SPEC-003' });
+
+    const [json, unknown] = await Promise.all([cli('sessions', '--json', '--task-id', 'SPEC-003'), cli('sessions', '--status', 'paused')]);
+
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout.trim()).toBe('(no sessions)');
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ data: [await client.sessions.get(session.session_id)], next_cursor: null });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('error: 400');
+    expect(unknown.stderr).toContain('status');
+  });
+});
 
 describe('session-state budget', () => {
   it('prints total, used, available, position, level, recommendations and forecast; --json prints the API JSON', async () => {
@@ -321,6 +372,9 @@ describe('exit codes and errors', () => {
     [['usage', 'x', '--jsn'], "Unknown option '--jsn'"],
     [['budget', 'x', '--once'], '--once only applies to watch'],
     [['watch', 'x', '--interval', 'soon'], '--interval must be a number of seconds'],
+    [['sessions', 'sess_x'], 'unexpected argument "sess_x"'],
+    [['usage', 'x', '--status', 'active'], '--status only applies to sessions'],
+    [['budget', 'x', '--task-id', 'SPEC-001'], '--task-id only applies to sessions'],
   ])('exits 2 on a usage error: %j', async (args, message) => {
     const { env } = await newProject();
     const run = await start(args, env).done;
@@ -335,6 +389,7 @@ describe('exit codes and errors', () => {
 
     expect(run.code).toBe(0);
     for (const command of [
+      'sessions [--status S] [--task-id T] [--limit N]',
       'budget <session_id>',
       'checkpoints <session_id>',
       'restore <checkpoint_id>',
@@ -346,6 +401,14 @@ describe('exit codes and errors', () => {
       expect(run.stdout).toContain(command);
     }
     expect(run.stdout).toMatch(/Exit codes:\n\s+0\s+success\n\s+1\s.*\n\s+2\s+usage error.*\n\s+3\s/);
+  });
+
+  it('prints the version of its package with --version, and exits 0', async () => {
+    const run = await start(['--version'], {}).done;
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${JSON.parse(await readFile(path.join(REPO_ROOT, 'packages', 'client', 'package.json'), 'utf8')).version}\n`);
+    expect(run.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
 

@@ -1,4 +1,4 @@
-// The typed client (src/client) against the real service listening on a loopback port, over
+// The typed client (packages/client) against the real service listening on a loopback port, over
 // real HTTP; retries go through a small proxy that fails the first attempts on purpose.
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -14,8 +14,8 @@ import {
   verifyWebhook,
   WebhookVerificationError,
   type ClientOptions,
-} from '../../src/client/index.js';
-import { retryAfterMs } from '../../src/client/retry.js';
+} from '@session-state/client';
+import { retryAfterMs } from '../../packages/client/src/retry.js';
 import { useTestApp } from '../helpers/app.js';
 import { until } from '../helpers/event-stream.js';
 import { createWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -99,7 +99,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('src/client/openapi-types.ts', () => {
+describe('packages/client/src/openapi-types.ts', () => {
   it('is what openapi-typescript generates from the committed openapi.yaml', async () => {
     const [yaml, committed] = await Promise.all([readFile(OPENAPI_YAML_PATH, 'utf8'), readFile(CLIENT_TYPES_PATH, 'utf8')]);
     // On failure: `npm run openapi` regenerates both files; commit them.

@@ -6,7 +6,7 @@ import type { UsageMetadata } from '@langchain/core/messages';
 import { INTERRUPT, emptyCheckpoint, uuid6, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import { Annotation, Command, END, START, StateGraph, interrupt, type LangGraphRunnableConfig, type StateSnapshot } from '@langchain/langgraph';
 import { describe, expect, it } from 'vitest';
-import { SessionStateSaver, type SessionStateSaverOptions } from '../../src/langgraph/index.js';
+import { SessionStateSaver, type SessionStateSaverOptions } from '@session-state/langgraph';
 import { useTestApp } from '../helpers/app.js';
 import { thresholdEventsOf } from '../helpers/events.js';
 

@@ -1,4 +1,4 @@
-// The pure layout of LangGraph state in session checkpoints (src/langgraph/records.ts).
+// The pure layout of LangGraph state in session checkpoints (packages/langgraph/src/records.ts).
 import { describe, expect, it } from 'vitest';
 import {
   RECORD_FORMAT,
@@ -8,7 +8,7 @@ import {
   type CheckpointRecord,
   type TypedBlob,
   type WritesRecord,
-} from '../../src/langgraph/records.js';
+} from '../../packages/langgraph/src/records.js';
 
 const blob = (data: string): TypedBlob => ({ type: 'json', data });
 

@@ -2,8 +2,8 @@
 // API shows, with budgets and usage, against the real app listening on a loopback port.
 import { emptyCheckpoint, uuid6, type Checkpoint, type CheckpointMetadata } from '@langchain/langgraph-checkpoint';
 import { describe, expect, it } from 'vitest';
-import { ProblemError } from '../../src/client/index.js';
-import { SessionStateSaver } from '../../src/langgraph/index.js';
+import { ProblemError } from '@session-state/client';
+import { SessionStateSaver } from '@session-state/langgraph';
 import { useTestApp } from '../helpers/app.js';
 import { thresholdEventsOf } from '../helpers/events.js';
 

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deltaChannelHistoryTests, validate } from '@langchain/langgraph-checkpoint-validation';
 import type { CheckpointSaverTestInitializer } from '@langchain/langgraph-checkpoint-validation';
-import { SessionStateSaver } from '../../src/langgraph/index.js';
+import { SessionStateSaver } from '@session-state/langgraph';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 Object.assign(globalThis, { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it });

@@ -2,7 +2,7 @@
 // forks and recoveries included, printing each event once as it commits, until Ctrl-C (or --count
 // events, --once). A dropped connection is reopened after --interval seconds with Last-Event-ID,
 // so nothing is missed or printed twice.
-import { isStreamReset, type StreamedEvent, type StreamReset } from '../client/index.js';
+import { isStreamReset, type StreamedEvent, type StreamReset } from '../index.js';
 import type { Command } from './context.js';
 import { clip, num, time } from './format.js';
 
@@ -44,6 +44,7 @@ const row = (message: StreamedEvent | StreamReset) =>
 export const watchCommand: Command = {
   usage: 'watch <session_id> [--count N | --once] [--interval S]',
   summary: "follow a session's events live (its forks and recoveries too), until Ctrl-C",
+  takesId: true,
   async run(context, id) {
     const { interval, count } = context.flags;
     const stream = context.client.events.stream({ sessionId: id, descendants: true, signal: context.signal, reconnectDelayMs: interval * 1000 });

@@ -1,6 +1,6 @@
 // Two ways one saver call reads a thread's records: asking for the phases of a known checkpoint, or
 // scanning back from the newest only as far as it needs (getTuple); or loading them all (list).
-import { ProblemError } from '../client/index.js';
+import { ProblemError } from '@session-state/client';
 import { checkpointPhase, writesPhase, type CheckpointRecord, type WritesRecord } from './records.js';
 import type { RecordLog, StoredRecord } from './thread-store.js';
 

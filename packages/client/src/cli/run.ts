@@ -1,6 +1,9 @@
 // The CLI as a function of its arguments and environment, so that main.ts stays a thin shell.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createClient, ProblemError, ServiceUnreachableError } from '../client/index.js';
+import { createClient, ProblemError, ServiceUnreachableError } from '../index.js';
 import { commands } from './commands.js';
 import { ConfigError, UsageError, type CommandFlags } from './context.js';
 
@@ -13,9 +16,9 @@ export function helpText(): string {
   const list = Object.values(commands)
     .map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
     .join('\n');
-  return `Usage: ${NAME} <command> <id> [options]
+  return `Usage: ${NAME} <command> [<id>] [options]
 
-Troubleshoot sessions of the Session State Service.
+Find and troubleshoot sessions of the Session State Service.
 
 Commands:
 ${list}
@@ -25,10 +28,13 @@ Options:
   --api-key KEY    a project's API key (default: $SESSION_STATE_API_KEY)
   --json           print the API's JSON instead of tables (watch: one event's JSON per line)
   --limit N        how many entries to list, 1 to 200 (default: the API's 50)
+  --status S       sessions: only those in status S (active, resumed, recovering, emergency_recovery, archived)
+  --task-id T      sessions: only those of task T
   --interval S     watch: seconds before reconnecting when the stream drops (default 2)
   --count N        watch: stop after N events
   --once           watch: stop after the first event (same as --count 1)
   -h, --help       show this help
+  --version        print the version of ${NAME}
 
 Exit codes:
   0  success
@@ -68,7 +74,10 @@ function parse(argv: string[]) {
         interval: { type: 'string' },
         count: { type: 'string' },
         once: { type: 'boolean', default: false },
+        status: { type: 'string' },
+        'task-id': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -77,15 +86,27 @@ function parse(argv: string[]) {
   }
 }
 
-function watchFlags(command: string, values: ReturnType<typeof parse>['values']): Pick<CommandFlags, 'interval' | 'count'> {
-  const watchOnly = (['interval', 'count', 'once'] as const).filter((name) => values[name] !== undefined && values[name] !== false);
-  if (command !== 'watch' && watchOnly.length > 0) throw new UsageError(`--${watchOnly[0]} only applies to watch`);
+/** Flags that only one command reads, refused elsewhere rather than ignored. */
+function assertOnlyFor(command: string, owner: string, names: readonly string[], values: Record<string, unknown>): void {
+  const given = names.filter((name) => values[name] !== undefined && values[name] !== false);
+  if (command !== owner && given.length > 0) throw new UsageError(`--${given[0]} only applies to ${owner}`);
+}
+
+function commandFlags(command: string, values: ReturnType<typeof parse>['values']): CommandFlags {
+  assertOnlyFor(command, 'watch', ['interval', 'count', 'once'], values);
+  assertOnlyFor(command, 'sessions', ['status', 'task-id'], values);
   if (values.once && values.count !== undefined) throw new UsageError('--once and --count cannot be used together');
   const interval = values.interval === undefined ? 2 : Number(values.interval);
   if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600) {
     throw new UsageError(`--interval must be a number of seconds from 0.1 to 3600, not "${values.interval}"`);
   }
-  return { interval, count: values.once ? 1 : intFlag('count', values.count, 1, 1_000_000) };
+  return {
+    limit: intFlag('limit', values.limit, 1, 200),
+    interval,
+    count: values.once ? 1 : intFlag('count', values.count, 1, 1_000_000),
+    ...(values.status === undefined ? {} : { status: values.status }),
+    ...(values['task-id'] === undefined ? {} : { taskId: values['task-id'] }),
+  };
 }
 
 function serviceConfig(values: ReturnType<typeof parse>['values'], env: RunIo['env']) {
@@ -109,12 +130,25 @@ function describeProblem(problem: ProblemError): string {
   return lines.join('\n');
 }
 
+/** The version of the package this file belongs to: the nearest package.json above it. */
+export function version(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version ?? 'unknown');
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
+
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function run(argv: string[], io: RunIo): Promise<number> {
   let json = argv.includes('--json');
   try {
     const { values, positionals } = parse(argv);
     json = values.json;
+    if (values.version) {
+      io.out(version());
+      return EXIT.ok;
+    }
     if (values.help || positionals.length === 0) {
       (values.help ? io.out : io.err)(helpText());
       return values.help ? EXIT.ok : EXIT.usage;
@@ -122,11 +156,12 @@ export async function run(argv: string[], io: RunIo): Promise<number> {
     const [name, id, ...extra] = positionals as [string, ...string[]];
     const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
     if (!command) throw new UsageError(`unknown command "${name}"`);
-    if (!id) throw new UsageError(`missing argument: ${NAME} ${command.usage}`);
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}": ${NAME} ${command.usage}`);
-    const flags: CommandFlags = { limit: intFlag('limit', values.limit, 1, 200), ...watchFlags(name, values) };
+    if (command.takesId && !id) throw new UsageError(`missing argument: ${NAME} ${command.usage}`);
+    const unexpected = command.takesId ? extra[0] : id;
+    if (unexpected !== undefined) throw new UsageError(`unexpected argument "${unexpected}": ${NAME} ${command.usage}`);
+    const flags = commandFlags(name, values);
     const client = createClient({ ...serviceConfig(values, io.env), ...(io.fetch ? { fetch: io.fetch } : {}) });
-    await command.run({ client, json, out: io.out, flags, signal: io.signal ?? new AbortController().signal }, id);
+    await command.run({ client, json, out: io.out, flags, signal: io.signal ?? new AbortController().signal }, id ?? '');
     return EXIT.ok;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,9 +1,12 @@
 // The troubleshooting commands of the reference (section 6), each one API call: the table a
 // person reads, or with --json the API's JSON unchanged.
+import type { QueryOf } from '../index.js';
 import type { Command, CommandContext } from './context.js';
 import { pct, table } from './format.js';
-import { budgetText, checkpointsTable, deliveriesText, sessionFields, usageHeaders, usageRow } from './views.js';
+import { budgetText, checkpointsTable, deliveriesText, sessionFields, sessionsTable, usageHeaders, usageRow } from './views.js';
 import { watchCommand } from './watch.js';
+
+type SessionStatus = NonNullable<QueryOf<'listSessions'>['status']>;
 
 const printJson = (context: CommandContext, value: unknown) => context.out(JSON.stringify(value, null, 2));
 
@@ -14,8 +17,25 @@ const path = (id: string) => ({ path: { id } });
 const limitQuery = (context: CommandContext) => (context.flags.limit === undefined ? {} : { query: { limit: context.flags.limit } });
 
 export const commands: Record<string, Command> = {
+  sessions: {
+    usage: 'sessions [--status S] [--task-id T] [--limit N]',
+    summary: "the project's sessions, newest first, filtered by status and task",
+    takesId: false,
+    async run(context) {
+      const { status, taskId, limit } = context.flags;
+      const query = {
+        ...(status === undefined ? {} : { status: status as SessionStatus }),
+        ...(taskId === undefined ? {} : { task_id: taskId }),
+        ...(limit === undefined ? {} : { limit }),
+      };
+      const page = await context.client.sessions.list(query).firstPage();
+      if (context.json) return printJson(context, { data: page.data, next_cursor: page.next_cursor });
+      context.out(sessionsTable(page.data) + more(page.next_cursor, page.data.length));
+    },
+  },
   budget: {
     usage: 'budget <session_id>',
+    takesId: true,
     summary: 'token budget, level, recommendations and forecast of a session',
     async run(context, id) {
       const { data } = await context.client.GET('/v1/sessions/{id}/budget', { params: path(id) });
@@ -25,6 +45,7 @@ export const commands: Record<string, Command> = {
   },
   checkpoints: {
     usage: 'checkpoints <session_id> [--limit N]',
+    takesId: true,
     summary: "a session's checkpoints, newest first",
     async run(context, id) {
       const { data } = await context.client.GET('/v1/sessions/{id}/checkpoints', { params: { ...path(id), ...limitQuery(context) } });
@@ -34,6 +55,7 @@ export const commands: Record<string, Command> = {
   },
   restore: {
     usage: 'restore <checkpoint_id>',
+    takesId: true,
     summary: "make a checkpoint's snapshot the session's context again (status active)",
     async run(context, id) {
       const { data } = await context.client.POST('/v1/checkpoints/{id}/restore', { params: path(id) });
@@ -43,6 +65,7 @@ export const commands: Record<string, Command> = {
   },
   recover: {
     usage: 'recover <session_id>',
+    takesId: true,
     summary: 'emergency recovery: final checkpoint, session archived, a new session with a fresh budget',
     async run(context, id) {
       const { data } = await context.client.POST('/v1/sessions/{id}/emergency-recovery', { params: path(id), body: {} });
@@ -57,6 +80,7 @@ export const commands: Record<string, Command> = {
   },
   usage: {
     usage: 'usage <session_id> [--limit N]',
+    takesId: true,
     summary: "a session's usage history, newest first",
     async run(context, id) {
       const { data } = await context.client.GET('/v1/sessions/{id}/usage', { params: { ...path(id), ...limitQuery(context) } });
@@ -66,6 +90,7 @@ export const commands: Record<string, Command> = {
   },
   deliveries: {
     usage: 'deliveries <webhook_id> [--limit N]',
+    takesId: true,
     summary: "a webhook's deliveries and every attempt (status, duration, error or response)",
     async run(context, id) {
       const { data } = await context.client.GET('/v1/webhooks/{id}/deliveries', { params: { ...path(id), ...limitQuery(context) } });

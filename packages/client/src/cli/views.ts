@@ -1,5 +1,5 @@
 // What the CLI prints for people: the API's objects as aligned fields and tables.
-import type { Budget, Checkpoint, Session, UsageEntry, WebhookDelivery } from '../client/index.js';
+import type { Budget, Checkpoint, Session, UsageEntry, WebhookDelivery } from '../index.js';
 import { clip, duration, fields, num, pct, table, time } from './format.js';
 
 export function sessionFields(session: Session): string {
@@ -16,6 +16,24 @@ export function sessionFields(session: Session): string {
     ['Checkpoints', session.checkpoints_count],
     ['Updated', time(session.updated_at)],
   ]);
+}
+
+export function sessionsTable(sessions: Session[]): string {
+  return table(
+    ['session', 'task', 'model', 'status', 'level', 'used', 'total', 'position', 'updated'],
+    sessions.map((s) => [
+      s.session_id,
+      clip(s.task_id, 40),
+      s.model,
+      s.status,
+      s.level,
+      s.token_budget.used,
+      s.token_budget.total,
+      pct(s.token_budget.position_percent),
+      time(s.updated_at),
+    ]),
+    '(no sessions)',
+  );
 }
 
 export function budgetText(budget: Budget): string {

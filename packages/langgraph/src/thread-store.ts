@@ -1,7 +1,7 @@
 // The HTTP side of the saver: one session per LangGraph thread, found by its task_id, and the
 // session's checkpoints read as LangGraph records: newest first, page by page, or those of one phase.
 import { createHash } from 'node:crypto';
-import { ProblemError, type Session, type SessionStateClient, type UsageResult, type components } from '../client/index.js';
+import { ProblemError, type Session, type SessionStateClient, type UsageResult, type components } from '@session-state/client';
 import { parseRecord, type LangGraphRecord } from './records.js';
 
 /** task_id of a thread's session: `langgraph:<thread_id>`. */

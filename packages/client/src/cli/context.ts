@@ -1,4 +1,4 @@
-import type { SessionStateClient } from '../client/index.js';
+import type { SessionStateClient } from '../index.js';
 
 /** What a command needs: the client, the output mode, where to write, and the parsed flags. */
 export interface CommandContext {
@@ -13,6 +13,10 @@ export interface CommandContext {
 
 export interface CommandFlags {
   limit?: number;
+  /** `sessions`: only sessions in this status. */
+  status?: string;
+  /** `sessions`: only sessions of this task. */
+  taskId?: string;
   /** `watch`: seconds before reconnecting a dropped stream. */
   interval: number;
   /** `watch`: stop after this many events (undefined: until interrupted). */
@@ -23,6 +27,8 @@ export interface Command {
   /** `budget <session_id>` */
   usage: string;
   summary: string;
+  /** Whether the command takes an id (`budget <session_id>`); `sessions` takes none. */
+  takesId: boolean;
   run(context: CommandContext, id: string): Promise<void>;
 }
 

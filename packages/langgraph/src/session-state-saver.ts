@@ -17,7 +17,7 @@ import {
   type PendingWrite,
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
-import { ProblemError, createClient, type ClientOptions, type Session, type SessionStateClient, type UsageResult } from '../client/index.js';
+import { ProblemError, createClient, type ClientOptions, type Session, type SessionStateClient, type UsageResult } from '@session-state/client';
 import {
   RECORD_FORMAT,
   channelEntries,
