@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { digestJson } from '../../src/lib/canonical-json.js';
+import { canonicalJson, digestJson } from '../../src/lib/canonical-json.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -38,5 +40,31 @@ describe('digestJson', () => {
 
   it('digests an empty snapshot as {}', () => {
     expect(digestJson({})).toEqual({ canonical: '{}', sha256: sha256('{}'), sizeBytes: 2 });
+  });
+});
+
+describe('canonicalJson', () => {
+  it('writes exactly what the RFC 8785 reference implementation writes, for any JSON value JSON.parse can make', () => {
+    // Strings of whole code points (lone surrogates are refused where bodies are parsed), keys too.
+    const json = fc.jsonValue({ stringUnit: 'binary' });
+    fc.assert(
+      fc.property(json, (value) => {
+        const parsed: unknown = JSON.parse(JSON.stringify(value));
+        expect(canonicalJson(parsed)).toBe(canonicalize(parsed));
+      }),
+      { numRuns: 2000, seed: 8785 },
+    );
+  });
+
+  it('sorts keys by UTF-16 code units, as RFC 8785 does, not by code points', () => {
+    // U+10000 is \ud800\udc00 in UTF-16: it sorts before U+FFFD although its code point is larger.
+    const value = { '\ufffd': 1, '\u{10000}': 2, a: 3 };
+    expect(canonicalJson(value)).toBe(canonicalize(value));
+    expect(Object.keys(JSON.parse(canonicalJson(value)))).toEqual(['a', '\u{10000}', '\ufffd']);
+  });
+
+  it('refuses numbers JSON cannot carry', () => {
+    expect(() => canonicalJson({ a: Number.POSITIVE_INFINITY })).toThrow();
+    expect(() => canonicalJson([Number.NaN])).toThrow();
   });
 });
