@@ -48,8 +48,8 @@ export interface Bench {
   log(message: string): void;
   /** The service on the bench database (`node dist/src/server.js`). */
   service(): Promise<ServerProcess>;
-  /** Another service process on the same database (a replica), stopped at the end of the run. */
-  startService(name: string): Promise<ServerProcess>;
+  /** Another service process on the same database (a replica, or one with other settings), stopped at the end of the run. */
+  startService(name: string, env?: Record<string, string>): Promise<ServerProcess>;
   /** The minimal baseline (bench/baseline.ts) on the same database. */
   baseline(): Promise<ServerProcess>;
   /** SESSIONS sessions of the service with budgets no load can exhaust. */
@@ -76,7 +76,7 @@ export async function createBench(options: { settings: Settings; root: string; d
   await monitor.connect();
   onCleanup(() => monitor.end());
 
-  const startService = async (name: string) => {
+  const startService = async (name: string, extraEnv: Record<string, string> = {}) => {
     const server = await startServer({
       name,
       args: [...settings.serviceNodeArgs, ...entry.args],
@@ -90,6 +90,7 @@ export async function createBench(options: { settings: Settings; root: string; d
         BOOTSTRAP_API_KEY: apiKey,
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         LOG_LEVEL: 'warn',
+        ...extraEnv,
       },
       ready: { method: 'GET', path: '/readyz', status: 200 },
     });
