@@ -303,6 +303,17 @@ describe('POST /v1/sessions/{id}/merge', () => {
 });
 
 describe('POST /v1/sessions/{id}/emergency-recovery', () => {
+  it('hands the external id over to the new session, so that telemetry naming it counts there', async () => {
+    const { auth, make } = await setup();
+    const original = await make.session({ external_id: 'agent-run-7', token_budget: { total: 1000 } });
+    const res = await t.http.post(`/v1/sessions/${original.session_id}/emergency-recovery`).set(auth);
+    expect(res.status).toBe(201);
+    expect(res.body.new_session.external_id).toBe('agent-run-7');
+    const found = await t.http.get('/v1/sessions').query({ external_id: 'agent-run-7' }).set(auth);
+    expect(found.body.data.map((session: { session_id: string }) => session.session_id)).toEqual([res.body.new_session.session_id]);
+    expect((await make.get(`/v1/sessions/${original.session_id}`)).external_id).toBeNull();
+  });
+
   it('checkpoints, archives the original and starts a new session with the same task, a fresh budget and the context', async () => {
     const { auth, make } = await setup();
     const original = await make.session({

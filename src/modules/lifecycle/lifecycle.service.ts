@@ -197,15 +197,18 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const { checkpoint, event: checkpointEvent } = await takeCheckpoint(tx, original, EMERGENCY_RECOVERY_PHASE, original.context, {
           enforceSizeLimit: false,
         });
+        // The external id moves to the new session, so telemetry naming it goes on counting there.
         const archived = await sessions.update(tx, id, {
           status,
           archivedAt: now,
           checkpointsCount: original.checkpointsCount + 1,
           updatedAt: now,
+          ...(original.externalId !== null ? { externalId: null } : {}),
         });
         const newSession = await sessions.insert(tx, {
           ...inheritedFrom(original, now),
           taskId: original.taskId,
+          ...(original.externalId !== null ? { externalId: original.externalId } : {}),
           context: checkpoint.contextSnapshot,
           deferredContext: original.deferredContext,
           recoveredFromSessionId: original.id,

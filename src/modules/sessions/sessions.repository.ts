@@ -56,6 +56,7 @@ export type SessionChanges = Partial<
   Pick<
     Session,
     | 'total'
+    | 'externalId'
     | 'thresholds'
     | 'nonCriticalKeys'
     | 'context'
