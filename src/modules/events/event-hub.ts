@@ -3,6 +3,7 @@
 // streams, which filter it themselves. A stream that starts behind its project's feed (a reconnect
 // with Last-Event-ID) first replays the gap from the outbox, buffering what the feed offers
 // meanwhile, then carries on with the feed: no gap and no duplicate (see `join`).
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../../lib/errors.js';
 import type { LineageRepository } from '../lifecycle/lineage.repository.js';
 import { comparePositions, type EventStreamRepository, type StreamEvent, type StreamPosition } from './events.repository.js';
@@ -14,6 +15,16 @@ export const STREAM_PAGE_SIZE = 500;
 /** How soon a feed reads again when events are committed behind a transaction still running; doubles up to the max. */
 const UNSETTLED_RETRY_MS = 20;
 const UNSETTLED_RETRY_MAX_MS = 1000;
+/**
+ * How long the database keeps a project followed (its events NOTIFYed) without a renewal; renewed
+ * at a third of it while the project has streams here, so a process that dies stops the NOTIFYs soon.
+ */
+export const FOLLOW_LEASE_MS = 30_000;
+/**
+ * Every feed also reads this often, NOTIFY or not: an event written by a transaction that began
+ * before its project was followed sends none, and a notification can be lost with its connection.
+ */
+export const FEED_POLL_MS = 1000;
 
 /** Where a stream's messages go: the HTTP response (events.routes.ts), or anything else. */
 export interface StreamSink {
@@ -40,7 +51,7 @@ export interface HubLogger {
 }
 
 export interface EventHubDeps {
-  events: Pick<EventStreamRepository, 'after'>;
+  events: Pick<EventStreamRepository, 'after' | 'follow' | 'unfollow'>;
   lineage: Pick<LineageRepository, 'lineage'>;
   /** Subscribes to EVENTS_CHANNEL; the payload is a project id, none after a reconnect (wake every feed). */
   listen: (onNotify: (payload?: string) => void) => Promise<() => Promise<void>>;
@@ -73,7 +84,10 @@ interface Feed {
 
 export function createEventHub(deps: EventHubDeps) {
   const { events, lineage, listen, heartbeatMs, maxStreamsPerKey, logger } = deps;
+  const listenerId = randomUUID();
   const feeds = new Map<string, Feed>();
+  let polling: NodeJS.Timeout | undefined;
+  let renewing: NodeJS.Timeout | undefined;
   const perKey = new Map<string, number>();
   const all = new Set<Subscriber>();
   let listening: Promise<() => Promise<void>> | undefined;
@@ -148,6 +162,9 @@ export function createEventHub(deps: EventHubDeps) {
     if (!feed) {
       feed = { projectId, cursor: subscriber.cursor, subscribers: new Set([subscriber]), running: false, dirty: false, retryMs: UNSETTLED_RETRY_MS };
       feeds.set(projectId, feed);
+      startFollowing();
+      // Followed before the first read: what commits after that read is NOTIFYed (or polled).
+      await events.follow([projectId], listenerId, FOLLOW_LEASE_MS);
       void pump(feed);
       return;
     }
@@ -174,7 +191,32 @@ export function createEventHub(deps: EventHubDeps) {
     if (feed.subscribers.size === 0) {
       clearTimeout(feed.retry);
       feeds.delete(projectId);
+      if (!stopped) {
+        events.unfollow([projectId], listenerId).catch((error: unknown) => logger.warn({ err: error, projectId }, 'unfollowing a project failed'));
+      }
+      if (feeds.size === 0) stopFollowing();
     }
+  }
+
+  /** While feeds exist: renew their projects' leases, and read every feed now and then. */
+  function startFollowing() {
+    if (polling) return;
+    polling = setInterval(() => {
+      for (const feed of feeds.values()) void pump(feed);
+    }, FEED_POLL_MS);
+    renewing = setInterval(() => {
+      events
+        .follow([...feeds.keys()], listenerId, FOLLOW_LEASE_MS)
+        .catch((error: unknown) => logger.warn({ err: error }, 'renewing the followed projects failed; retrying'));
+    }, FOLLOW_LEASE_MS / 3);
+    polling.unref();
+    renewing.unref();
+  }
+
+  function stopFollowing() {
+    clearInterval(polling);
+    clearInterval(renewing);
+    polling = renewing = undefined;
   }
 
   function startHeartbeat() {
@@ -316,7 +358,10 @@ export function createEventHub(deps: EventHubDeps) {
     /** endAll, then stops listening. */
     async stop(): Promise<void> {
       stopped = true;
+      const followed = [...feeds.keys()];
       this.endAll();
+      stopFollowing();
+      await events.unfollow(followed, listenerId).catch(() => undefined);
       const unlisten = listening;
       listening = undefined;
       if (unlisten) await (await unlisten.catch(() => async () => undefined))();

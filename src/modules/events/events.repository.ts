@@ -52,6 +52,25 @@ const positionOf = (row: { txid_text: string; seq: bigint }): StreamPosition => 
 
 export function createEventStreamRepository(prisma: PrismaClient) {
   return {
+    /**
+     * Registers (or renews) `listenerId` as following these projects' events for `leaseMs` of the
+     * database's time: until then the events trigger NOTIFYs their events.
+     */
+    async follow(projectIds: string[], listenerId: string, leaseMs: number): Promise<void> {
+      if (projectIds.length === 0) return;
+      await prisma.$executeRaw`
+        INSERT INTO event_stream_listeners (project_id, listener_id, expires_at)
+        SELECT p, ${listenerId}, now() + ${leaseMs}::int * interval '1 millisecond' FROM unnest(${projectIds}::text[]) AS p
+        ON CONFLICT (project_id, listener_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`;
+    },
+
+    /** Stops following projects' events (and forgets leases that expired, whoever held them). */
+    async unfollow(projectIds: string[], listenerId: string): Promise<void> {
+      await prisma.$executeRaw`
+        DELETE FROM event_stream_listeners
+        WHERE (project_id = ANY (${projectIds}::text[]) AND listener_id = ${listenerId}) OR expires_at < now()`;
+    },
+
     /** The position of one of the project's events; null when it has no event of that id. */
     async positionOf(projectId: string, eventId: string): Promise<StreamPosition | null> {
       const rows = await prisma.$queryRaw<{ txid_text: string; seq: bigint }[]>`
