@@ -11,5 +11,5 @@ export default defineConfig({
       { find: /^@session-state\/langgraph$/, replacement: source('./packages/langgraph/src/index.ts') },
     ],
   },
-  test: { include: ['test/**/*.test.ts'], pool: 'forks', testTimeout: 30000, hookTimeout: 60000 },
+  test: { include: ['test/**/*.test.ts'], globalSetup: ['test/global-setup.ts'], pool: 'forks', testTimeout: 30000, hookTimeout: 60000 },
 });

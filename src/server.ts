@@ -7,6 +7,7 @@ import { openDatabase } from './lib/db.js';
 import { createLogger } from './lib/logger.js';
 import { HOUSEKEEPING_INTERVAL_MS } from './modules/maintenance/housekeeping.js';
 import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from './lib/migrate.js';
+import { readPgliteTemplate } from './lib/pglite-template.js';
 
 // On SIGTERM: stop taking requests, finish those in flight, stop the webhook dispatcher (releasing
 // what it cannot finish), close the pool, exit 0 — all within SHUTDOWN_GRACE_MS, after which
@@ -18,8 +19,14 @@ const DISPATCHER_STOP_GRACE_MS = 5000;
 const FORCE_CLOSE_AFTER_MS = 8000;
 
 const config = loadConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
 const migrations = await loadMigrations(MIGRATIONS_DIR);
+const db = await openDatabase({
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  poolMax: config.databasePoolMax,
+  // A fresh embedded database starts as a copy of the migrated template that npm install built.
+  pgliteTemplate: config.databaseUrl ? undefined : await readPgliteTemplate(migrations),
+});
 const container = createContainer({ config, db, migrations, logger: createLogger(config, 'webhooks') });
 const app = await buildApp({ config, container, processMetrics: true });
 

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { Mutex, PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -89,6 +91,11 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
   /** Called with every statement Prisma sends (tests count round trips with it). */
   onQuery?: (sql: string) => void;
+  /**
+   * A dump of a migrated PGlite database (src/lib/pglite-template.ts): an in-memory database, or a
+   * data directory that holds no database yet, starts as a copy of it instead of running initdb.
+   */
+  pgliteTemplate?: Blob;
   /** Overrides of DEFAULT_DATABASE_TIMEOUTS (the fault tests use short ones). */
   timeouts?: Partial<DatabaseTimeouts>;
 }
@@ -98,7 +105,7 @@ export const IN_MEMORY_DATA_DIR = 'memory://';
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   return options.databaseUrl
     ? openPostgres(options.databaseUrl, options.poolMax, options.onQuery, { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts })
-    : openPglite(options.dataDir, options.onQuery);
+    : openPglite(options.dataDir, options.onQuery, options.pgliteTemplate);
 }
 
 // Left alone, pg returns BIGINT as a string and PGlite as a number below 2^53 and a bigint
@@ -239,10 +246,12 @@ async function listenPostgres(connectionString: string, channel: string, onNotif
   return unsubscribe;
 }
 
-async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
+async function openPglite(dataDir: string, onQuery?: (sql: string) => void, template?: Blob): Promise<Database> {
   const inMemory = dataDir === IN_MEMORY_DATA_DIR;
   if (!inMemory) await mkdir(dataDir, { recursive: true });
-  const pglite = await PGlite.create(inMemory ? undefined : dataDir);
+  // PG_VERSION is the first file initdb writes: without it the directory holds no database yet.
+  const fresh = inMemory || !existsSync(path.join(dataDir, 'PG_VERSION'));
+  const pglite = await PGlite.create({ ...(inMemory ? {} : { dataDir }), ...(fresh && template ? { loadDataDir: template } : {}) });
   const prisma = createPrismaClient(new PrismaPGlite(pglite), onQuery);
 
   // PGlite is a single session, so an advisory lock excludes no one there: raw connections are

@@ -81,7 +81,11 @@ interface MigrationRecord {
   rolled_back_at: Date | string | null;
 }
 
-export async function applyMigrations(db: Database, migrations: Migration[], log?: MigrationLog): Promise<{ applied: string[] }> {
+export async function applyMigrations(
+  db: Pick<Database, 'withConnection'>,
+  migrations: Migration[],
+  log?: MigrationLog,
+): Promise<{ applied: string[] }> {
   return db.withConnection(async (conn) => {
     await conn.query(PRISMA_MIGRATE_LOCK_SQL);
     try {

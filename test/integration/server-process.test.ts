@@ -51,7 +51,7 @@ describe('the server process', () => {
     expect(result.stderr).toContain('WEBHOOK_DISPATCHER');
   });
 
-  it('prints a new API key on the first start only, and never logs it', async () => {
+  it('prints a new API key on the first start only, and never logs it', { timeout: 90_000 }, async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'sss-server-'));
     dirs.push(dataDir);
 
