@@ -69,8 +69,9 @@ export async function buildApp({ config, container, logger, logStream, processMe
   jsonBodies(app);
 
   // A POST without a body is a POST of `{}`: the schema then names the fields that are missing.
+  // A JSON `null` is a body, and not an object: the schema refuses it.
   app.addHook('preValidation', async (request) => {
-    if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
+    if (request.method === 'POST' && request.body === undefined) request.body = {};
   });
 
   // Every answer carries its request id, problem documents included (those of URLs the router

@@ -36,7 +36,7 @@ export function requireApiKey(scope: FastifyInstance, authenticate: (apiKey: str
     const apiKey = bearerToken(request.headers.authorization);
     if (!apiKey) throw unauthorized('send Authorization: Bearer <api key>');
     const owner = await authenticate(apiKey);
-    if (!owner) throw unauthorized('the API key is unknown or revoked');
+    if (!owner) throw unauthorized('the API key is unknown, revoked or expired');
     request.auth = owner;
   });
 }

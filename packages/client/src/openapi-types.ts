@@ -824,6 +824,13 @@ export interface components {
         CreateProjectRequestInput: {
             name: string;
         };
+        CreateApiKeyRequestInput: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp in the future: from then on the key no longer authenticates (401). Omitted: it never expires
+             */
+            expires_at?: string;
+        };
         PutAgentRequestInput: {
             /** @description `["*"]` accepts handoffs from any agent; a list of names only from those (`[]`: from none) */
             accepts_handoffs_from: string[];
@@ -1012,6 +1019,8 @@ export interface components {
             api_key: string;
             /** @description RFC 3339 UTC timestamp with milliseconds */
             created_at: string;
+            /** @description When the key stops authenticating; null: never */
+            expires_at: string | null;
         };
         Agent: {
             name: string;
@@ -2243,7 +2252,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description No fields: send `{}` or no body */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
@@ -5003,7 +5017,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequestInput"];
+            };
+        };
         responses: {
             /** @description Default Response */
             201: {
