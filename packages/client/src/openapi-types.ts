@@ -250,7 +250,7 @@ export interface paths {
         put?: never;
         /**
          * Merge a fork's context back into this session
-         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`.
+         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`. A merged context larger than CHECKPOINT_MAX_BYTES is 413 `CONTEXT_TOO_LARGE`, and nothing is merged.
          */
         post: operations["mergeFork"];
         delete?: never;
