@@ -24,7 +24,7 @@ import { forgetRevokedKeys, requireApiKey, requireStaticToken } from './plugins/
 import { bodyLimits } from './plugins/body-limits.js';
 import { jsonBodies } from './plugins/json-bodies.js';
 import { prometheusPlugin } from './plugins/prometheus.js';
-import { limitPerApiKey } from './plugins/rate-limit.js';
+import { failedAuthLimiter, limitPerApiKey } from './plugins/rate-limit.js';
 import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { mcpPlugin } from './plugins/mcp.js';
@@ -103,10 +103,12 @@ export async function buildApp({ config, container, logger, logStream, processMe
   app.addHook('onClose', async () => container.eventHub.stop());
   await app.register(swaggerPlugin);
   await app.register(healthRoutes, { readiness: container.readiness });
+  // One count of failed authentications per client address, for every route that takes API keys.
+  const failedAuth = await failedAuthLimiter(app, { max: config.rateLimitUnauthenticatedMax, windowMs: config.rateLimitWindowMs });
 
   await app.register(
     async (v1) => {
-      requireApiKey(v1, services.projects.authenticate);
+      requireApiKey(v1, services.projects, failedAuth);
       await limitPerApiKey(v1, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
       idempotencyHooks(v1, { idempotency: services.idempotency });
       await v1.register(sessionsRoutes, { sessions: services.sessions });
@@ -130,7 +132,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
   await app.register(
     async (otlp) => {
       otlpErrors(otlp);
-      requireApiKey(otlp, services.projects.authenticate);
+      requireApiKey(otlp, services.projects, failedAuth);
       await limitPerApiKey(otlp, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
       await otlp.register(otlpRoutes, { otlp: services.otlp, bodyLimitBytes: config.otlpBodyLimitBytes });
     },
@@ -139,7 +141,8 @@ export async function buildApp({ config, container, logger, logStream, processMe
 
   await app.register(mcpPlugin, {
     services,
-    authenticate: services.projects.authenticate,
+    keys: services.projects,
+    failedAuth,
     rateLimit: { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs },
     bodyLimitBytes: Math.max(config.bodyLimitBytes, config.checkpointMaxBytes + 65_536),
   });

@@ -75,6 +75,12 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
       verified.clear();
     },
 
+    /** The owner of a key verified within AUTH_CACHE_TTL_MS (and not expired since), from memory only. */
+    recentlyVerified(apiKey: string): ApiKeyOwner | null {
+      const cached = verified.get(sha256Hex(apiKey));
+      return cached && cached.expiresAt > clock.now().getTime() ? cached.owner : null;
+    },
+
     async authenticate(apiKey: string): Promise<ApiKeyOwner | null> {
       const keyHash = sha256Hex(apiKey);
       const cached = verified.get(keyHash);
