@@ -25,7 +25,7 @@ import { bodyLimits } from './plugins/body-limits.js';
 import { jsonBodies } from './plugins/json-bodies.js';
 import { prometheusPlugin } from './plugins/prometheus.js';
 import { failedAuthLimiter, limitPerApiKey } from './plugins/rate-limit.js';
-import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
+import { answerClientError, errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { mcpPlugin } from './plugins/mcp.js';
 import { idempotencyHooks } from './plugins/idempotency.js';
@@ -54,6 +54,8 @@ export async function buildApp({ config, container, logger, logStream, processMe
     genReqId: requestIdOf,
     trustProxy: trustProxyOption(config.trustProxy),
     requestTimeout: config.requestTimeoutMs,
+    http: requestTimeouts(config.requestTimeoutMs),
+    clientErrorHandler: answerClientError,
     connectionTimeout: config.connectionTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     // Path parameters carry client-supplied names of up to 256 characters (agent names); percent-
@@ -159,6 +161,19 @@ export async function buildApp({ config, container, logger, logStream, processMe
   }
 
   return app;
+}
+
+/**
+ * REQUEST_TIMEOUT_MS bounds the whole request, headers and body (a body sent a byte a second
+ * included). Node checks it every connectionsCheckingInterval (30 s by default: a 1 s limit then
+ * fired after up to 31 s) and cuts headers at headersTimeout (60 s by default, whatever
+ * requestTimeout is): check often enough for the limit to hold within a quarter of it (at most
+ * every second), and give the headers the same limit.
+ */
+function requestTimeouts(requestTimeoutMs: number) {
+  if (requestTimeoutMs === 0) return { requestTimeout: 0, headersTimeout: 0 };
+  const connectionsCheckingInterval = Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 4)));
+  return { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval };
 }
 
 /**
