@@ -11,6 +11,17 @@ export const ProblemSchema = z
     instance: z.string(),
     code: z.string().describe('Machine-readable error code, e.g. SESSION_ARCHIVED'),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    recovered_to_session_id: z
+      .string()
+      .optional()
+      .describe(
+        'SESSION_ARCHIVED (and SESSION_ALREADY_RECOVERED) of a session archived by emergency recovery: the session that carries it on (send the update there)',
+      ),
+    known_models: z.array(z.string()).optional().describe('An unknown model (400 VALIDATION_FAILED): the models this deployment knows'),
+    known_agents: z
+      .array(z.string())
+      .optional()
+      .describe("A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents"),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem document' });
 

@@ -65,6 +65,10 @@ export const SessionSchema = z
     parent_session_id: z.string().nullable(),
     fork_checkpoint_id: z.string().nullable(),
     recovered_from_session_id: z.string().nullable(),
+    recovered_to_session_id: z
+      .string()
+      .nullable()
+      .describe('Set when emergency recovery archived this session: the new session that carries it on (usage and checkpoints go there)'),
     checkpoints_count: z.int(),
     created_at: TimestampSchema,
     updated_at: TimestampSchema,
@@ -146,6 +150,7 @@ export function sessionWire(session: Session): SessionWire {
     parent_session_id: session.parentSessionId,
     fork_checkpoint_id: session.forkCheckpointId,
     recovered_from_session_id: session.recoveredFromSessionId,
+    recovered_to_session_id: session.recoveredToSessionId,
     checkpoints_count: session.checkpointsCount,
     created_at: toTimestamp(session.createdAt),
     updated_at: toTimestamp(session.updatedAt),
