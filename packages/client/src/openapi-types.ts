@@ -1104,6 +1104,12 @@ export interface components {
                  */
                 message: string;
             }[];
+            /** @description SESSION_ARCHIVED (and SESSION_ALREADY_RECOVERED) of a session archived by emergency recovery: the session that carries it on (send the update there) */
+            recovered_to_session_id?: string;
+            /** @description An unknown model (400 VALIDATION_FAILED): the models this deployment knows */
+            known_models?: string[];
+            /** @description A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents */
+            known_agents?: string[];
         };
         CreatedProject: {
             project_id: string;
@@ -1255,6 +1261,8 @@ export interface components {
             fork_checkpoint_id: string | null;
             /** @description The session whose emergency recovery created this one; null otherwise */
             recovered_from_session_id: string | null;
+            /** @description Set when emergency recovery archived this session: the new session that carries it on (usage and checkpoints go there) */
+            recovered_to_session_id: string | null;
             /**
              * @description How many checkpoints the session has
              * @example 0

@@ -88,6 +88,10 @@ export const SessionSchema = z
     parent_session_id: z.string().nullable().describe('The session this one was forked from; null when not a fork'),
     fork_checkpoint_id: z.string().nullable().describe('The checkpoint of the parent the fork started from; null when not a fork'),
     recovered_from_session_id: z.string().nullable().describe('The session whose emergency recovery created this one; null otherwise'),
+    recovered_to_session_id: z
+      .string()
+      .nullable()
+      .describe('Set when emergency recovery archived this session: the new session that carries it on (usage and checkpoints go there)'),
     checkpoints_count: z.int().meta({ description: 'How many checkpoints the session has', examples: [0] }),
     created_at: TimestampSchema.describe('When the session was created'),
     updated_at: TimestampSchema.describe('When the session last changed'),
@@ -194,6 +198,7 @@ export function sessionWire(session: Session): SessionWire {
     parent_session_id: session.parentSessionId,
     fork_checkpoint_id: session.forkCheckpointId,
     recovered_from_session_id: session.recoveredFromSessionId,
+    recovered_to_session_id: session.recoveredToSessionId,
     checkpoints_count: session.checkpointsCount,
     created_at: toTimestamp(session.createdAt),
     updated_at: toTimestamp(session.updatedAt),
