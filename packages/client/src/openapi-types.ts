@@ -989,10 +989,28 @@ export interface components {
             reason: string;
         };
         RecordUsageRequestInput: {
-            /** @description Tokens this model call used; or give input_tokens and output_tokens */
+            /** @description Tokens this model call used; or give input_tokens and output_tokens, or provider and usage */
             tokens?: number;
             input_tokens?: number;
             output_tokens?: number;
+            /**
+             * @description Whose usage object `usage` is
+             * @enum {string}
+             */
+            provider?: "anthropic" | "openai" | "openai_responses" | "gemini" | "langchain";
+            /**
+             * @description The provider's usage object, verbatim: Anthropic Messages `usage`, OpenAI Chat Completions or Responses `usage`, Gemini `usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.
+             * @example {
+             *       "input_tokens": 50,
+             *       "cache_read_input_tokens": 100000,
+             *       "cache_creation_input_tokens": 248,
+             *       "output_tokens": 503
+             *     }
+             */
+            usage?: {
+                [key: string]: unknown;
+            };
+            /** @description The model that was called (prices the call); default the session's model */
             model?: string;
             /** @description Free text: which agent or call reported this usage */
             source?: string;
@@ -1182,6 +1200,17 @@ export interface components {
              * @example 0.63
              */
             position_percent: number;
+        };
+        Cost: {
+            /**
+             * @description Exact sum of the cost_usd of every usage update (those of models without a price count 0)
+             * @example 0.03885
+             */
+            used_usd: string;
+            /** @description cost_limit_usd; null when the session has none */
+            limit_usd: string | null;
+            /** @description used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit */
+            position_percent: number | null;
         };
         /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
@@ -1423,6 +1452,21 @@ export interface components {
             decided_at: string | null;
             rejection_reason: string | null;
         };
+        /** @description Every token of the call in exactly one of input, cache_read, cache_write, output */
+        TokenClasses: {
+            /** @description Input tokens not read from or written to a cache */
+            input: number;
+            /** @description Input tokens read from a prompt cache */
+            cache_read: number;
+            /** @description Input tokens written to a prompt cache */
+            cache_write: number;
+            /** @description The part of cache_write written to a 1-hour cache (priced apart by Anthropic) */
+            cache_write_1h: number;
+            /** @description Output tokens, reasoning included */
+            output: number;
+            /** @description The part of output spent reasoning (shown apart, not added) */
+            reasoning: number;
+        };
         UsageResult: {
             session_id: string;
             token_budget: components["schemas"]["TokenBudget"];
@@ -1430,11 +1474,43 @@ export interface components {
             /** @description Thresholds this update crossed, ascending; each emits session.threshold_crossed */
             crossed: number[];
             status: components["schemas"]["SessionStatus"];
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
+            tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
         };
         UsageEntry: {
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
             tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
+            /** @description All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens } */
             input_tokens: number | null;
             output_tokens: number | null;
+            /** @description Whose usage object was sent; null for the plain bodies */
+            provider: ("anthropic" | "openai" | "openai_responses" | "gemini" | "langchain") | null;
             used: number;
             available: number;
             position_percent: number;
