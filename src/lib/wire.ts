@@ -20,8 +20,11 @@ export function problems<const S extends number>(...statuses: S[]) {
   return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<S, typeof ProblemSchema>;
 }
 
+/** The most characters (UTF-16 code units) of a name or id a client supplies. */
+export const MAX_NAME_LENGTH = 256;
+
 /** Names and ids a client supplies: 1–256 characters. */
-export const NameSchema = z.string().min(1).max(256);
+export const NameSchema = z.string().min(1).max(MAX_NAME_LENGTH);
 
 /** For POSTs that take no fields: no body and `{}` are the same (see app.ts); anything else is 400. */
 export const EmptyBodySchema = z.strictObject({}).describe('No fields: send `{}` or no body');
