@@ -59,7 +59,7 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
     },
     async (request) => {
       const { limit, cursor, phase } = request.query;
-      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor), phase });
+      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor, 'ckpt'), phase });
       return pageWire(page, checkpointWire);
     },
   );

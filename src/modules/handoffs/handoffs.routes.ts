@@ -59,7 +59,7 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         request.auth.projectId,
         { sessionId: session_id, status, fromAgent: from_agent, toAgent: to_agent },
         limit,
-        decodeCursor(cursor),
+        decodeCursor(cursor, 'hoff'),
       );
       return pageWire(page, handoffWire);
     },

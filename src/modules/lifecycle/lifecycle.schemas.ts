@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { CheckpointSchema, checkpointWire } from '../checkpoints/checkpoints.schemas.js';
 import { MERGE_STRATEGIES } from './context-merge.js';
+import { FORK_TASK_ID_DEFAULT } from './fork-task-id.js';
 import type { EmergencyRecovery } from './lifecycle.service.js';
 import type { Lineage } from './lineage.service.js';
 import type { LineageNode } from './lineage.repository.js';
@@ -10,7 +11,7 @@ import { SessionSchema, SessionStatusSchema, TotalSchema, sessionWire } from '..
 export const ForkBodySchema = z
   .strictObject({
     checkpoint_id: NameSchema.optional().describe('A checkpoint of this session; default its latest (or, without one, the current context)'),
-    task_id: NameSchema.optional().describe('Default fork_<parent task_id>'),
+    task_id: NameSchema.optional().describe(FORK_TASK_ID_DEFAULT),
     token_budget: z.strictObject({ total: TotalSchema }).optional().describe("Default the parent's total; used starts at 0"),
   })
   .meta({ id: 'ForkSessionRequest' });

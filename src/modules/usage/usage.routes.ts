@@ -67,7 +67,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
       },
     },
     async (request) => {
-      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor));
+      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor, 'use'));
       return pageWire(page, usageEntryWire);
     },
   );
