@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
+import { EXAMPLE } from '../../lib/examples.js';
 import { levelOf } from '../../domain/budget.js';
 import { LevelSchema, SessionStatusSchema, TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { UsageEntry, UsageResult } from './usage.service.js';
@@ -9,11 +10,20 @@ const TokenCount = z.int().min(0).max(MAX_TOKENS_PER_UPDATE);
 
 export const RecordUsageBodySchema = z
   .strictObject({
-    tokens: TokenCount.optional().describe('Tokens this model call used; or give input_tokens and output_tokens'),
-    input_tokens: TokenCount.optional(),
-    output_tokens: TokenCount.optional(),
-    model: NameSchema.optional(),
-    source: NameSchema.optional().describe('Free text: which agent or call reported this usage'),
+    tokens: TokenCount.optional().meta({
+      description: 'Tokens this model call used, input and output together; or give input_tokens and output_tokens instead (not both)',
+      examples: [1250],
+    }),
+    input_tokens: TokenCount.optional().meta({
+      description: 'Input (prompt) tokens of the call; with output_tokens, instead of tokens',
+      examples: [1000],
+    }),
+    output_tokens: TokenCount.optional().meta({
+      description: 'Output (completion) tokens of the call; with input_tokens, instead of tokens',
+      examples: [250],
+    }),
+    model: NameSchema.optional().meta({ description: 'The model that was called, recorded with the update', examples: [EXAMPLE.model] }),
+    source: NameSchema.optional().meta({ description: 'Free text: which agent or call reported this usage', examples: ['planner'] }),
   })
   .superRefine((body, ctx) => {
     const split = body.input_tokens !== undefined || body.output_tokens !== undefined;
@@ -35,29 +45,35 @@ export const RecordUsageBodySchema = z
       ctx.addIssue({ code: 'custom', path: ['tokens'], message: `an update counts 1 to ${MAX_TOKENS_PER_UPDATE} tokens` });
     }
   })
-  .meta({ id: 'RecordUsageRequest' });
+  .meta({
+    id: 'RecordUsageRequest',
+    description: 'Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all',
+    examples: [{ input_tokens: 1000, output_tokens: 250, model: EXAMPLE.model, source: 'planner' }],
+  });
 
 export const UsageResultSchema = z
   .object({
-    session_id: z.string(),
+    session_id: z.string().meta({ description: 'The session', examples: [EXAMPLE.sessionId] }),
     token_budget: TokenBudgetSchema,
     level: LevelSchema,
-    crossed: z.array(z.int()).describe('Thresholds this update crossed, ascending; each emits session.threshold_crossed'),
+    crossed: z
+      .array(z.int())
+      .meta({ description: 'Thresholds this update crossed, ascending; each emits session.threshold_crossed', examples: [[]] }),
     status: SessionStatusSchema,
   })
-  .meta({ id: 'UsageResult' });
+  .meta({ id: 'UsageResult', description: 'The budget after the update' });
 
 export const UsageEntrySchema = z
   .object({
-    tokens: z.int(),
-    input_tokens: z.int().nullable(),
-    output_tokens: z.int().nullable(),
-    used: z.int(),
-    available: z.int(),
-    position_percent: z.number(),
-    crossed: z.array(z.int()),
-    model: z.string().nullable(),
-    source: z.string().nullable(),
+    tokens: z.int().meta({ description: 'Tokens the update counted', examples: [1250] }),
+    input_tokens: z.int().nullable().describe('Input tokens, when the update gave them apart'),
+    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart'),
+    used: z.int().meta({ description: "The session's used tokens after this update", examples: [1250] }),
+    available: z.int().meta({ description: 'Its available tokens after this update', examples: [198750] }),
+    position_percent: z.number().meta({ description: 'Its position after this update, in percent of the budget', examples: [0.63] }),
+    crossed: z.array(z.int()).describe('Thresholds this update crossed'),
+    model: z.string().nullable().describe('The model the update named; null when none'),
+    source: z.string().nullable().describe('The source the update named; null when none'),
     origin: z
       .string()
       .nullable()
@@ -67,12 +83,12 @@ export const UsageEntrySchema = z
           '(the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API',
         example: 'span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174',
       }),
-    created_at: TimestampSchema,
+    created_at: TimestampSchema.describe('When the update was counted'),
   })
-  .meta({ id: 'UsageEntry' });
+  .meta({ id: 'UsageEntry', description: 'One usage update as it was counted' });
 
 export const UsageListQuerySchema = ListQuerySchema.extend({
-  limit: z.coerce.number().int().min(1).max(200).default(10),
+  limit: z.coerce.number().int().min(1).max(200).default(10).describe('How many updates a page holds, 1 to 200; default 10'),
 });
 
 export function usageResultWire(result: UsageResult): z.infer<typeof UsageResultSchema> {
@@ -108,23 +124,27 @@ const ByThresholdSchema = z
 
 export const BudgetSchema = z
   .object({
-    session_id: z.string(),
+    session_id: z.string().meta({ description: 'The session', examples: [EXAMPLE.sessionId] }),
     token_budget: TokenBudgetSchema,
     level: LevelSchema,
-    thresholds: z.array(z.int()),
-    session_age_seconds: z.int(),
-    recommendations: z.array(
-      z.object({
-        metric: z.enum(['token_usage_percent', 'session_duration']),
-        value: z.number(),
-        target: z.string(),
-        action: z.string(),
-      }),
-    ),
-    forecast: z.object({
-      tokens_per_update: z.int().nullable().describe('Mean tokens of the recent updates'),
-      updates_until: ByThresholdSchema,
-      seconds_until: ByThresholdSchema,
-    }),
+    thresholds: z.array(z.int()).meta({ description: "The session's thresholds", examples: [[75, 85]] }),
+    session_age_seconds: z.int().meta({ description: 'Seconds since the session was created', examples: [420] }),
+    recommendations: z
+      .array(
+        z.object({
+          metric: z.enum(['token_usage_percent', 'session_duration']).describe('Which metric of the reference table'),
+          value: z.number().meta({ description: 'Its value now (percent, or minutes)', examples: [76.5] }),
+          target: z.string().meta({ description: 'The healthy target', examples: ['<60%'] }),
+          action: z.string().meta({ description: 'What the reference table says to do', examples: ['Defer non-critical context'] }),
+        }),
+      )
+      .describe('What to do about the metrics that are past their target; [] when none is'),
+    forecast: z
+      .object({
+        tokens_per_update: z.int().nullable().describe('Mean tokens of the recent updates'),
+        updates_until: ByThresholdSchema.describe('How many more such updates until each threshold; null without enough history'),
+        seconds_until: ByThresholdSchema.describe('Seconds until each threshold at the recent burn rate; null without enough history'),
+      })
+      .describe('When the thresholds will be reached at the recent rate'),
   })
-  .meta({ id: 'Budget' });
+  .meta({ id: 'Budget', description: 'The budget of a session, what to do about it, and a forecast' });
