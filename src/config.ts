@@ -141,6 +141,8 @@ export const ConfigSchema = z.object({
   databasePoolMax: int(1).default(10),
   // Models and context windows served by GET /v1/models and used as default budgets.
   models: modelList.default(() => DEFAULT_MODELS.map((entry) => ({ ...entry }))),
+  // A session may name a model that MODELS lacks (its budget then defaults to 200,000); else that is 400.
+  allowUnknownModels: bool.default(false),
   // Most requests one API key may make per window on /v1, counted per replica; 0 turns limiting off.
   rateLimitMax: int(0).default(10_000),
   rateLimitWindowMs: int(1).default(1000),
@@ -188,6 +190,7 @@ export const ENV_VARS = {
   authCacheTtlMs: 'AUTH_CACHE_TTL_MS',
   databasePoolMax: 'DATABASE_POOL_MAX',
   models: 'MODELS',
+  allowUnknownModels: 'ALLOW_UNKNOWN_MODELS',
   rateLimitMax: 'RATE_LIMIT_MAX',
   rateLimitWindowMs: 'RATE_LIMIT_WINDOW_MS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',

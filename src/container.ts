@@ -70,7 +70,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     summary: createSummaryRepository(db.prisma),
     orchestrations: createOrchestrationsRepository(db.prisma),
   };
-  const models = createModelCatalog(config.models);
+  const models = createModelCatalog(config.models, { allowUnknown: config.allowUnknownModels });
   const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,
