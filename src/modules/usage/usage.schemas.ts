@@ -124,7 +124,9 @@ export const BudgetSchema = z
     forecast: z.object({
       tokens_per_update: z.int().nullable().describe('Mean tokens of the recent updates'),
       updates_until: ByThresholdSchema,
-      seconds_until: ByThresholdSchema,
+      seconds_until: ByThresholdSchema.describe(
+        'Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them',
+      ),
     }),
   })
   .meta({ id: 'Budget' });
