@@ -506,13 +506,13 @@ export interface paths {
         get: operations["getAgent"];
         /**
          * Register an agent, or replace its registration
-         * @description Says from whom the agent accepts handoffs. An agent that was never registered accepts handoffs from anyone; a registered one only from the agents it lists (`["*"]`: anyone). 201 when the agent was new, 200 when replaced.
+         * @description Says from whom the agent accepts handoffs: only from the agents it lists (`["*"]`: anyone). Once a project has registered an agent, both agents of a handoff must be registered (422 `HANDOFF_INVALID` naming the registered ones); a project that registered none hands off between any names. 201 when the agent was new, 200 when replaced.
          */
         put: operations["putAgent"];
         post?: never;
         /**
          * Remove an agent's registration
-         * @description The agent then accepts handoffs from anyone again, as an unregistered agent does.
+         * @description Handoffs to or from the agent are then refused while the project has other registrations; with none left, any names may hand off again.
          */
         delete: operations["deleteAgent"];
         options?: never;
@@ -555,7 +555,7 @@ export interface paths {
         put?: never;
         /**
          * Hand a session over from one agent to another
-         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender; otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
+         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender, and, once the project has registered agents, both agents registered (`known_agents` then lists them); otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
          */
         post: operations["createHandoff"];
         delete?: never;
@@ -969,7 +969,7 @@ export interface components {
              */
             external_id?: string;
             /**
-             * @description One of GET /v1/models; default claude-sonnet-4-5-20250929
+             * @description One of GET /v1/models (400 listing them otherwise, unless the deployment sets ALLOW_UNKNOWN_MODELS=true). Defaults to claude-sonnet-4-5-20250929
              * @example claude-sonnet-4-5-20250929
              */
             model?: string;
@@ -2072,7 +2072,7 @@ export interface components {
                 updates_until: {
                     [key: string]: number | null;
                 };
-                /** @description Seconds until each threshold at the recent burn rate; null without enough history */
+                /** @description Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them */
                 seconds_until: {
                     [key: string]: number | null;
                 };

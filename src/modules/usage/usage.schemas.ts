@@ -255,7 +255,9 @@ export const BudgetSchema = z
       .object({
         tokens_per_update: z.int().nullable().describe('Mean tokens of the recent updates'),
         updates_until: ByThresholdSchema.describe('How many more such updates until each threshold; null without enough history'),
-        seconds_until: ByThresholdSchema.describe('Seconds until each threshold at the recent burn rate; null without enough history'),
+        seconds_until: ByThresholdSchema.describe(
+          'Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them',
+        ),
       })
       .describe('When the thresholds will be reached at the recent rate'),
   })
