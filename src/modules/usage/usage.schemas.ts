@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { levelOf } from '../../domain/budget.js';
-import { CostSchema, LevelSchema, SessionStatusSchema, TokenBudgetSchema, UsdSchema, costWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import {
+  CostSchema,
+  LevelSchema,
+  SessionStatusSchema,
+  TokenBudgetSchema,
+  UsdSchema,
+  costWire,
+  tokenBudgetWire,
+} from '../sessions/sessions.schemas.js';
 import type { UsageEntry, UsageResult } from './usage.service.js';
 import { USAGE_PROVIDERS, normaliseUsage, totalTokens, type TokenClasses, type UsageProvider } from '../../domain/token-classes.js';
 
@@ -20,7 +28,7 @@ export const RecordUsageBodySchema = z
       .meta({
         description:
           "The provider's usage object, verbatim: Anthropic Messages `usage`, OpenAI Chat Completions or Responses `usage`, Gemini " +
-          '`usageMetadata`, or a LangChain message\'s `usage_metadata`. Unknown fields are ignored, missing counts are 0.',
+          "`usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.",
         example: { input_tokens: 50, cache_read_input_tokens: 100000, cache_creation_input_tokens: 248, output_tokens: 503 },
       }),
     model: NameSchema.optional().describe("The model that was called (prices the call); default the session's model"),
@@ -58,7 +66,11 @@ type RecordUsageBody = z.infer<typeof RecordUsageBodySchema>;
 function providerUsageIssues(body: Omit<RecordUsageBody, never>, ctx: z.RefinementCtx): void {
   const other = (['tokens', 'input_tokens', 'output_tokens'] as const).find((key) => body[key] !== undefined);
   if (other) {
-    ctx.addIssue({ code: 'custom', path: [other], message: 'give either provider and usage, or tokens (or input_tokens and output_tokens), not both' });
+    ctx.addIssue({
+      code: 'custom',
+      path: [other],
+      message: 'give either provider and usage, or tokens (or input_tokens and output_tokens), not both',
+    });
     return;
   }
   if (body.provider === undefined || body.usage === undefined) {
@@ -111,7 +123,8 @@ const CallCostFields = {
   classes: TokenClassesSchema.nullable().describe('null for a plain { tokens } update'),
   cost_usd: UsdSchema.nullable().describe("This call's exact cost; null when its model has no price or the update has no classes"),
   price_version: z.string().nullable().meta({
-    description: 'The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)',
+    description:
+      'The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)',
     example: 'catalog:2025-12-01',
   }),
   cost: CostSchema.describe("The session's cost after this update"),
@@ -207,6 +220,9 @@ export const BudgetSchema = z
     token_budget: TokenBudgetSchema,
     level: LevelSchema,
     thresholds: z.array(z.int()),
+    count: z.enum(['all', 'billable_input_output']),
+    cost: CostSchema,
+    cost_thresholds: z.array(z.int()),
     session_age_seconds: z.int(),
     recommendations: z.array(
       z.object({
