@@ -45,7 +45,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List sessions, newest first */
+        /**
+         * List sessions, newest first
+         * @description The sessions of the project, filtered by status, task, parent or external id; `next_cursor` pages on.
+         */
         get: operations["listSessions"];
         put?: never;
         /**
@@ -66,7 +69,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a session (with its ETag) */
+        /**
+         * Get a session (with its ETag)
+         * @description The session with its budget, level, context and lineage ids. `ETag` is its version, for a conditional PATCH.
+         */
         get: operations["getSession"];
         put?: never;
         post?: never;
@@ -830,21 +836,65 @@ export interface components {
             /** @description Omitted: none (PUT replaces the whole registration) */
             description?: string;
         };
-        /** @enum {string} */
+        /**
+         * @description active: new or restored · resumed: resumed after a pause · emergency_recovery: at or past 85% of its budget, to be recovered (POST …/emergency-recovery) or restored from a checkpoint · archived: takes no more usage, checkpoints or changes
+         * @enum {string}
+         */
         SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
+        /**
+         * @example {
+         *       "task_id": "refactor-billing-module",
+         *       "model": "claude-sonnet-4-5-20250929",
+         *       "token_budget": {
+         *         "total": 200000
+         *       },
+         *       "context": {
+         *         "files": [
+         *           "src/billing/invoice.ts"
+         *         ]
+         *       },
+         *       "thresholds": [
+         *         75,
+         *         85,
+         *         100
+         *       ],
+         *       "metadata": {
+         *         "team": "payments"
+         *       }
+         *     }
+         */
         CreateSessionRequestInput: {
+            /**
+             * @description The task the session works on: your name for it (1–256 characters)
+             * @example refactor-billing-module
+             */
             task_id: string;
             /**
              * @description Your own name for this session, unique in the project (409 EXTERNAL_ID_TAKEN otherwise): a conversation or agent session id. OTLP telemetry whose gen_ai.conversation.id or session.id is this value counts on this session. May not start with "sess_".
              * @example claude-code-8f14e45f
              */
             external_id?: string;
-            /** @description Defaults to claude-sonnet-4-5-20250929 */
+            /**
+             * @description One of GET /v1/models; default claude-sonnet-4-5-20250929
+             * @example claude-sonnet-4-5-20250929
+             */
             model?: string;
             /** @description Defaults to the model's context window (GET /v1/models), else 200000 */
             token_budget?: {
+                /**
+                 * @description The budget in tokens
+                 * @example 200000
+                 */
                 total: number;
             };
+            /**
+             * @description The initial working context, a JSON object; default {}
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ]
+             *     }
+             */
             context?: {
                 [key: string]: unknown;
             };
@@ -852,10 +902,28 @@ export interface components {
             thresholds?: number[];
             /** @description Default ["temp_context"] */
             non_critical_keys?: string[];
+            /**
+             * @description Your own data about the session; default {}
+             * @example {
+             *       "team": "payments"
+             *     }
+             */
             metadata?: {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description At least one field
+         * @example {
+         *       "context": {
+         *         "current_step": "write tests",
+         *         "temp_context": null
+         *       },
+         *       "metadata": {
+         *         "reviewed": true
+         *       }
+         *     }
+         */
         PatchSessionRequestInput: {
             /** @description JSON merge patch (RFC 7396): null removes a key */
             context?: {
@@ -865,12 +933,17 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description A new total; used stays */
             token_budget?: {
+                /**
+                 * @description The budget in tokens
+                 * @example 200000
+                 */
                 total: number;
             };
-            /** @description Percentages of the budget whose crossing emits session.threshold_crossed */
+            /** @description Replaces the thresholds */
             thresholds?: number[];
-            /** @description Context keys moved to deferred_context when usage crosses 75% */
+            /** @description Replaces the non-critical keys */
             non_critical_keys?: string[];
         };
         CreateCheckpointRequestInput: {
@@ -916,10 +989,28 @@ export interface components {
             reason: string;
         };
         RecordUsageRequestInput: {
-            /** @description Tokens this model call used; or give input_tokens and output_tokens */
+            /** @description Tokens this model call used; or give input_tokens and output_tokens, or provider and usage */
             tokens?: number;
             input_tokens?: number;
             output_tokens?: number;
+            /**
+             * @description Whose usage object `usage` is
+             * @enum {string}
+             */
+            provider?: "anthropic" | "openai" | "openai_responses" | "gemini" | "langchain";
+            /**
+             * @description The provider's usage object, verbatim: Anthropic Messages `usage`, OpenAI Chat Completions or Responses `usage`, Gemini `usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.
+             * @example {
+             *       "input_tokens": 50,
+             *       "cache_read_input_tokens": 100000,
+             *       "cache_creation_input_tokens": 248,
+             *       "output_tokens": 503
+             *     }
+             */
+            usage?: {
+                [key: string]: unknown;
+            };
+            /** @description The model that was called (prices the call); default the session's model */
             model?: string;
             /** @description Free text: which agent or call reported this usage */
             source?: string;
@@ -931,6 +1022,10 @@ export interface components {
             task_id?: string;
             /** @description Default the parent's total; used starts at 0 */
             token_budget?: {
+                /**
+                 * @description The budget in tokens
+                 * @example 200000
+                 */
                 total: number;
             };
         };
@@ -982,19 +1077,57 @@ export interface components {
             /** @description true re-enables an endpoint the service disabled */
             enabled?: boolean;
         };
-        /** @description RFC 9457 problem document */
+        /** @description RFC 9457 problem document: every error answer of the service, as application/problem+json */
         Problem: {
+            /**
+             * @description A URL (relative to this server) of a page that explains the code: GET it for HTML, or JSON with `Accept: application/json`
+             * @example /problems/session-archived
+             */
             type: string;
+            /**
+             * @description A short summary of the code, the same for every occurrence
+             * @example Session is archived
+             */
             title: string;
+            /**
+             * @description The HTTP status of the answer
+             * @example 409
+             */
             status: number;
+            /**
+             * @description What went wrong with this request, for a person to read
+             * @example session sess_01a252c39c91724fa500d7794bd6f1bf is archived and takes no more usage
+             */
             detail: string;
+            /**
+             * @description The path and query of the request
+             * @example /v1/sessions/sess_01a252c39c91724fa500d7794bd6f1bf/usage
+             */
             instance: string;
-            /** @description Machine-readable error code, e.g. SESSION_ARCHIVED */
+            /**
+             * @description Machine-readable error code, one per kind of error (a client branches on it, not on `title`)
+             * @example SESSION_ARCHIVED
+             */
             code: string;
+            /** @description Each failed check, for VALIDATION_FAILED and the 422 problems that list them */
             errors?: {
+                /**
+                 * @description Where: `body.`, `query.`, `params.` or `headers.` and the field
+                 * @example body.token_budget.total
+                 */
                 path: string;
+                /**
+                 * @description What is wrong with it
+                 * @example Too small: expected number to be >=1
+                 */
                 message: string;
             }[];
+            /** @description SESSION_ARCHIVED (and SESSION_ALREADY_RECOVERED) of a session archived by emergency recovery: the session that carries it on (send the update there) */
+            recovered_to_session_id?: string;
+            /** @description An unknown model (400 VALIDATION_FAILED): the models this deployment knows */
+            known_models?: string[];
+            /** @description A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents */
+            known_agents?: string[];
         };
         CreatedProject: {
             project_id: string;
@@ -1002,7 +1135,10 @@ export interface components {
             api_key_id: string;
             /** @description Shown only here: store it now */
             api_key: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         CreatedApiKey: {
@@ -1010,7 +1146,10 @@ export interface components {
             project_id: string;
             /** @description Shown only here: store it now */
             api_key: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         Agent: {
@@ -1018,62 +1157,166 @@ export interface components {
             /** @description `["*"]`: any agent; otherwise the names of the agents it accepts handoffs from */
             accepts_handoffs_from: string[];
             description: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
         };
-        /** @enum {string} */
+        /**
+         * @description active: new or restored · resumed: resumed after a pause · emergency_recovery: at or past 85% of its budget, to be recovered (POST …/emergency-recovery) or restored from a checkpoint · archived: takes no more usage, checkpoints or changes
+         * @enum {string}
+         */
         SessionStatus: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
         /**
          * @description normal [0,60) · progressive_disclosure [60,75) · defer_non_critical [75,85) · emergency [85,∞)
          * @enum {string}
          */
         Level: "normal" | "progressive_disclosure" | "defer_non_critical" | "emergency";
+        /** @description A session's token budget and how much of it is used */
         TokenBudget: {
+            /**
+             * @description The budget: how many tokens the session may use
+             * @example 200000
+             */
             total: number;
+            /**
+             * @description Tokens counted so far (usage updates)
+             * @example 1250
+             */
             used: number;
-            /** @description total - used; negative when over budget */
+            /**
+             * @description total - used; negative when over budget
+             * @example 198750
+             */
             available: number;
-            /** @description used / total * 100, rounded to 2 decimals */
+            /**
+             * @description used / total * 100, rounded to 2 decimals
+             * @example 0.63
+             */
             position_percent: number;
         };
+        Cost: {
+            /**
+             * @description Exact sum of the cost_usd of every usage update (those of models without a price count 0)
+             * @example 0.03885
+             */
+            used_usd: string;
+            /** @description cost_limit_usd; null when the session has none */
+            limit_usd: string | null;
+            /** @description used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit */
+            position_percent: number | null;
+        };
+        /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
+            /**
+             * @description The session id (`sess_` and 32 hex digits)
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
+            /**
+             * @description The project of the API key that created it
+             * @example proj_01a252c39c7477f396fa25de2eec888c
+             */
             project_id: string;
+            /**
+             * @description The task the session works on, as the caller named it
+             * @example refactor-billing-module
+             */
             task_id: string;
             /**
              * @description The caller's own name for the session, unique in the project; null when none was given
              * @example conv_5j66UpCpwteGg4YSxUnt7lPY
              */
             external_id: string | null;
+            /**
+             * @description The model the session runs on (its context window is the default budget)
+             * @example claude-sonnet-4-5-20250929
+             */
             model: string;
             status: components["schemas"]["SessionStatus"];
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
+            /**
+             * @description Percentages of the budget whose crossing emits session.threshold_crossed
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
             thresholds: number[];
+            /**
+             * @description Context keys moved to deferred_context when usage crosses 75%
+             * @example [
+             *       "temp_context"
+             *     ]
+             */
             non_critical_keys: string[];
+            /**
+             * @description The session's working context, a JSON object
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ]
+             *     }
+             */
             context: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Non-critical context moved out of context on a tight budget (restored by a restore or merge)
+             * @example {}
+             */
             deferred_context: {
                 [key: string]: unknown;
             };
+            /**
+             * @description The caller's own data about the session; the service does not read it
+             * @example {
+             *       "team": "payments"
+             *     }
+             */
             metadata: {
                 [key: string]: unknown;
             };
+            /** @description The session this one was forked from; null when not a fork */
             parent_session_id: string | null;
+            /** @description The checkpoint of the parent the fork started from; null when not a fork */
             fork_checkpoint_id: string | null;
+            /** @description The session whose emergency recovery created this one; null otherwise */
             recovered_from_session_id: string | null;
+            /** @description Set when emergency recovery archived this session: the new session that carries it on (usage and checkpoints go there) */
+            recovered_to_session_id: string | null;
+            /**
+             * @description How many checkpoints the session has
+             * @example 0
+             */
             checkpoints_count: number;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the session was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the session last changed
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
+            /** @description When it was last resumed; null if never */
             last_resumed_at: string | null;
+            /** @description When it was last restored from a checkpoint; null if never */
             last_recovery_at: string | null;
+            /** @description When it was archived; null while live */
             archived_at: string | null;
-            /** @description Increases with every change; the ETag of the session */
+            /**
+             * @description Increases with every change; the ETag of the session
+             * @example 1
+             */
             version: number;
         };
         Checkpoint: {
@@ -1089,7 +1332,10 @@ export interface components {
             sha256: string;
             /** @description Bytes of the canonical JSON of context_snapshot */
             size_bytes: number;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         CreatedCheckpoint: {
@@ -1106,7 +1352,10 @@ export interface components {
             sha256: string;
             /** @description Bytes of the canonical JSON of context_snapshot */
             size_bytes: number;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         /**
@@ -1166,7 +1415,10 @@ export interface components {
         HandoffStatus: "pending" | "accepted" | "rejected";
         Handoff: {
             handoff_id: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
             from_agent: string;
             to_agent: string;
@@ -1200,6 +1452,21 @@ export interface components {
             decided_at: string | null;
             rejection_reason: string | null;
         };
+        /** @description Every token of the call in exactly one of input, cache_read, cache_write, output */
+        TokenClasses: {
+            /** @description Input tokens not read from or written to a cache */
+            input: number;
+            /** @description Input tokens read from a prompt cache */
+            cache_read: number;
+            /** @description Input tokens written to a prompt cache */
+            cache_write: number;
+            /** @description The part of cache_write written to a 1-hour cache (priced apart by Anthropic) */
+            cache_write_1h: number;
+            /** @description Output tokens, reasoning included */
+            output: number;
+            /** @description The part of output spent reasoning (shown apart, not added) */
+            reasoning: number;
+        };
         UsageResult: {
             session_id: string;
             token_budget: components["schemas"]["TokenBudget"];
@@ -1207,11 +1474,43 @@ export interface components {
             /** @description Thresholds this update crossed, ascending; each emits session.threshold_crossed */
             crossed: number[];
             status: components["schemas"]["SessionStatus"];
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
+            tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
         };
         UsageEntry: {
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
             tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
+            /** @description All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens } */
             input_tokens: number | null;
             output_tokens: number | null;
+            /** @description Whose usage object was sent; null for the plain bodies */
+            provider: ("anthropic" | "openai" | "openai_responses" | "gemini" | "langchain") | null;
             used: number;
             available: number;
             position_percent: number;
@@ -1223,7 +1522,10 @@ export interface components {
              * @example span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174
              */
             origin: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         Budget: {
@@ -1255,7 +1557,10 @@ export interface components {
         Event: {
             id: string;
             type: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
             data: {
                 [key: string]: unknown;
@@ -1264,7 +1569,10 @@ export interface components {
         SessionExport: {
             /** @constant */
             format: "session-state-service/session-export/v1";
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             exported_at: string;
             session: components["schemas"]["Session"];
             /** @description Oldest first, snapshots included */
@@ -1299,7 +1607,10 @@ export interface components {
             detail: string;
         };
         MetricsSummary: {
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             generated_at: string;
             since: string | null;
             sessions: {
@@ -1381,7 +1692,10 @@ export interface components {
             from_session_id: string | null;
             fork_checkpoint_id: string | null;
             merged_into_session_id: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         Lineage: {
@@ -1417,7 +1731,10 @@ export interface components {
             spec_id: string;
             /** @description The fork of the spec's session */
             session_id: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         Orchestration: {
@@ -1430,9 +1747,15 @@ export interface components {
             ready: string[];
             /** @description Forks of spec sessions made through explore, oldest first */
             explorations: components["schemas"]["Exploration"][];
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
             /** @description When the orchestration became completed or failed */
             completed_at: string | null;
@@ -1448,9 +1771,15 @@ export interface components {
             disabled_at: string | null;
             /** @description Until then deliveries carry a signature with the previous secret too */
             previous_secret_expires_at: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
         };
         WebhookWithSecret: {
@@ -1464,9 +1793,15 @@ export interface components {
             disabled_at: string | null;
             /** @description Until then deliveries carry a signature with the previous secret too */
             previous_secret_expires_at: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
             /** @description whsec_…: verify deliveries with it; shown only here */
             secret: string;
@@ -1483,12 +1818,18 @@ export interface components {
             next_attempt_at: string | null;
             last_status_code: number | null;
             last_error: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
             completed_at: string | null;
             attempt_log: {
                 attempt: number;
-                /** @description RFC 3339 UTC timestamp with milliseconds */
+                /**
+                 * @description RFC 3339 UTC timestamp with milliseconds
+                 * @example 2026-12-07T14:03:12.345Z
+                 */
                 started_at: string;
                 duration_ms: number;
                 status_code: number | null;
@@ -1554,13 +1895,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The database is unreachable or not migrated (`NOT_READY`); retry after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1568,10 +1909,14 @@ export interface operations {
     listSessions: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 status?: components["schemas"]["SessionStatusInput"];
+                /** @description Only sessions of this task */
                 task_id?: string;
+                /** @description Only the forks of this session */
                 parent_session_id?: string;
                 /** @description Only the session with this external id */
                 external_id?: string;
@@ -1582,34 +1927,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of sessions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Session"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1626,11 +1973,33 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "refactor-billing-module",
+                 *       "model": "claude-sonnet-4-5-20250929",
+                 *       "token_budget": {
+                 *         "total": 200000
+                 *       },
+                 *       "context": {
+                 *         "files": [
+                 *           "src/billing/invoice.ts"
+                 *         ]
+                 *       },
+                 *       "thresholds": [
+                 *         75,
+                 *         85,
+                 *         100
+                 *       ],
+                 *       "metadata": {
+                 *         "team": "payments"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new session; `Location` is its URL and `ETag` its version */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1639,58 +2008,58 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1700,13 +2069,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The session; `ETag` is its version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1715,31 +2088,31 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1748,20 +2121,36 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The ETag of GET (`"3"`): change only that version (412 otherwise); `*` any */
                 "if-match"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "context": {
+                 *         "current_step": "write tests",
+                 *         "temp_context": null
+                 *       },
+                 *       "metadata": {
+                 *         "reviewed": true
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["PatchSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The changed session; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1770,67 +2159,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description If-Match names another version than the current one (`PRECONDITION_FAILED`): GET the resource again */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1839,10 +2228,15 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -1856,36 +2250,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["UsageEntry"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1898,6 +2294,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -1917,67 +2317,67 @@ export interface operations {
                     "application/json": components["schemas"]["UsageResult"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1987,6 +2387,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2002,31 +2406,31 @@ export interface operations {
                     "application/json": components["schemas"]["Budget"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2034,13 +2438,19 @@ export interface operations {
     listCheckpoints: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 /** @description Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>` */
                 phase?: string;
             };
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2054,36 +2464,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Checkpoint"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2098,6 +2510,10 @@ export interface operations {
                 prefer?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2117,67 +2533,67 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedCheckpoint"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2202,31 +2618,31 @@ export interface operations {
                     "application/json": components["schemas"]["Checkpoint"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2254,67 +2670,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2327,6 +2743,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2334,6 +2754,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -2347,67 +2768,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2420,6 +2841,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2427,6 +2852,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -2440,67 +2866,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2513,6 +2939,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2532,67 +2962,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2605,6 +3035,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2624,67 +3058,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2697,6 +3131,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2704,6 +3142,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -2717,67 +3156,67 @@ export interface operations {
                     "application/json": components["schemas"]["EmergencyRecovery"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2787,6 +3226,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2802,31 +3245,31 @@ export interface operations {
                     "application/json": components["schemas"]["Lineage"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2836,6 +3279,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2851,31 +3298,31 @@ export interface operations {
                     "application/json": components["schemas"]["SessionExport"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2883,7 +3330,9 @@ export interface operations {
     listWebhooks: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
@@ -2899,27 +3348,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Webhook"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2949,58 +3400,58 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3025,31 +3476,31 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3072,49 +3523,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3143,58 +3594,58 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3211,6 +3662,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -3224,49 +3676,49 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3283,6 +3735,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -3296,58 +3749,58 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookTestEvent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3355,7 +3808,9 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 status?: "pending" | "succeeded" | "failed";
             };
@@ -3374,36 +3829,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["WebhookDelivery"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3421,6 +3878,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -3434,58 +3892,58 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3508,13 +3966,13 @@ export interface operations {
                     "application/json": components["schemas"]["Model"][];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3539,31 +3997,31 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3601,40 +4059,40 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3657,49 +4115,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3707,7 +4165,9 @@ export interface operations {
     listAgents: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
@@ -3723,27 +4183,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Agent"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3751,7 +4213,9 @@ export interface operations {
     listHandoffs: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 session_id?: string;
                 status?: components["schemas"]["HandoffStatusInput"];
@@ -3771,27 +4235,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Handoff"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3821,67 +4287,67 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3906,31 +4372,31 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3950,6 +4416,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -3963,67 +4430,67 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4055,67 +4522,67 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4142,49 +4609,49 @@ export interface operations {
                     "application/json": components["schemas"]["McpAnalysis"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4192,7 +4659,9 @@ export interface operations {
     listMcpServers: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
@@ -4208,27 +4677,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["McpServer"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4266,40 +4737,40 @@ export interface operations {
                     "application/json": components["schemas"]["McpServer"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4322,49 +4793,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4390,22 +4861,22 @@ export interface operations {
                     "application/json": components["schemas"]["MetricsSummary"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4413,7 +4884,9 @@ export interface operations {
     listOrchestrations: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 status?: components["schemas"]["OrchestrationStatusInput"];
             };
@@ -4430,27 +4903,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Orchestration"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4480,58 +4955,58 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4556,31 +5031,31 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4601,6 +5076,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -4614,67 +5090,67 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4695,6 +5171,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -4708,67 +5185,67 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4801,67 +5278,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4896,40 +5373,40 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Too many requests for this API key (`RATE_LIMITED`; wait `Retry-After` seconds) or too many open streams (`TOO_MANY_STREAMS`) */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4956,40 +5433,40 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedProject"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5014,49 +5491,49 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKey"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5079,49 +5556,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

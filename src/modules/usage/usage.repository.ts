@@ -283,10 +283,16 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
         : null;
     },
 
-    /** Why an update touched no row: the session's status, or null when it is not in this project. */
-    async sessionStatus(projectId: string, sessionId: string): Promise<SessionStatus | null> {
-      const session = await prisma.session.findFirst({ where: { id: sessionId, projectId }, select: { status: true } });
-      return (session?.status as SessionStatus | undefined) ?? null;
+    /**
+     * Why an update touched no row (a second query, on that path only): the session's status and,
+     * archived by emergency recovery, its successor; null when it is not in this project.
+     */
+    async sessionStatus(projectId: string, sessionId: string): Promise<{ status: SessionStatus; recoveredToSessionId: string | null } | null> {
+      const session = await prisma.session.findFirst({
+        where: { id: sessionId, projectId },
+        select: { status: true, recoveredToSessionId: true },
+      });
+      return session ? { status: session.status as SessionStatus, recoveredToSessionId: session.recoveredToSessionId } : null;
     },
 
     async find(sessionId: string, id: string): Promise<UsageRow | null> {

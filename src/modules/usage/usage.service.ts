@@ -164,10 +164,10 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
       const replayed = idempotencyKey ? await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash) : null;
       if (replayed) return { ...replayed, replayed: true };
-      const status = await usage.sessionStatus(projectId, sessionId);
-      if (status === null) throw notFound('session', sessionId);
-      assertAllowed('record_usage', { id: sessionId, status });
-      throw new Error(`usage update of session ${sessionId} touched no row although its status ${status} allows usage`);
+      const state = await usage.sessionStatus(projectId, sessionId);
+      if (state === null) throw notFound('session', sessionId);
+      assertAllowed('record_usage', { id: sessionId, ...state });
+      throw new Error(`usage update of session ${sessionId} touched no row although its status ${state.status} allows usage`);
     },
 
     async history(projectId: string, sessionId: string, limit: number, afterId?: string) {
