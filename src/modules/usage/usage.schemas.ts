@@ -240,6 +240,9 @@ export const BudgetSchema = z
     token_budget: TokenBudgetSchema,
     level: LevelSchema,
     thresholds: z.array(z.int()).meta({ description: "The session's thresholds", examples: [[75, 85]] }),
+    count: z.enum(['all', 'billable_input_output']).describe('What the budget counts: every token, or all but cache reads'),
+    cost: CostSchema,
+    cost_thresholds: z.array(z.int()).describe('Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed'),
     session_age_seconds: z.int().meta({ description: 'Seconds since the session was created', examples: [420] }),
     recommendations: z
       .array(
