@@ -142,6 +142,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/checkpoints/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checkpoint several snapshots at once
+         * @description Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.
+         */
+        post: operations["createCheckpointBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkpoints/{id}": {
         parameters: {
             query?: never;
@@ -881,6 +901,16 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        CreateCheckpointBatchRequestInput: {
+            /** @description 1 to 100 checkpoints, stored in this order */
+            checkpoints: {
+                /** @description Where the work stands, e.g. "iteration_2" */
+                phase: string;
+                context_snapshot: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
          * @enum {string}
@@ -1108,6 +1138,10 @@ export interface components {
             size_bytes: number;
             /** @description RFC 3339 UTC timestamp with milliseconds */
             created_at: string;
+        };
+        CreatedCheckpointBatch: {
+            /** @description The checkpoints, in the order sent (ids ascending) */
+            data: components["schemas"]["CreatedCheckpoint"][];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
@@ -2115,6 +2149,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedCheckpoint"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCheckpointBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
+                "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCheckpointBatchRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedCheckpointBatch"];
                 };
             };
             /** @description Default Response */

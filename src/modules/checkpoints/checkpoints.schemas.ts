@@ -48,6 +48,28 @@ export const CreateCheckpointBodySchema = z
   })
   .meta({ id: 'CreateCheckpointRequest' });
 
+/** How many checkpoints one batch may carry. */
+export const MAX_BATCH_CHECKPOINTS = 100;
+
+export const CreateCheckpointBatchBodySchema = z
+  .strictObject({
+    checkpoints: z
+      .array(
+        z.strictObject({
+          phase: NameSchema.describe('Where the work stands, e.g. "iteration_2"'),
+          context_snapshot: JsonObjectInputSchema,
+        }),
+      )
+      .min(1)
+      .max(MAX_BATCH_CHECKPOINTS)
+      .describe(`1 to ${MAX_BATCH_CHECKPOINTS} checkpoints, stored in this order`),
+  })
+  .meta({ id: 'CreateCheckpointBatchRequest' });
+
+export const CreatedCheckpointBatchSchema = z
+  .object({ data: z.array(CreatedCheckpointSchema).describe('The checkpoints, in the order sent (ids ascending)') })
+  .meta({ id: 'CreatedCheckpointBatch' });
+
 export const CheckpointParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
 export const ListCheckpointsQuerySchema = ListQuerySchema.extend({
   phase: NameSchema.optional().describe('Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>`'),
