@@ -33,7 +33,8 @@ import { createSessionsRepository } from './modules/sessions/sessions.repository
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
 import { createUsageService } from './modules/usage/usage.service.js';
-import { createDeliveriesRepository, WAKE_CHANNEL } from './modules/webhooks/deliveries.repository.js';
+import { createDeliveriesRepository } from './modules/webhooks/deliveries.repository.js';
+import { createDeliveryQueueRepository, WAKE_CHANNEL } from './modules/webhooks/delivery-queue.repository.js';
 import { createDispatcher, type DispatcherLogger } from './modules/webhooks/dispatcher.js';
 import { createEndpointsRepository } from './modules/webhooks/endpoints.repository.js';
 import { createOutboxRepository } from './modules/webhooks/outbox.repository.js';
@@ -64,6 +65,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     eventStream: createEventStreamRepository(db.prisma),
     webhookEndpoints: createEndpointsRepository(db.prisma),
     webhookDeliveries: createDeliveriesRepository(db.prisma),
+    webhookDeliveryQueue: createDeliveryQueueRepository(db.prisma),
     agents: createAgentsRepository(db.prisma),
     handoffs: createHandoffsRepository(db.prisma),
     context: createContextRepository(db.prisma),
@@ -160,7 +162,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     eventRetentionDays: config.eventRetentionDays,
   });
   const webhookDispatcher = createDispatcher({
-    deliveries: repositories.webhookDeliveries,
+    deliveries: repositories.webhookDeliveryQueue,
     clock,
     http: createGuardedHttpAgent({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, timeoutMs: config.webhookTimeoutMs }),
     retryDelaysSeconds: config.webhookRetryDelaysSeconds,

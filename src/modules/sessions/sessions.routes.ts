@@ -33,6 +33,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
           '(unique in the project; OTLP telemetry that names it counts on this session). Emits `session.created`.',
         body: CreateSessionBodySchema,
         response: { 201: SessionSchema, ...problems(400, 401, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The new session; `Location` is its URL and `ETag` its version' },
       },
     },
     async (request, reply) => {
@@ -59,8 +60,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         operationId: 'listSessions',
         tags: ['sessions'],
         summary: 'List sessions, newest first',
+        description: 'The sessions of the project, filtered by status, task, parent or external id; `next_cursor` pages on.',
         querystring: ListSessionsQuerySchema,
         response: { 200: pageOf(SessionSchema), ...problems(400, 401) },
+        responseDescriptions: { 200: 'A page of sessions' },
       },
     },
     async (request) => {
@@ -82,8 +85,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         operationId: 'getSession',
         tags: ['sessions'],
         summary: 'Get a session (with its ETag)',
+        description: 'The session with its budget, level, context and lineage ids. `ETag` is its version, for a conditional PATCH.',
         params: SessionParamsSchema,
         response: { 200: SessionSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The session; `ETag` is its version' },
       },
     },
     async (request, reply) => {
@@ -105,6 +110,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         headers: IfMatchHeadersSchema,
         body: PatchSessionBodySchema,
         response: { 200: SessionSchema, ...problems(400, 401, 404, 409, 412, 413, 415) },
+        responseDescriptions: { 200: 'The changed session; `ETag` is its new version' },
       },
     },
     async (request, reply) => {
