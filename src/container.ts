@@ -54,10 +54,11 @@ export interface ContainerOptions {
 const silentLogger: DispatcherLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createContainer({ config, db, migrations, clock = systemClock, logger = silentLogger }: ContainerOptions) {
+  const models = createModelCatalog(config.models);
   const repositories = {
     projects: createProjectsRepository(db.prisma),
     sessions: createSessionsRepository(db.prisma),
-    usage: createUsageRepository(db.prisma, db.hotQuery),
+    usage: createUsageRepository(db.prisma, db.hotQuery, models),
     idempotency: createIdempotencyRepository(db.prisma),
     checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
@@ -72,7 +73,6 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     summary: createSummaryRepository(db.prisma),
     orchestrations: createOrchestrationsRepository(db.prisma),
   };
-  const models = createModelCatalog(config.models);
   const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,

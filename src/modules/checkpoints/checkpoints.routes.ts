@@ -32,6 +32,7 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         headers: CreateCheckpointHeadersSchema,
         body: CreateCheckpointBodySchema,
         response: { 201: CreatedCheckpointSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The new checkpoint (without its snapshot under `Prefer: return=minimal`); `Location` is its URL' },
       },
     },
     async (request, reply) => {
@@ -88,11 +89,12 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         params: SessionParamsSchema,
         querystring: ListCheckpointsQuerySchema,
         response: { 200: pageOf(CheckpointSchema), ...problems(400, 401, 404) },
+        responseDescriptions: { 200: 'A page of checkpoints, snapshots included' },
       },
     },
     async (request) => {
       const { limit, cursor, phase } = request.query;
-      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor), phase });
+      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor, 'ckpt'), phase });
       return pageWire(page, checkpointWire);
     },
   );
@@ -104,8 +106,10 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         operationId: 'getCheckpoint',
         tags: ['checkpoints'],
         summary: 'Get a checkpoint',
+        description: 'The checkpoint with its snapshot, SHA-256 and the token budget of the moment it was taken.',
         params: CheckpointParamsSchema,
         response: { 200: CheckpointSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The checkpoint' },
       },
     },
     async (request) => checkpointWire(await checkpoints.get(request.auth.projectId, request.params.id)),
@@ -124,6 +128,7 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
           'the status `active` and `last_recovery_at`. With fewer than 30,000 tokens available the non-critical keys are deferred.',
         params: CheckpointParamsSchema,
         response: { 200: SessionSchema, ...problems(401, 404, 409) },
+        responseDescriptions: { 200: 'The restored session; `ETag` is its new version' },
       },
     },
     async (request, reply) => {
