@@ -160,6 +160,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/checkpoints/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checkpoint several snapshots at once
+         * @description Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.
+         */
+        post: operations["createCheckpointBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkpoints/{id}": {
         parameters: {
             query?: never;
@@ -1111,6 +1131,43 @@ export interface components {
             };
         };
         /**
+         * @example {
+         *       "checkpoints": [
+         *         {
+         *           "phase": "iteration_2",
+         *           "context_snapshot": {
+         *             "current_step": "write tests"
+         *           }
+         *         },
+         *         {
+         *           "phase": "iteration_3",
+         *           "context_snapshot": {
+         *             "current_step": "review"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CreateCheckpointBatchRequestInput: {
+            /** @description 1 to 100 checkpoints, stored in this order */
+            checkpoints: {
+                /**
+                 * @description Where the work stands, e.g. "iteration_2"
+                 * @example iteration_2
+                 */
+                phase: string;
+                /**
+                 * @description The context to keep
+                 * @example {
+                 *       "current_step": "write tests"
+                 *     }
+                 */
+                context_snapshot: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
          * @enum {string}
          */
@@ -1820,6 +1877,10 @@ export interface components {
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+        };
+        CreatedCheckpointBatch: {
+            /** @description The checkpoints, in the order sent (ids ascending) */
+            data: components["schemas"]["CreatedCheckpoint"][];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
@@ -3412,6 +3473,122 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedCheckpoint"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCheckpointBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
+                "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
+            };
+            path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "checkpoints": [
+                 *         {
+                 *           "phase": "iteration_2",
+                 *           "context_snapshot": {
+                 *             "current_step": "write tests"
+                 *           }
+                 *         },
+                 *         {
+                 *           "phase": "iteration_3",
+                 *           "context_snapshot": {
+                 *             "current_step": "review"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCheckpointBatchRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedCheckpointBatch"];
                 };
             };
             /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */

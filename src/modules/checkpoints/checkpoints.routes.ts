@@ -4,7 +4,9 @@ import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from '../sess
 import {
   CheckpointParamsSchema,
   CheckpointSchema,
+  CreateCheckpointBatchBodySchema,
   CreateCheckpointBodySchema,
+  CreatedCheckpointBatchSchema,
   CreateCheckpointHeadersSchema,
   CreatedCheckpointSchema,
   ListCheckpointsQuerySchema,
@@ -42,6 +44,37 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
       void reply.code(201).header('location', `/v1/checkpoints/${checkpoint.id}`);
       if (minimal) void reply.header('preference-applied', 'return=minimal');
       return createdCheckpointWire(checkpoint, minimal);
+    },
+  );
+
+  app.post(
+    '/sessions/:id/checkpoints/batch',
+    {
+      config: { idempotent: true },
+      schema: {
+        operationId: 'createCheckpointBatch',
+        tags: ['checkpoints'],
+        summary: 'Checkpoint several snapshots at once',
+        description:
+          'Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, ' +
+          'each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row ' +
+          'would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.',
+        params: SessionParamsSchema,
+        headers: CreateCheckpointHeadersSchema,
+        body: CreateCheckpointBatchBodySchema,
+        response: { 201: CreatedCheckpointBatchSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const created = await checkpoints.createBatch(
+        request.auth.projectId,
+        request.params.id,
+        request.body.checkpoints.map(({ phase, context_snapshot }) => ({ phase, contextSnapshot: context_snapshot })),
+      );
+      const minimal = prefersMinimalReturn(request.headers.prefer);
+      void reply.code(201);
+      if (minimal) void reply.header('preference-applied', 'return=minimal');
+      return { data: created.map((checkpoint) => createdCheckpointWire(checkpoint, minimal)) };
     },
   );
 

@@ -97,7 +97,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     const first = await idempotency.firstUse(projectId, key);
     if (!first) return null;
     assertSameRequest(key, first, { requestHash, kind: 'usage' });
-    const row = await usage.find(sessionId, first.usageRecordId!);
+    const row = await usage.find(projectId, sessionId, first.usageRecordId!);
     if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
     return {
       sessionId,
