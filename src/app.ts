@@ -88,7 +88,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
   await app.register(errorHandlerPlugin);
   await app.register(prometheusPlugin, {
     db: container.db,
-    deliveries: container.repositories.webhookDeliveries,
+    deliveries: container.repositories.webhookDeliveryQueue,
     dispatcher: container.webhookDispatcher,
     clock: container.clock,
     token: config.metricsToken,
@@ -119,7 +119,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(lifecycleRoutes, { lifecycle: services.lifecycle, lineage: services.lineage });
       await v1.register(exportRoutes, { exports: services.exports });
       await v1.register(webhooksRoutes, { webhooks: services.webhooks });
-      await v1.register(modelsRoutes, { models: container.models });
+      await v1.register(modelsRoutes, { models: container.services.models });
       await v1.register(agentsRoutes, { agents: services.agents });
       await v1.register(handoffsRoutes, { handoffs: services.handoffs });
       await v1.register(contextRoutes, { context: services.context });
