@@ -11,7 +11,7 @@ import {
   costWire,
   tokenBudgetWire,
 } from '../sessions/sessions.schemas.js';
-import type { UsageEntry, UsageResult } from './usage.service.js';
+import type { UsageEntry, UsageResult, UsageService } from './usage.service.js';
 import { USAGE_PROVIDERS, normaliseUsage, totalTokens, type TokenClasses, type UsageProvider } from '../../domain/token-classes.js';
 
 export const MAX_TOKENS_PER_UPDATE = 10_000_000;
@@ -265,3 +265,24 @@ export const BudgetSchema = z
       .describe('When the thresholds will be reached at the recent rate'),
   })
   .meta({ id: 'Budget', description: 'The budget of a session, what to do about it, and a forecast' });
+
+/** GET /v1/sessions/{id}/budget's answer (and the MCP get_budget tool's, and its budget resource). */
+export function budgetWire({
+  session,
+  ageSeconds,
+  recommendations,
+  forecast,
+}: Awaited<ReturnType<UsageService['budget']>>): z.infer<typeof BudgetSchema> {
+  return {
+    session_id: session.id,
+    token_budget: tokenBudgetWire(session.total, session.used),
+    level: levelOf(session.used, session.total),
+    thresholds: session.thresholds,
+    count: session.countMode,
+    cost: costWire(session.costUsedUsd, session.costLimitUsd),
+    cost_thresholds: session.costThresholds,
+    session_age_seconds: ageSeconds,
+    recommendations,
+    forecast: { tokens_per_update: forecast.tokensPerUpdate, updates_until: forecast.updatesUntil, seconds_until: forecast.secondsUntil },
+  };
+}
