@@ -114,7 +114,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(lifecycleRoutes, { lifecycle: services.lifecycle, lineage: services.lineage });
       await v1.register(exportRoutes, { exports: services.exports });
       await v1.register(webhooksRoutes, { webhooks: services.webhooks });
-      await v1.register(modelsRoutes, { models: container.models });
+      await v1.register(modelsRoutes, { models: container.services.models });
       await v1.register(agentsRoutes, { agents: services.agents });
       await v1.register(handoffsRoutes, { handoffs: services.handoffs });
       await v1.register(contextRoutes, { context: services.context });

@@ -500,11 +500,31 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Models and their context windows (the default token budget of a new session)
-         * @description The models this server knows (MODELS configures them) and their context windows.
+         * Models, their context windows (the default token budget of a new session) and prices per token class
+         * @description The project's own prices (PUT /v1/models/{model}/prices) replace the built-in ones.
          */
         get: operations["listModels"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set this project's prices of a model (USD per million tokens), as a new version
+         * @description Usage updates from now on are priced at these prices; every usage row keeps the cost and price_version it was computed with, so a price change never rewrites history.
+         */
+        put: operations["setModelPrices"];
         post?: never;
         delete?: never;
         options?: never;
@@ -526,13 +546,13 @@ export interface paths {
         get: operations["getAgent"];
         /**
          * Register an agent, or replace its registration
-         * @description Says from whom the agent accepts handoffs. An agent that was never registered accepts handoffs from anyone; a registered one only from the agents it lists (`["*"]`: anyone). 201 when the agent was new, 200 when replaced.
+         * @description Says from whom the agent accepts handoffs: only from the agents it lists (`["*"]`: anyone). Once a project has registered an agent, both agents of a handoff must be registered (422 `HANDOFF_INVALID` naming the registered ones); a project that registered none hands off between any names. 201 when the agent was new, 200 when replaced.
          */
         put: operations["putAgent"];
         post?: never;
         /**
          * Remove an agent's registration
-         * @description The agent then accepts handoffs from anyone again, as an unregistered agent does.
+         * @description Handoffs to or from the agent are then refused while the project has other registrations; with none left, any names may hand off again.
          */
         delete: operations["deleteAgent"];
         options?: never;
@@ -575,7 +595,7 @@ export interface paths {
         put?: never;
         /**
          * Hand a session over from one agent to another
-         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender; otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
+         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender, and, once the project has registered agents, both agents registered (`known_agents` then lists them); otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
          */
         post: operations["createHandoff"];
         delete?: never;
@@ -956,6 +976,11 @@ export interface components {
          */
         SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
         /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountModeInput: "all" | "billable_input_output";
+        /**
          * @example {
          *       "task_id": "refactor-billing-module",
          *       "model": "claude-sonnet-4-5-20250929",
@@ -989,7 +1014,7 @@ export interface components {
              */
             external_id?: string;
             /**
-             * @description One of GET /v1/models; default claude-sonnet-4-5-20250929
+             * @description One of GET /v1/models (400 listing them otherwise, unless the deployment sets ALLOW_UNKNOWN_MODELS=true). Defaults to claude-sonnet-4-5-20250929
              * @example claude-sonnet-4-5-20250929
              */
             model?: string;
@@ -1025,6 +1050,15 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description Default all */
+            count?: components["schemas"]["CountModeInput"];
+            /**
+             * @description Cost limit in US dollars (a decimal string or a number)
+             * @example 25.00
+             */
+            cost_limit_usd?: string | number;
+            /** @description Default [75, 85] */
+            cost_thresholds?: number[];
         };
         /**
          * @description At least one field
@@ -1059,6 +1093,12 @@ export interface components {
             thresholds?: number[];
             /** @description Replaces the non-critical keys */
             non_critical_keys?: string[];
+            /** @description Applies to the updates from now on; tokens counted so far stay counted */
+            count?: components["schemas"]["CountModeInput"];
+            /** @description null removes the limit */
+            cost_limit_usd?: (string | number) | null;
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
+            cost_thresholds?: number[];
         };
         /**
          * @example {
@@ -1279,6 +1319,22 @@ export interface components {
         };
         /**
          * @example {
+         *       "input": "3",
+         *       "output": "15",
+         *       "cache_read": "0.3",
+         *       "cache_write": "3.75",
+         *       "cache_write_1h": "6"
+         *     }
+         */
+        SetModelPricesRequestInput: {
+            input: string | number;
+            output: string | number;
+            cache_read: string | number;
+            cache_write: string | number;
+            cache_write_1h?: string | number;
+        };
+        /**
+         * @example {
          *       "task_id": "try-alternative-parser",
          *       "token_budget": {
          *         "total": 100000
@@ -1406,7 +1462,7 @@ export interface components {
              *       "handoff.created"
              *     ]
              */
-            events: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            events: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
             /**
              * @description Your note about it (up to 1024 characters)
              * @example Alerts for the on-call channel
@@ -1436,7 +1492,7 @@ export interface components {
              *       "handoff.created"
              *     ]
              */
-            events?: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            events?: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
             /** @description A new note; null removes it */
             description?: string | null;
             /** @description true re-enables an endpoint the service disabled */
@@ -1616,6 +1672,11 @@ export interface components {
             /** @description used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit */
             position_percent: number | null;
         };
+        /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountMode: "all" | "billable_input_output";
         /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
             /**
@@ -1654,6 +1715,16 @@ export interface components {
              *     ]
              */
             thresholds: number[];
+            count: components["schemas"]["CountMode"];
+            cost: components["schemas"]["Cost"];
+            /**
+             * @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
+            cost_thresholds: number[];
             /**
              * @description Context keys moved to deferred_context when usage crosses 75%
              * @example [
@@ -2098,6 +2169,14 @@ export interface components {
              */
             thresholds: number[];
             /**
+             * @description What the budget counts: every token, or all but cache reads
+             * @enum {string}
+             */
+            count: "all" | "billable_input_output";
+            cost: components["schemas"]["Cost"];
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
+            cost_thresholds: number[];
+            /**
              * @description Seconds since the session was created
              * @example 420
              */
@@ -2133,7 +2212,7 @@ export interface components {
                 updates_until: {
                     [key: string]: number | null;
                 };
-                /** @description Seconds until each threshold at the recent burn rate; null without enough history */
+                /** @description Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them */
                 seconds_until: {
                     [key: string]: number | null;
                 };
@@ -2328,7 +2407,34 @@ export interface components {
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
         };
-        /** @description A known model */
+        ModelPrices: {
+            /**
+             * @description Uncached input
+             * @example 3.75
+             */
+            input: string;
+            /**
+             * @description Output, reasoning included
+             * @example 3.75
+             */
+            output: string;
+            /**
+             * @description Input read from a prompt cache
+             * @example 3.75
+             */
+            cache_read: string;
+            /**
+             * @description Input written to a (5-minute) prompt cache
+             * @example 3.75
+             */
+            cache_write: string;
+            /**
+             * @description Input written to a 1-hour cache, where the provider prices it apart (Anthropic)
+             * @example 3.75
+             */
+            cache_write_1h?: string;
+        };
+        /** @description A known model and its prices */
         Model: {
             /**
              * @description The model name, as sessions give it
@@ -2340,6 +2446,15 @@ export interface components {
              * @example 200000
              */
             context_window: number;
+            /** @description null: no price known, usage of this model has no cost */
+            prices_usd_per_mtok: components["schemas"]["ModelPrices"] | null;
+            /** @description The date the prices were taken from the provider's published prices; null for a project's own */
+            prices_as_of: string | null;
+            /**
+             * @description What usage rows priced at these prices name: `catalog:<date>`, `settings:<date>` (MODELS) or `project:<n>`
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
         };
         /** @description What an emergency recovery did */
         EmergencyRecovery: {
@@ -4984,6 +5099,68 @@ export interface operations {
             };
             /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setModelPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetModelPricesRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

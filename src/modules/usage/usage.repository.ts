@@ -8,7 +8,7 @@ import { fanOutSql } from '../webhooks/outbox.repository.js';
 import type { TokenClasses } from '../../domain/token-classes.js';
 import { decimalText } from '../../lib/decimal.js';
 import type { ModelCatalog } from '../models/models.js';
-import { CLASS_COLUMNS, COST_CROSSES, catalogPricesSql, classValuesSql, costCteSql, countedSql } from './usage-cost.sql.js';
+import { CLASS_COLUMNS, COST_CROSSES, catalogPricesSql, classValuesSql, costCteSql, countedSql } from './usage-cost.repository.js';
 
 export interface UsageWrite {
   usageId: string;
