@@ -94,7 +94,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
   await app.register(errorHandlerPlugin);
   await app.register(prometheusPlugin, {
     db: container.db,
-    deliveries: container.repositories.webhookDeliveries,
+    deliveries: container.repositories.webhookDeliveryQueue,
     dispatcher: container.webhookDispatcher,
     clock: container.clock,
     token: config.metricsToken,

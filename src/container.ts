@@ -33,7 +33,8 @@ import { createSessionsRepository } from './modules/sessions/sessions.repository
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
 import { createUsageService } from './modules/usage/usage.service.js';
-import { createDeliveriesRepository, WAKE_CHANNEL } from './modules/webhooks/deliveries.repository.js';
+import { createDeliveriesRepository } from './modules/webhooks/deliveries.repository.js';
+import { createDeliveryQueueRepository, WAKE_CHANNEL } from './modules/webhooks/delivery-queue.repository.js';
 import { createDispatcher, type DispatcherLogger } from './modules/webhooks/dispatcher.js';
 import { createEndpointsRepository } from './modules/webhooks/endpoints.repository.js';
 import { createOutboxRepository } from './modules/webhooks/outbox.repository.js';
@@ -53,10 +54,11 @@ export interface ContainerOptions {
 const silentLogger: DispatcherLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createContainer({ config, db, migrations, clock = systemClock, logger = silentLogger }: ContainerOptions) {
+  const models = createModelCatalog(config.models);
   const repositories = {
     projects: createProjectsRepository(db.prisma),
     sessions: createSessionsRepository(db.prisma),
-    usage: createUsageRepository(db.prisma, db.hotQuery),
+    usage: createUsageRepository(db.prisma, db.hotQuery, models),
     idempotency: createIdempotencyRepository(db.prisma),
     checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
@@ -64,13 +66,13 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     eventStream: createEventStreamRepository(db.prisma),
     webhookEndpoints: createEndpointsRepository(db.prisma),
     webhookDeliveries: createDeliveriesRepository(db.prisma),
+    webhookDeliveryQueue: createDeliveryQueueRepository(db.prisma),
     agents: createAgentsRepository(db.prisma),
     handoffs: createHandoffsRepository(db.prisma),
     context: createContextRepository(db.prisma),
     summary: createSummaryRepository(db.prisma),
     orchestrations: createOrchestrationsRepository(db.prisma),
   };
-  const models = createModelCatalog(config.models);
   const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,
@@ -160,7 +162,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     eventRetentionDays: config.eventRetentionDays,
   });
   const webhookDispatcher = createDispatcher({
-    deliveries: repositories.webhookDeliveries,
+    deliveries: repositories.webhookDeliveryQueue,
     clock,
     http: createGuardedHttpAgent({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, timeoutMs: config.webhookTimeoutMs }),
     retryDelaysSeconds: config.webhookRetryDelaysSeconds,

@@ -22,6 +22,8 @@ export interface Session {
   parentSessionId: string | null;
   forkCheckpointId: string | null;
   recoveredFromSessionId: string | null;
+  /** Set on a session archived by emergency recovery: the session that carries it on. */
+  recoveredToSessionId: string | null;
   /** The final checkpoint of the emergency recovery that created this session. */
   recoveryCheckpointId: string | null;
   /** Set on a fork once it has been merged into its parent. */

@@ -87,14 +87,28 @@ export interface FieldError {
   message: string;
 }
 
+/** Members a problem carries besides the standard ones, so a client can act on it (RFC 9457 §3.2). */
+export interface ProblemExtensions {
+  /** SESSION_ARCHIVED of a session archived by emergency recovery: the session to go on with. */
+  recovered_to_session_id?: string;
+  /** An unknown model: the models this deployment knows. */
+  known_models?: string[];
+  /** A handoff naming an agent nobody registered: the project's registered agents. */
+  known_agents?: string[];
+}
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly extensions: ProblemExtensions | undefined;
 
-  constructor(code: ErrorCode, options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: ProblemExtensions; cause?: unknown } = {},
+  ) {
     super(options.detail ?? titleByCode[code], { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -102,6 +116,7 @@ export class AppError extends Error {
     this.detail = options.detail;
     this.errors = options.errors;
     this.headers = options.headers;
+    this.extensions = options.extensions;
   }
 }
 

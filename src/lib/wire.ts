@@ -35,6 +35,17 @@ export const ProblemSchema = z
       )
       .optional()
       .describe('Each failed check, for VALIDATION_FAILED and the 422 problems that list them'),
+    recovered_to_session_id: z
+      .string()
+      .optional()
+      .describe(
+        'SESSION_ARCHIVED (and SESSION_ALREADY_RECOVERED) of a session archived by emergency recovery: the session that carries it on (send the update there)',
+      ),
+    known_models: z.array(z.string()).optional().describe('An unknown model (400 VALIDATION_FAILED): the models this deployment knows'),
+    known_agents: z
+      .array(z.string())
+      .optional()
+      .describe("A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents"),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem document: every error answer of the service, as application/problem+json' });
 

@@ -336,7 +336,7 @@ describe('the dispatcher driven by tick() and a test clock', () => {
     // What a dispatcher does before it calls the endpoint; it "dies" here and never records anything.
     const claimedAt = clock.now();
     const leaseUntil = new Date(claimedAt.getTime() + TIMEOUT_MS + LEASE_MARGIN_MS);
-    const deliveriesRepository = t.container.repositories.webhookDeliveries;
+    const deliveriesRepository = t.container.repositories.webhookDeliveryQueue;
     const [dead, ...others] = await deliveriesRepository.claim({
       now: claimedAt,
       limit: 10,

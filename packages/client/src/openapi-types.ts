@@ -1168,7 +1168,7 @@ export interface components {
             reason: string;
         };
         /**
-         * @description Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all
+         * @description Either `tokens`, or `input_tokens` and `output_tokens`, or `provider` and `usage`: 1 to 10,000,000 tokens in all
          * @example {
          *       "input_tokens": 1000,
          *       "output_tokens": 250,
@@ -1178,7 +1178,7 @@ export interface components {
          */
         RecordUsageRequestInput: {
             /**
-             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens instead (not both)
+             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens, or provider and usage, instead (one of the three)
              * @example 1250
              */
             tokens?: number;
@@ -1193,7 +1193,24 @@ export interface components {
              */
             output_tokens?: number;
             /**
-             * @description The model that was called, recorded with the update
+             * @description Whose usage object `usage` is
+             * @enum {string}
+             */
+            provider?: "anthropic" | "openai" | "openai_responses" | "gemini" | "langchain";
+            /**
+             * @description The provider's usage object, verbatim: Anthropic Messages `usage`, OpenAI Chat Completions or Responses `usage`, Gemini `usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.
+             * @example {
+             *       "input_tokens": 50,
+             *       "cache_read_input_tokens": 100000,
+             *       "cache_creation_input_tokens": 248,
+             *       "output_tokens": 503
+             *     }
+             */
+            usage?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The model that was called (prices the call); default the session's model
              * @example claude-sonnet-4-5-20250929
              */
             model?: string;
@@ -1413,6 +1430,12 @@ export interface components {
                  */
                 message: string;
             }[];
+            /** @description SESSION_ARCHIVED (and SESSION_ALREADY_RECOVERED) of a session archived by emergency recovery: the session that carries it on (send the update there) */
+            recovered_to_session_id?: string;
+            /** @description An unknown model (400 VALIDATION_FAILED): the models this deployment knows */
+            known_models?: string[];
+            /** @description A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents */
+            known_agents?: string[];
         };
         /** @description A new project and its first API key */
         CreatedProject: {
@@ -1525,6 +1548,17 @@ export interface components {
              */
             position_percent: number;
         };
+        Cost: {
+            /**
+             * @description Exact sum of the cost_usd of every usage update (those of models without a price count 0)
+             * @example 0.03885
+             */
+            used_usd: string;
+            /** @description cost_limit_usd; null when the session has none */
+            limit_usd: string | null;
+            /** @description used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit */
+            position_percent: number | null;
+        };
         /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
             /**
@@ -1603,6 +1637,8 @@ export interface components {
             fork_checkpoint_id: string | null;
             /** @description The session whose emergency recovery created this one; null otherwise */
             recovered_from_session_id: string | null;
+            /** @description Set when emergency recovery archived this session: the new session that carries it on (usage and checkpoints go there) */
+            recovered_to_session_id: string | null;
             /**
              * @description How many checkpoints the session has
              * @example 0
@@ -1882,6 +1918,21 @@ export interface components {
             /** @description Why it was rejected; null unless rejected */
             rejection_reason: string | null;
         };
+        /** @description Every token of the call in exactly one of input, cache_read, cache_write, output */
+        TokenClasses: {
+            /** @description Input tokens not read from or written to a cache */
+            input: number;
+            /** @description Input tokens read from a prompt cache */
+            cache_read: number;
+            /** @description Input tokens written to a prompt cache */
+            cache_write: number;
+            /** @description The part of cache_write written to a 1-hour cache (priced apart by Anthropic) */
+            cache_write_1h: number;
+            /** @description Output tokens, reasoning included */
+            output: number;
+            /** @description The part of output spent reasoning (shown apart, not added) */
+            reasoning: number;
+        };
         /** @description The budget after the update */
         UsageResult: {
             /**
@@ -1897,18 +1948,45 @@ export interface components {
              */
             crossed: number[];
             status: components["schemas"]["SessionStatus"];
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
+            tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
         };
         /** @description One usage update as it was counted */
         UsageEntry: {
-            /**
-             * @description Tokens the update counted
-             * @example 1250
-             */
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
             tokens: number;
-            /** @description Input tokens, when the update gave them apart */
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
+            /** @description All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens } */
             input_tokens: number | null;
-            /** @description Output tokens, when the update gave them apart */
+            /** @description Output tokens, when the update gave them apart; null for { tokens } */
             output_tokens: number | null;
+            /** @description Whose usage object was sent; null for the plain bodies */
+            provider: ("anthropic" | "openai" | "openai_responses" | "gemini" | "langchain") | null;
             /**
              * @description The session's used tokens after this update
              * @example 1250

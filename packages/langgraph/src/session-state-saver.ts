@@ -3,33 +3,19 @@ import type { UsageMetadata } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import {
   BaseCheckpointSaver,
-  TASKS,
-  WRITES_IDX_MAP,
-  copyCheckpoint,
   getCheckpointId,
-  maxChannelVersion,
   type ChannelVersions,
   type Checkpoint,
   type CheckpointListOptions,
   type CheckpointMetadata,
-  type CheckpointPendingWrite,
   type CheckpointTuple,
   type PendingWrite,
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
-import { ProblemError, createClient, type ClientOptions, type Session, type SessionStateClient, type UsageResult } from '@session-state/client';
-import {
-  RECORD_FORMAT,
-  channelEntries,
-  checkpointPhase,
-  decodeBlob,
-  encodeBlob,
-  mergeWrites,
-  writesPhase,
-  type CheckpointRecord,
-  type TypedBlob,
-  type WritesRecord,
-} from './records.js';
+import { createClient, type ClientOptions, type Session, type SessionStateClient, type UsageResult } from '@session-state/client';
+import { checkpointRecord, putKeyOf, PutOrder, writesRecord, type WritesPut } from './checkpoint-writes.js';
+import { loadBlob, toTuple } from './checkpoint-tuples.js';
+import { checkpointPhase, writesPhase } from './records.js';
 import { createThreadStore, type NewSessionFields, type RecordLog, type ThreadStore, type UsageReport } from './thread-store.js';
 import { findCheckpoint, keyOf, loadedView, scanningView, type StoredCheckpoint, type ThreadView } from './thread-views.js';
 
@@ -48,10 +34,6 @@ export interface SessionStateSaverOptions extends Omit<ClientOptions, 'baseUrl' 
 
 /** Checkpoints this saver wrote lately, so that the next put finds its parent without a request. */
 const RECENT_CHECKPOINTS = 256;
-/** Checkpoints whose writes this saver sent before their put, to be named in the checkpoint's record. */
-const EARLY_WRITES_CHECKPOINTS = 1024;
-
-const putKeyOf = (threadId: string, ns: string, checkpointId: string): string => JSON.stringify([threadId, ns, checkpointId]);
 
 function threadIdOf(config: RunnableConfig): string | undefined {
   const threadId: unknown = config.configurable?.thread_id;
@@ -72,14 +54,7 @@ function threadIdOf(config: RunnableConfig): string | undefined {
 export class SessionStateSaver extends BaseCheckpointSaver {
   private readonly store: ThreadStore;
   private readonly recent = new Map<string, StoredCheckpoint>();
-  /**
-   * LangGraph (durability "async") sends a step's writes without waiting for the put of the
-   * checkpoint they belong to, so they can be stored before it. Writes sent while their checkpoint
-   * has no put under way are kept here (their session checkpoint ids, once stored) until its put
-   * names them in the record; writes sent while its put is under way wait for it.
-   */
-  private readonly earlyWrites = new Map<string, Promise<string | null>[]>();
-  private readonly puts = new Map<string, Promise<RunnableConfig>>();
+  private readonly order = new PutOrder();
 
   constructor(options: SessionStateSaverOptions) {
     super(options.serde);
@@ -150,7 +125,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
         if (checkpointId !== undefined && record.checkpoint_id !== checkpointId) continue;
         if (beforeId !== undefined && record.checkpoint_id >= beforeId) continue;
         if (filter && Object.keys(filter).length > 0) {
-          const metadata = (await this.load(record.metadata)) as Record<string, unknown>;
+          const metadata = (await loadBlob(this.serde, record.metadata)) as Record<string, unknown>;
           if (!Object.entries(filter).every(([key, value]) => isDeepStrictEqual(metadata[key], value))) continue;
         }
         if (limit !== undefined) {
@@ -175,14 +150,9 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     const ns: string = config.configurable?.checkpoint_ns ?? '';
     // Registered before any await, so that writes sent from now on wait for this put.
     const key = putKeyOf(threadId, ns, checkpoint.id);
-    const early = this.earlyWrites.get(key) ?? [];
-    this.earlyWrites.delete(key);
+    const early = this.order.takeEarlyWrites(key);
     const stored = this.putCheckpoint(threadId, ns, config, checkpoint, metadata, newVersions, early);
-    this.puts.set(key, stored);
-    const forget = () => {
-      if (this.puts.get(key) === stored) this.puts.delete(key);
-    };
-    stored.then(forget, forget);
+    this.order.trackPut(key, stored);
     return stored;
   }
 
@@ -199,28 +169,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
     const session = await this.store.ensureSession(threadId);
     const parent = parentId ? await this.findCheckpoint(this.store.log(session), ns, parentId) : undefined;
-
-    const { channel_values: values, ...rest } = copyCheckpoint(checkpoint);
-    const newValues: Record<string, TypedBlob> = {};
-    for (const channel of Object.keys(newVersions)) {
-      if (Object.hasOwn(values, channel) && values[channel] !== undefined) {
-        newValues[channel] = encodeBlob(await this.serde.dumpsTyped(values[channel]));
-      }
-    }
-    const record: CheckpointRecord = {
-      langgraph: 'checkpoint',
-      format: RECORD_FORMAT,
-      thread_id: threadId,
-      checkpoint_ns: ns,
-      checkpoint_id: checkpoint.id,
-      parent_checkpoint_id: parentId ?? null,
-      checkpoint: encodeBlob(await this.serde.dumpsTyped(rest)),
-      metadata: encodeBlob(await this.serde.dumpsTyped(metadata)),
-      channels: channelEntries(checkpoint.channel_versions, newVersions, newValues, parent ?? null),
-      ...(earlyWrites.length > 0 ? { early_writes: earlyWrites } : {}),
-      ...(typeof metadata.source === 'string' ? { source: metadata.source } : {}),
-      ...(typeof metadata.step === 'number' ? { step: metadata.step } : {}),
-    };
+    const record = await checkpointRecord(this.serde, { threadId, ns, parentId, checkpoint, metadata, newVersions, parent, earlyWrites });
     const { sessionCheckpointId } = await this.store.append(threadId, session, checkpointPhase(checkpoint.id), record);
     this.remember(session.session_id, { sessionCheckpointId, record });
     return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
@@ -234,52 +183,18 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     if (writes.length === 0) return;
     const ns: string = config.configurable?.checkpoint_ns ?? '';
     const key = putKeyOf(threadId, ns, checkpointId);
-    const putting = this.puts.get(key);
-    const stored = this.appendWrites(threadId, ns, checkpointId, writes, taskId, taskPath, putting);
-    if (!putting) this.noteEarlyWrites(key, stored);
+    const putting = this.order.putUnderWay(key);
+    const stored = this.appendWrites({ threadId, ns, checkpointId, writes, taskId, taskPath }, putting);
+    if (!putting) this.order.noteEarlyWrites(key, stored);
     await stored;
   }
 
-  private noteEarlyWrites(key: string, stored: Promise<string>): void {
-    const pending = stored.catch(() => null);
-    const known = this.earlyWrites.get(key);
-    if (known) {
-      known.push(pending);
-      return;
-    }
-    this.earlyWrites.set(key, [pending]);
-    if (this.earlyWrites.size > EARLY_WRITES_CHECKPOINTS) this.earlyWrites.delete(this.earlyWrites.keys().next().value!);
-  }
-
   /** Stores one writes record, after the put of its checkpoint when one is under way; returns its session checkpoint id. */
-  private async appendWrites(
-    threadId: string,
-    ns: string,
-    checkpointId: string,
-    writes: PendingWrite[],
-    taskId: string,
-    taskPath: string | undefined,
-    putting: Promise<unknown> | undefined,
-  ): Promise<string> {
+  private async appendWrites(put: WritesPut, putting: Promise<unknown> | undefined): Promise<string> {
     await putting?.catch(() => undefined);
-    const session = await this.store.ensureSession(threadId);
-    const record: WritesRecord = {
-      langgraph: 'writes',
-      format: RECORD_FORMAT,
-      thread_id: threadId,
-      checkpoint_ns: ns,
-      checkpoint_id: checkpointId,
-      task_id: taskId,
-      task_path: taskPath ?? '',
-      writes: await Promise.all(
-        writes.map(async ([channel, value], idx) => ({
-          idx: WRITES_IDX_MAP[channel] || idx,
-          channel,
-          value: encodeBlob(await this.serde.dumpsTyped(value)),
-        })),
-      ),
-    };
-    const { sessionCheckpointId } = await this.store.append(threadId, session, writesPhase(checkpointId), record);
+    const session = await this.store.ensureSession(put.threadId);
+    const record = await writesRecord(this.serde, put);
+    const { sessionCheckpointId } = await this.store.append(put.threadId, session, writesPhase(put.checkpointId), record);
     return sessionCheckpointId;
   }
 
@@ -301,59 +216,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     return recent ?? findCheckpoint(log, ns, checkpointId);
   }
 
-  private load(blob: TypedBlob): Promise<unknown> {
-    return this.serde.loadsTyped(blob.type, decodeBlob(blob));
-  }
-
-  private async toTuple(view: ThreadView, { record }: StoredCheckpoint): Promise<CheckpointTuple> {
-    const { checkpoint_ns: ns, checkpoint_id: checkpointId, parent_checkpoint_id: parentId } = record;
-    const checkpoint = (await this.load(record.checkpoint)) as Checkpoint;
-    checkpoint.channel_values = await this.channelValues(view.log, record);
-
-    const pendingWrites: CheckpointPendingWrite[] = await Promise.all(
-      mergeWrites(await view.writesOf(ns, checkpointId, record.early_writes)).map(async (write) => [
-        write.taskId,
-        write.channel,
-        await this.load(write.value),
-      ]),
-    );
-    // Checkpoints before format 4 kept the parent's pending sends out of the state (as MemorySaver migrates them).
-    if (checkpoint.v < 4 && parentId) {
-      const sends = mergeWrites(await view.writesOf(ns, parentId)).filter((write) => write.channel === TASKS);
-      checkpoint.channel_values[TASKS] = await Promise.all(sends.map((write) => this.load(write.value)));
-      const versions = Object.values(checkpoint.channel_versions);
-      checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
-    }
-
-    const configurable = { thread_id: view.threadId, checkpoint_ns: ns };
-    return {
-      config: { configurable: { ...configurable, checkpoint_id: checkpointId } },
-      checkpoint,
-      metadata: (await this.load(record.metadata)) as CheckpointMetadata,
-      pendingWrites,
-      ...(parentId ? { parentConfig: { configurable: { ...configurable, checkpoint_id: parentId } } } : {}),
-    };
-  }
-
-  /** Channel values: inline, or from the ancestor's session checkpoint its entry refers to. */
-  private async channelValues(log: RecordLog, record: CheckpointRecord): Promise<Record<string, unknown>> {
-    const values: Record<string, unknown> = {};
-    for (const [channel, entry] of Object.entries(record.channels)) {
-      let blob = entry.value;
-      if (!blob && entry.ref) {
-        const holder = await log.recordAt(entry.ref).catch((error: unknown) => {
-          if (!(error instanceof ProblemError && error.status === 404)) throw error;
-          throw new Error(
-            `checkpoint ${record.checkpoint_id} of thread ${record.thread_id}: the value of channel ${JSON.stringify(channel)} is in ` +
-              `session checkpoint ${entry.ref}, which no longer exists (was it pruned by CHECKPOINT_RETENTION_DAYS?)`,
-            { cause: error },
-          );
-        });
-        const held = holder?.langgraph === 'checkpoint' && Object.hasOwn(holder.channels, channel) ? holder.channels[channel] : undefined;
-        if (held?.version === entry.version) blob = held.value;
-      }
-      if (blob) values[channel] = await this.load(blob);
-    }
-    return values;
+  private toTuple(view: ThreadView, stored: StoredCheckpoint): Promise<CheckpointTuple> {
+    return toTuple({ serde: this.serde, nextVersion: (current) => this.getNextVersion(current) }, view, stored);
   }
 }

@@ -13,7 +13,11 @@ const PAGE_SIZES = [10, 50, 200] as const;
 const PHASE_PAGE_SIZE = 200;
 const SESSION_PAGE_SIZE = 200;
 /** How often a put retries finding or creating the thread's session when another writer races it. */
-const SESSION_ATTEMPTS = 5;
+const SESSION_ATTEMPTS = 8;
+/** The first wait when another writer's create of the session is under way (it grows per attempt). */
+const IN_PROGRESS_WAIT_MS = 50;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type NewSessionFields = Pick<
   components['schemas']['CreateSessionRequestInput'],
@@ -199,8 +203,11 @@ export function createThreadStore({ client, newSession = {} }: ThreadStoreOption
         // A replay of a session since archived (the thread was deleted again): look again.
         if (isLive(session) || attempt >= SESSION_ATTEMPTS) return session;
       } catch (error) {
+        if (!(error instanceof ProblemError) || attempt >= SESSION_ATTEMPTS) throw error;
+        // Another writer is creating it under the same key right now: its session will be there shortly.
+        if (error.code === 'IDEMPOTENCY_REQUEST_IN_PROGRESS') await sleep(IN_PROGRESS_WAIT_MS * attempt);
         // Another writer created it with different fields (same key, other body): use theirs.
-        if (!(error instanceof ProblemError && error.code === 'IDEMPOTENCY_KEY_REUSED') || attempt >= SESSION_ATTEMPTS) throw error;
+        else if (error.code !== 'IDEMPOTENCY_KEY_REUSED') throw error;
       }
     }
   }

@@ -21,6 +21,7 @@ export function toSession(row: SessionRow): Session {
     parentSessionId: row.parentSessionId,
     forkCheckpointId: row.forkCheckpointId,
     recoveredFromSessionId: row.recoveredFromSessionId,
+    recoveredToSessionId: row.recoveredToSessionId,
     recoveryCheckpointId: row.recoveryCheckpointId,
     mergedIntoSessionId: row.mergedIntoSessionId,
     checkpointsCount: row.checkpointsCount,
@@ -68,6 +69,7 @@ export type SessionChanges = Partial<
     | 'lastRecoveryAt'
     | 'archivedAt'
     | 'mergedIntoSessionId'
+    | 'recoveredToSessionId'
   >
 > & { updatedAt: Date };
 

@@ -33,6 +33,25 @@ export const TokenBudgetSchema = z
   })
   .meta({ id: 'TokenBudget', description: "A session's token budget and how much of it is used" });
 
+export const UsdSchema = z.string().regex(/^\d+(\.\d+)?$/).meta({ description: 'US dollars, an exact decimal as a string', example: '0.03885' });
+
+export const CostSchema = z
+  .object({
+    used_usd: UsdSchema.describe('Exact sum of the cost_usd of every usage update (those of models without a price count 0)'),
+    limit_usd: UsdSchema.nullable().describe('cost_limit_usd; null when the session has none'),
+    position_percent: z.number().nullable().describe('used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit'),
+  })
+  .meta({ id: 'Cost' });
+
+export function costWire(usedUsd: string, limitUsd: string | null): z.infer<typeof CostSchema> {
+  const limit = limitUsd === null ? null : Number(limitUsd);
+  return {
+    used_usd: usedUsd,
+    limit_usd: limitUsd,
+    position_percent: limit === null || limit === 0 ? null : Math.round((Number(usedUsd) / limit) * 100 * 100) / 100,
+  };
+}
+
 export const ThresholdsSchema = z
   .array(z.int().min(1).max(100))
   .max(20)
@@ -88,6 +107,10 @@ export const SessionSchema = z
     parent_session_id: z.string().nullable().describe('The session this one was forked from; null when not a fork'),
     fork_checkpoint_id: z.string().nullable().describe('The checkpoint of the parent the fork started from; null when not a fork'),
     recovered_from_session_id: z.string().nullable().describe('The session whose emergency recovery created this one; null otherwise'),
+    recovered_to_session_id: z
+      .string()
+      .nullable()
+      .describe('Set when emergency recovery archived this session: the new session that carries it on (usage and checkpoints go there)'),
     checkpoints_count: z.int().meta({ description: 'How many checkpoints the session has', examples: [0] }),
     created_at: TimestampSchema.describe('When the session was created'),
     updated_at: TimestampSchema.describe('When the session last changed'),
@@ -194,6 +217,7 @@ export function sessionWire(session: Session): SessionWire {
     parent_session_id: session.parentSessionId,
     fork_checkpoint_id: session.forkCheckpointId,
     recovered_from_session_id: session.recoveredFromSessionId,
+    recovered_to_session_id: session.recoveredToSessionId,
     checkpoints_count: session.checkpointsCount,
     created_at: toTimestamp(session.createdAt),
     updated_at: toTimestamp(session.updatedAt),

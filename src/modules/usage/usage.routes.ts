@@ -9,6 +9,7 @@ import {
   UsageEntrySchema,
   UsageListQuerySchema,
   UsageResultSchema,
+  bodyClasses,
   usageEntryWire,
   usageResultWire,
 } from './usage.schemas.js';
@@ -38,7 +39,15 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
       const result = await usage.record(
         request.auth.projectId,
         request.params.id,
-        { tokens: body.tokens, inputTokens: body.input_tokens, outputTokens: body.output_tokens, model: body.model, source: body.source },
+        {
+          tokens: body.tokens,
+          inputTokens: body.input_tokens,
+          outputTokens: body.output_tokens,
+          classes: bodyClasses(body),
+          provider: body.provider,
+          model: body.model,
+          source: body.source,
+        },
         key === undefined ? undefined : { key, requestHash: requestHash(request) },
       );
       if (result.replayed) reply.header('idempotent-replayed', 'true');

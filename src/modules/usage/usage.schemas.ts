@@ -2,8 +2,17 @@ import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { EXAMPLE } from '../../lib/examples.js';
 import { levelOf } from '../../domain/budget.js';
-import { LevelSchema, SessionStatusSchema, TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import {
+  CostSchema,
+  LevelSchema,
+  SessionStatusSchema,
+  TokenBudgetSchema,
+  UsdSchema,
+  costWire,
+  tokenBudgetWire,
+} from '../sessions/sessions.schemas.js';
 import type { UsageEntry, UsageResult } from './usage.service.js';
+import { USAGE_PROVIDERS, normaliseUsage, totalTokens, type TokenClasses, type UsageProvider } from '../../domain/token-classes.js';
 
 export const MAX_TOKENS_PER_UPDATE = 10_000_000;
 const TokenCount = z.int().min(0).max(MAX_TOKENS_PER_UPDATE);
@@ -11,7 +20,8 @@ const TokenCount = z.int().min(0).max(MAX_TOKENS_PER_UPDATE);
 export const RecordUsageBodySchema = z
   .strictObject({
     tokens: TokenCount.optional().meta({
-      description: 'Tokens this model call used, input and output together; or give input_tokens and output_tokens instead (not both)',
+      description:
+        'Tokens this model call used, input and output together; or give input_tokens and output_tokens, or provider and usage, instead (one of the three)',
       examples: [1250],
     }),
     input_tokens: TokenCount.optional().meta({
@@ -22,10 +32,27 @@ export const RecordUsageBodySchema = z
       description: 'Output (completion) tokens of the call; with input_tokens, instead of tokens',
       examples: [250],
     }),
-    model: NameSchema.optional().meta({ description: 'The model that was called, recorded with the update', examples: [EXAMPLE.model] }),
+    provider: z.enum(USAGE_PROVIDERS).optional().describe('Whose usage object `usage` is'),
+    usage: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({
+        description:
+          "The provider's usage object, verbatim: Anthropic Messages `usage`, OpenAI Chat Completions or Responses `usage`, Gemini " +
+          "`usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.",
+        example: { input_tokens: 50, cache_read_input_tokens: 100000, cache_creation_input_tokens: 248, output_tokens: 503 },
+      }),
+    model: NameSchema.optional().meta({
+      description: "The model that was called (prices the call); default the session's model",
+      examples: [EXAMPLE.model],
+    }),
     source: NameSchema.optional().meta({ description: 'Free text: which agent or call reported this usage', examples: ['planner'] }),
   })
   .superRefine((body, ctx) => {
+    if (body.provider !== undefined || body.usage !== undefined) {
+      providerUsageIssues(body, ctx);
+      return;
+    }
     const split = body.input_tokens !== undefined || body.output_tokens !== undefined;
     if (body.tokens !== undefined && split) {
       ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'give either tokens or input_tokens and output_tokens, not both' });
@@ -47,9 +74,80 @@ export const RecordUsageBodySchema = z
   })
   .meta({
     id: 'RecordUsageRequest',
-    description: 'Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all',
+    description: 'Either `tokens`, or `input_tokens` and `output_tokens`, or `provider` and `usage`: 1 to 10,000,000 tokens in all',
     examples: [{ input_tokens: 1000, output_tokens: 250, model: EXAMPLE.model, source: 'planner' }],
   });
+
+type RecordUsageBody = z.infer<typeof RecordUsageBodySchema>;
+
+/** `{ provider, usage }` alone, and a usage object that normalises to 1 to MAX_TOKENS_PER_UPDATE tokens. */
+function providerUsageIssues(body: Omit<RecordUsageBody, never>, ctx: z.RefinementCtx): void {
+  const other = (['tokens', 'input_tokens', 'output_tokens'] as const).find((key) => body[key] !== undefined);
+  if (other) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [other],
+      message: 'give either provider and usage, or tokens (or input_tokens and output_tokens), not both',
+    });
+    return;
+  }
+  if (body.provider === undefined || body.usage === undefined) {
+    const missing = body.provider === undefined ? 'provider' : 'usage';
+    ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is required with the other one` });
+    return;
+  }
+  const result = normaliseUsage(body.provider, body.usage, MAX_TOKENS_PER_UPDATE);
+  if (!result.ok) {
+    ctx.addIssue({ code: 'custom', path: ['usage', ...(result.field ? result.field.split('.') : [])], message: result.message });
+    return;
+  }
+  if (totalTokens(result.classes) < 1) ctx.addIssue({ code: 'custom', path: ['usage'], message: 'the usage object counts no tokens' });
+}
+
+/** The classes of a validated body's `{ provider, usage }` (undefined for the plain bodies). */
+export function bodyClasses(body: { provider?: UsageProvider; usage?: Record<string, unknown> }): TokenClasses | undefined {
+  if (body.provider === undefined || body.usage === undefined) return undefined;
+  const result = normaliseUsage(body.provider, body.usage, MAX_TOKENS_PER_UPDATE);
+  if (!result.ok) throw new Error(`usage was validated: ${result.message}`);
+  return result.classes;
+}
+
+export const TokenClassesSchema = z
+  .object({
+    input: z.int().describe('Input tokens not read from or written to a cache'),
+    cache_read: z.int().describe('Input tokens read from a prompt cache'),
+    cache_write: z.int().describe('Input tokens written to a prompt cache'),
+    cache_write_1h: z.int().describe('The part of cache_write written to a 1-hour cache (priced apart by Anthropic)'),
+    output: z.int().describe('Output tokens, reasoning included'),
+    reasoning: z.int().describe('The part of output spent reasoning (shown apart, not added)'),
+  })
+  .meta({ id: 'TokenClasses', description: 'Every token of the call in exactly one of input, cache_read, cache_write, output' });
+
+export function classesWire(classes: TokenClasses | null): z.infer<typeof TokenClassesSchema> | null {
+  return classes
+    ? {
+        input: classes.input,
+        cache_read: classes.cacheRead,
+        cache_write: classes.cacheWrite,
+        cache_write_1h: classes.cacheWrite1h,
+        output: classes.output,
+        reasoning: classes.reasoning,
+      }
+    : null;
+}
+
+const CallCostFields = {
+  tokens: z.int().describe("Tokens this update counted on the budget (the session's count mode applied)"),
+  classes: TokenClassesSchema.nullable().describe('null for a plain { tokens } update'),
+  cost_usd: UsdSchema.nullable().describe("This call's exact cost; null when its model has no price or the update has no classes"),
+  price_version: z.string().nullable().meta({
+    description:
+      'The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)',
+    example: 'catalog:2025-12-01',
+  }),
+  cost: CostSchema.describe("The session's cost after this update"),
+  cost_crossed: z.array(z.int()).describe('Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed'),
+};
 
 export const UsageResultSchema = z
   .object({
@@ -60,14 +158,16 @@ export const UsageResultSchema = z
       .array(z.int())
       .meta({ description: 'Thresholds this update crossed, ascending; each emits session.threshold_crossed', examples: [[]] }),
     status: SessionStatusSchema,
+    ...CallCostFields,
   })
   .meta({ id: 'UsageResult', description: 'The budget after the update' });
 
 export const UsageEntrySchema = z
   .object({
-    tokens: z.int().meta({ description: 'Tokens the update counted', examples: [1250] }),
-    input_tokens: z.int().nullable().describe('Input tokens, when the update gave them apart'),
-    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart'),
+    ...CallCostFields,
+    input_tokens: z.int().nullable().describe('All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens }'),
+    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart; null for { tokens }'),
+    provider: z.enum(USAGE_PROVIDERS).nullable().describe('Whose usage object was sent; null for the plain bodies'),
     used: z.int().meta({ description: "The session's used tokens after this update", examples: [1250] }),
     available: z.int().meta({ description: 'Its available tokens after this update', examples: [198750] }),
     position_percent: z.number().meta({ description: 'Its position after this update, in percent of the budget', examples: [0.63] }),
@@ -98,6 +198,12 @@ export function usageResultWire(result: UsageResult): z.infer<typeof UsageResult
     level: levelOf(result.used, result.total),
     crossed: result.crossed,
     status: result.status,
+    tokens: result.tokens,
+    classes: classesWire(result.classes),
+    cost_usd: result.costUsd,
+    price_version: result.priceVersion,
+    cost: costWire(result.costUsedUsd, result.costLimitUsd),
+    cost_crossed: result.costCrossed,
   };
 }
 
@@ -105,8 +211,14 @@ export function usageEntryWire(entry: UsageEntry): z.infer<typeof UsageEntrySche
   const budget = tokenBudgetWire(entry.totalAfter, entry.usedAfter);
   return {
     tokens: entry.tokens,
-    input_tokens: entry.inputTokens,
-    output_tokens: entry.outputTokens,
+    classes: classesWire(entry.classes),
+    cost_usd: entry.costUsd,
+    price_version: entry.priceVersion,
+    cost: costWire(entry.costUsedAfter, entry.costLimitAfter),
+    cost_crossed: entry.costCrossed,
+    input_tokens: entry.classes ? entry.classes.input + entry.classes.cacheRead + entry.classes.cacheWrite : null,
+    output_tokens: entry.classes ? entry.classes.output : null,
+    provider: entry.provider as UsageProvider | null,
     used: budget.used,
     available: budget.available,
     position_percent: budget.position_percent,
