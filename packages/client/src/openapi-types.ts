@@ -931,11 +931,6 @@ export interface components {
             description?: string;
         };
         /**
-         * @description active: new or restored · resumed: resumed after a pause · emergency_recovery: at or past 85% of its budget, to be recovered (POST …/emergency-recovery) or restored from a checkpoint · archived: takes no more usage, checkpoints or changes
-         * @enum {string}
-         */
-        SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
-        /**
          * @example {
          *       "task_id": "refactor-billing-module",
          *       "model": "claude-sonnet-4-5-20250929",
@@ -1115,11 +1110,6 @@ export interface components {
             tool_definition_tokens: number;
         };
         /**
-         * @description pending until the receiving side accepts or rejects it
-         * @enum {string}
-         */
-        HandoffStatusInput: "pending" | "accepted" | "rejected";
-        /**
          * @example {
          *       "from_agent": "planner",
          *       "to_agent": "code-reviewer",
@@ -1267,11 +1257,6 @@ export interface components {
              */
             strategy: "shallow" | "deep";
         };
-        /**
-         * @description running while any spec is pending or running; then completed if every spec completed, else failed
-         * @enum {string}
-         */
-        OrchestrationStatusInput: "running" | "completed" | "failed";
         /** @description A spec and what it depends on */
         OrchestrationSpecInput: {
             /**
@@ -1786,6 +1771,7 @@ export interface components {
             total_tokens: number;
             /** @description Set when total_tokens is above 5000 */
             warning: string | null;
+            /** @description The task type of the request; null without one */
             task_type: components["schemas"]["McpTaskType"] | null;
             /** @description The servers the task type needs; null without a task type */
             recommended: string[] | null;
@@ -2659,7 +2645,8 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
-                status?: components["schemas"]["SessionStatusInput"];
+                /** @description Only sessions in this status */
+                status?: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
                 /** @description Only sessions of this task */
                 task_id?: string;
                 /** @description Only the forks of this session */
@@ -5078,7 +5065,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Only handoffs of this session */
                 session_id?: string;
-                status?: components["schemas"]["HandoffStatusInput"];
+                /** @description Only handoffs in this status */
+                status?: "pending" | "accepted" | "rejected";
                 /** @description Only handoffs from this agent */
                 from_agent?: string;
                 /** @description Only handoffs to this agent */
@@ -5803,7 +5791,8 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
-                status?: components["schemas"]["OrchestrationStatusInput"];
+                /** @description Only orchestrations in this status */
+                status?: "running" | "completed" | "failed";
             };
             header?: never;
             path?: never;

@@ -33,7 +33,10 @@ export const TokenBudgetSchema = z
   })
   .meta({ id: 'TokenBudget', description: "A session's token budget and how much of it is used" });
 
-export const UsdSchema = z.string().regex(/^\d+(\.\d+)?$/).meta({ description: 'US dollars, an exact decimal as a string', example: '0.03885' });
+export const UsdSchema = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/)
+  .meta({ description: 'US dollars, an exact decimal as a string', example: '0.03885' });
 
 export const CostSchema = z
   .object({
@@ -173,7 +176,7 @@ export const PatchSessionBodySchema = z
   });
 
 export const ListSessionsQuerySchema = ListQuerySchema.extend({
-  status: SessionStatusSchema.optional().describe('Only sessions in this status'),
+  status: z.enum(SESSION_STATUSES).optional().describe('Only sessions in this status'),
   task_id: NameSchema.optional().describe('Only sessions of this task'),
   parent_session_id: NameSchema.optional().describe('Only the forks of this session'),
   external_id: NameSchema.optional().describe('Only the session with this external id'),
