@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/problems/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explain an error code: the page a problem's `type` names
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         */
+        get: operations["getProblemType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -2568,6 +2588,39 @@ export interface components {
              */
             delivery_id: string;
         };
+        /** @description The explanation of one error code */
+        ProblemType: {
+            /**
+             * @description This page: the `type` of problems with this code
+             * @example /problems/session-archived
+             */
+            type: string;
+            /**
+             * @description The error code (`code` of the problem document)
+             * @example SESSION_ARCHIVED
+             */
+            code: string;
+            /**
+             * @description The `title` of problems with this code
+             * @example Session is archived
+             */
+            title: string;
+            /**
+             * @description The HTTP status problems with this code answer
+             * @example 409
+             */
+            status: number;
+            /**
+             * @description What happened
+             * @example The session is archived: it keeps its data but takes no more usage, checkpoints or changes.
+             */
+            meaning: string;
+            /**
+             * @description What to do about it
+             * @example Carry on in another session.
+             */
+            action: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2629,6 +2682,51 @@ export interface operations {
             };
             /** @description The database is unreachable or not migrated (`NOT_READY`); retry after `Retry-After` seconds */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The code in lower case with dashes, as in `type`
+                 * @example session-archived
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The explanation: HTML by default, JSON when Accept prefers it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": components["schemas"]["ProblemType"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
