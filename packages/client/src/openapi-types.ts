@@ -1096,7 +1096,7 @@ export interface components {
          *         "context7",
          *         "playwright"
          *       ],
-         *       "task_type": "implementation",
+         *       "task_type": "code_analysis",
          *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
          *     }
          */
@@ -5577,7 +5577,7 @@ export interface operations {
                  *         "context7",
                  *         "playwright"
                  *       ],
-                 *       "task_type": "implementation",
+                 *       "task_type": "code_analysis",
                  *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
                  *     }
                  */

@@ -39,7 +39,7 @@ export const McpAnalysisBodySchema = z
   })
   .meta({
     id: 'McpAnalysisRequest',
-    examples: [{ servers: ['context7', 'playwright'], task_type: 'implementation', session_id: EXAMPLE.sessionId }],
+    examples: [{ servers: ['context7', 'playwright'], task_type: 'code_analysis', session_id: EXAMPLE.sessionId }],
   });
 
 export const McpServerCostSchema = z
