@@ -12,7 +12,7 @@ import { RECORD_USAGE_STATEMENT, recordUsageSql, type UsageWrite } from '../src/
 import { createBenchDatabase } from './database.js';
 import { DEFAULT_MODELS } from '../src/domain/model-catalog.js';
 import { createModelCatalog } from '../src/modules/models/models.js';
-import { catalogPricesSql } from '../src/modules/usage/usage-cost.sql.js';
+import { catalogPricesSql } from '../src/modules/usage/usage-cost.repository.js';
 
 const catalogPrices = catalogPricesSql(createModelCatalog(DEFAULT_MODELS));
 

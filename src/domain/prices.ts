@@ -74,3 +74,15 @@ export function addUsd(...values: string[]): string {
     COST_DECIMALS,
   );
 }
+
+/**
+ * Cost thresholds crossed when the limit moves from `before` to `after` with `usedUsd` spent
+ * (a PATCH of cost_limit_usd): the position went from below a percent to at or above it. No limit
+ * is position 0. Exact: compared as integers.
+ */
+export function crossedCostThresholds(thresholds: number[], usedUsd: string, before: string | null, after: string | null): number[] {
+  if (after === null) return [];
+  const used = toScaled(usedUsd, COST_DECIMALS) * 100n;
+  const reached = (percent: number, limit: string | null) => limit !== null && used >= BigInt(percent) * toScaled(limit, COST_DECIMALS);
+  return thresholds.filter((percent) => !reached(percent, before) && reached(percent, after));
+}

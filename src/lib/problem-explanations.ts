@@ -13,7 +13,8 @@ export interface ProblemExplanation {
 export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> = {
   VALIDATION_FAILED: {
     meaning: 'A path parameter, the query, a header or the body does not match what the operation takes (the OpenAPI document at /openapi.json).',
-    action: 'Fix the fields `errors` lists (each with its `path`, e.g. `body.token_budget.total`) and send the request again.',
+    action:
+      'Fix the fields `errors` lists (each with its `path`, e.g. `body.token_budget.total`) and send the request again. An unknown model lists the known ones in `known_models`.',
   },
   MALFORMED_JSON: {
     meaning: 'The body is not valid JSON, or it is empty where the operation needs one.',
@@ -39,7 +40,7 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
   SESSION_ARCHIVED: {
     meaning: 'The session is archived: it keeps its data but takes no more usage, checkpoints or changes.',
     action:
-      'Carry on in another session: after an emergency recovery the new session (GET the session: its lineage names it), or fork the archived one.',
+      'Carry on in another session: after an emergency recovery, the one the problem names in `recovered_to_session_id` (the session says it too); otherwise fork the archived one.',
   },
   INVALID_TRANSITION: {
     meaning: "The operation is not allowed in the session's current status (e.g. resuming a session in emergency_recovery).",
@@ -47,7 +48,7 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
   },
   SESSION_ALREADY_RECOVERED: {
     meaning: 'The session was already recovered into a new one; a session is recovered once.',
-    action: 'Use the session the first recovery created (GET …/lineage lists it).',
+    action: 'Use the session the first recovery created: `recovered_to_session_id` of the problem names it.',
   },
   FORK_ALREADY_MERGED: {
     meaning: 'The fork was already merged into its parent, and archived.',
@@ -112,7 +113,8 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
   HANDOFF_INVALID: {
     meaning:
       'The handoff failed its checks (too few available tokens, a session that is not live, a receiver that does not accept the sender); nothing was stored.',
-    action: 'Fix what `errors` lists: e.g. recover the session for a fresh budget, or register the receiver to accept the sender.',
+    action:
+      'Fix what `errors` lists: e.g. recover the session for a fresh budget, register the receiver to accept the sender, or name one of `known_agents`.',
   },
   WEBHOOK_URL_REFUSED: {
     meaning: 'The webhook URL points at a loopback, private or otherwise non-public address, which the service does not deliver to.',

@@ -180,6 +180,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/checkpoints/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checkpoint several snapshots at once
+         * @description Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.
+         */
+        post: operations["createCheckpointBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkpoints/{id}": {
         parameters: {
             query?: never;
@@ -500,11 +520,31 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Models and their context windows (the default token budget of a new session)
-         * @description The models this server knows (MODELS configures them) and their context windows.
+         * Models, their context windows (the default token budget of a new session) and prices per token class
+         * @description The project's own prices (PUT /v1/models/{model}/prices) replace the built-in ones.
          */
         get: operations["listModels"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set this project's prices of a model (USD per million tokens), as a new version
+         * @description Usage updates from now on are priced at these prices; every usage row keeps the cost and price_version it was computed with, so a price change never rewrites history.
+         */
+        put: operations["setModelPrices"];
         post?: never;
         delete?: never;
         options?: never;
@@ -526,13 +566,13 @@ export interface paths {
         get: operations["getAgent"];
         /**
          * Register an agent, or replace its registration
-         * @description Says from whom the agent accepts handoffs. An agent that was never registered accepts handoffs from anyone; a registered one only from the agents it lists (`["*"]`: anyone). 201 when the agent was new, 200 when replaced.
+         * @description Says from whom the agent accepts handoffs: only from the agents it lists (`["*"]`: anyone). Once a project has registered an agent, both agents of a handoff must be registered (422 `HANDOFF_INVALID` naming the registered ones); a project that registered none hands off between any names. 201 when the agent was new, 200 when replaced.
          */
         put: operations["putAgent"];
         post?: never;
         /**
          * Remove an agent's registration
-         * @description The agent then accepts handoffs from anyone again, as an unregistered agent does.
+         * @description Handoffs to or from the agent are then refused while the project has other registrations; with none left, any names may hand off again.
          */
         delete: operations["deleteAgent"];
         options?: never;
@@ -575,7 +615,7 @@ export interface paths {
         put?: never;
         /**
          * Hand a session over from one agent to another
-         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender; otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
+         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender, and, once the project has registered agents, both agents registered (`known_agents` then lists them); otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
          */
         post: operations["createHandoff"];
         delete?: never;
@@ -951,6 +991,11 @@ export interface components {
             description?: string;
         };
         /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountModeInput: "all" | "billable_input_output";
+        /**
          * @example {
          *       "task_id": "refactor-billing-module",
          *       "model": "claude-sonnet-4-5-20250929",
@@ -984,7 +1029,7 @@ export interface components {
              */
             external_id?: string;
             /**
-             * @description One of GET /v1/models; default claude-sonnet-4-5-20250929
+             * @description One of GET /v1/models (400 listing them otherwise, unless the deployment sets ALLOW_UNKNOWN_MODELS=true). Defaults to claude-sonnet-4-5-20250929
              * @example claude-sonnet-4-5-20250929
              */
             model?: string;
@@ -1020,6 +1065,15 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description Default all */
+            count?: components["schemas"]["CountModeInput"];
+            /**
+             * @description Cost limit in US dollars (a decimal string or a number)
+             * @example 25.00
+             */
+            cost_limit_usd?: string | number;
+            /** @description Default [75, 85] */
+            cost_thresholds?: number[];
         };
         /**
          * @description At least one field
@@ -1054,6 +1108,12 @@ export interface components {
             thresholds?: number[];
             /** @description Replaces the non-critical keys */
             non_critical_keys?: string[];
+            /** @description Applies to the updates from now on; tokens counted so far stay counted */
+            count?: components["schemas"]["CountModeInput"];
+            /** @description null removes the limit */
+            cost_limit_usd?: (string | number) | null;
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
+            cost_thresholds?: number[];
         };
         /**
          * @example {
@@ -1084,6 +1144,43 @@ export interface components {
             context_snapshot?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @example {
+         *       "checkpoints": [
+         *         {
+         *           "phase": "iteration_2",
+         *           "context_snapshot": {
+         *             "current_step": "write tests"
+         *           }
+         *         },
+         *         {
+         *           "phase": "iteration_3",
+         *           "context_snapshot": {
+         *             "current_step": "review"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CreateCheckpointBatchRequestInput: {
+            /** @description 1 to 100 checkpoints, stored in this order */
+            checkpoints: {
+                /**
+                 * @description Where the work stands, e.g. "iteration_2"
+                 * @example iteration_2
+                 */
+                phase: string;
+                /**
+                 * @description The context to keep
+                 * @example {
+                 *       "current_step": "write tests"
+                 *     }
+                 */
+                context_snapshot: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
@@ -1232,6 +1329,27 @@ export interface components {
         };
         /**
          * @example {
+         *       "input": "3",
+         *       "output": "15",
+         *       "cache_read": "0.3",
+         *       "cache_write": "3.75",
+         *       "cache_write_1h": "6"
+         *     }
+         */
+        SetModelPricesRequestInput: {
+            /** @description Uncached input, USD per million tokens (a decimal string or number) */
+            input: string | number;
+            /** @description Output, reasoning included */
+            output: string | number;
+            /** @description Input read from a prompt cache */
+            cache_read: string | number;
+            /** @description Input written to a (5-minute) prompt cache */
+            cache_write: string | number;
+            /** @description Input written to a 1-hour cache, where the provider prices it apart; omitted: none */
+            cache_write_1h?: string | number;
+        };
+        /**
+         * @example {
          *       "task_id": "try-alternative-parser",
          *       "token_budget": {
          *         "total": 100000
@@ -1245,7 +1363,7 @@ export interface components {
              */
             checkpoint_id?: string;
             /**
-             * @description Default fork_<parent task_id>
+             * @description Default `fork_<parent task_id>`; a fork of a fork keeps its parent's task_id (the prefix is not stacked). One that would pass 256 characters is cut to 256: its first 243 characters, `~` and 12 hex digits of its SHA-256.
              * @example try-alternative-parser
              */
             task_id?: string;
@@ -1354,7 +1472,7 @@ export interface components {
              *       "handoff.created"
              *     ]
              */
-            events: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            events: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
             /**
              * @description Your note about it (up to 1024 characters)
              * @example Alerts for the on-call channel
@@ -1384,7 +1502,7 @@ export interface components {
              *       "handoff.created"
              *     ]
              */
-            events?: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            events?: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
             /** @description A new note; null removes it */
             description?: string | null;
             /** @description true re-enables an endpoint the service disabled */
@@ -1564,6 +1682,11 @@ export interface components {
             /** @description used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit */
             position_percent: number | null;
         };
+        /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountMode: "all" | "billable_input_output";
         /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
             /**
@@ -1602,6 +1725,16 @@ export interface components {
              *     ]
              */
             thresholds: number[];
+            count: components["schemas"]["CountMode"];
+            cost: components["schemas"]["Cost"];
+            /**
+             * @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
+            cost_thresholds: number[];
             /**
              * @description Context keys moved to deferred_context when usage crosses 75%
              * @example [
@@ -1754,6 +1887,11 @@ export interface components {
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+        };
+        /** @description The checkpoints a batch created */
+        CreatedCheckpointBatch: {
+            /** @description The checkpoints, in the order sent (ids ascending) */
+            data: components["schemas"]["CreatedCheckpoint"][];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
@@ -2043,6 +2181,14 @@ export interface components {
              */
             thresholds: number[];
             /**
+             * @description What the budget counts: every token, or all but cache reads
+             * @enum {string}
+             */
+            count: "all" | "billable_input_output";
+            cost: components["schemas"]["Cost"];
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
+            cost_thresholds: number[];
+            /**
              * @description Seconds since the session was created
              * @example 420
              */
@@ -2078,7 +2224,7 @@ export interface components {
                 updates_until: {
                     [key: string]: number | null;
                 };
-                /** @description Seconds until each threshold at the recent burn rate; null without enough history */
+                /** @description Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them */
                 seconds_until: {
                     [key: string]: number | null;
                 };
@@ -2273,7 +2419,35 @@ export interface components {
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
         };
-        /** @description A known model */
+        /** @description USD per million tokens of each token class */
+        ModelPrices: {
+            /**
+             * @description Uncached input
+             * @example 3.75
+             */
+            input: string;
+            /**
+             * @description Output, reasoning included
+             * @example 3.75
+             */
+            output: string;
+            /**
+             * @description Input read from a prompt cache
+             * @example 3.75
+             */
+            cache_read: string;
+            /**
+             * @description Input written to a (5-minute) prompt cache
+             * @example 3.75
+             */
+            cache_write: string;
+            /**
+             * @description Input written to a 1-hour cache, where the provider prices it apart (Anthropic)
+             * @example 3.75
+             */
+            cache_write_1h?: string;
+        };
+        /** @description A known model and its prices */
         Model: {
             /**
              * @description The model name, as sessions give it
@@ -2285,6 +2459,15 @@ export interface components {
              * @example 200000
              */
             context_window: number;
+            /** @description null: no price known, usage of this model has no cost */
+            prices_usd_per_mtok: components["schemas"]["ModelPrices"] | null;
+            /** @description The date the prices were taken from the provider's published prices; null for a project's own */
+            prices_as_of: string | null;
+            /**
+             * @description What usage rows priced at these prices name: `catalog:<date>`, `settings:<date>` (MODELS) or `project:<n>`
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
         };
         /** @description What an emergency recovery did */
         EmergencyRecovery: {
@@ -3382,6 +3565,122 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedCheckpoint"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCheckpointBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
+                "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
+            };
+            path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "checkpoints": [
+                 *         {
+                 *           "phase": "iteration_2",
+                 *           "context_snapshot": {
+                 *             "current_step": "write tests"
+                 *           }
+                 *         },
+                 *         {
+                 *           "phase": "iteration_3",
+                 *           "context_snapshot": {
+                 *             "current_step": "review"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCheckpointBatchRequestInput"];
+            };
+        };
+        responses: {
+            /** @description The new checkpoints, in the order sent */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedCheckpointBatch"];
                 };
             };
             /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
@@ -4892,6 +5191,81 @@ export interface operations {
             };
             /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setModelPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The model (any name: a model not known yet too)
+                 * @example claude-sonnet-4-5-20250929
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": "3",
+                 *       "output": "15",
+                 *       "cache_read": "0.3",
+                 *       "cache_write": "3.75",
+                 *       "cache_write_1h": "6"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SetModelPricesRequestInput"];
+            };
+        };
+        responses: {
+            /** @description The model with its new prices and price_version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,7 +4,9 @@ import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from '../sess
 import {
   CheckpointParamsSchema,
   CheckpointSchema,
+  CreateCheckpointBatchBodySchema,
   CreateCheckpointBodySchema,
+  CreatedCheckpointBatchSchema,
   CreateCheckpointHeadersSchema,
   CreatedCheckpointSchema,
   ListCheckpointsQuerySchema,
@@ -45,6 +47,38 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
     },
   );
 
+  app.post(
+    '/sessions/:id/checkpoints/batch',
+    {
+      config: { idempotent: true },
+      schema: {
+        operationId: 'createCheckpointBatch',
+        tags: ['checkpoints'],
+        summary: 'Checkpoint several snapshots at once',
+        description:
+          'Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, ' +
+          'each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row ' +
+          'would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.',
+        params: SessionParamsSchema,
+        headers: CreateCheckpointHeadersSchema,
+        body: CreateCheckpointBatchBodySchema,
+        response: { 201: CreatedCheckpointBatchSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The new checkpoints, in the order sent' },
+      },
+    },
+    async (request, reply) => {
+      const created = await checkpoints.createBatch(
+        request.auth.projectId,
+        request.params.id,
+        request.body.checkpoints.map(({ phase, context_snapshot }) => ({ phase, contextSnapshot: context_snapshot })),
+      );
+      const minimal = prefersMinimalReturn(request.headers.prefer);
+      void reply.code(201);
+      if (minimal) void reply.header('preference-applied', 'return=minimal');
+      return { data: created.map((checkpoint) => createdCheckpointWire(checkpoint, minimal)) };
+    },
+  );
+
   app.get(
     '/sessions/:id/checkpoints',
     {
@@ -61,7 +95,7 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
     },
     async (request) => {
       const { limit, cursor, phase } = request.query;
-      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor), phase });
+      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor, 'ckpt'), phase });
       return pageWire(page, checkpointWire);
     },
   );

@@ -58,6 +58,38 @@ export const CreateCheckpointBodySchema = z
     examples: [{ phase: 'iteration_2', context_snapshot: { files: ['src/billing/invoice.ts'], current_step: 'write tests' } }],
   });
 
+/** How many checkpoints one batch may carry. */
+export const MAX_BATCH_CHECKPOINTS = 100;
+
+export const CreateCheckpointBatchBodySchema = z
+  .strictObject({
+    checkpoints: z
+      .array(
+        z.strictObject({
+          phase: NameSchema.meta({ description: 'Where the work stands, e.g. "iteration_2"', examples: ['iteration_2'] }),
+          context_snapshot: JsonObjectInputSchema.meta({ description: 'The context to keep', examples: [{ current_step: 'write tests' }] }),
+        }),
+      )
+      .min(1)
+      .max(MAX_BATCH_CHECKPOINTS)
+      .describe(`1 to ${MAX_BATCH_CHECKPOINTS} checkpoints, stored in this order`),
+  })
+  .meta({
+    id: 'CreateCheckpointBatchRequest',
+    examples: [
+      {
+        checkpoints: [
+          { phase: 'iteration_2', context_snapshot: { current_step: 'write tests' } },
+          { phase: 'iteration_3', context_snapshot: { current_step: 'review' } },
+        ],
+      },
+    ],
+  });
+
+export const CreatedCheckpointBatchSchema = z
+  .object({ data: z.array(CreatedCheckpointSchema).describe('The checkpoints, in the order sent (ids ascending)') })
+  .meta({ id: 'CreatedCheckpointBatch', description: 'The checkpoints a batch created' });
+
 export const CheckpointParamsSchema = z.strictObject({
   id: z
     .string()

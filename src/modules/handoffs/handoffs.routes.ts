@@ -22,7 +22,8 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         description:
           'Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. ' +
           'With fewer than 30,000 available tokens the non-critical context is deferred first. ' +
-          'A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender; ' +
+          'A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender, and, ' +
+          'once the project has registered agents, both agents registered (`known_agents` then lists them); ' +
           'otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.',
         body: CreateHandoffBodySchema,
         response: { 201: HandoffSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
@@ -61,7 +62,7 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         request.auth.projectId,
         { sessionId: session_id, status, fromAgent: from_agent, toAgent: to_agent },
         limit,
-        decodeCursor(cursor),
+        decodeCursor(cursor, 'hoff'),
       );
       return pageWire(page, handoffWire);
     },

@@ -3,6 +3,7 @@ import { NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { EXAMPLE } from '../../lib/examples.js';
 import { CheckpointSchema, checkpointWire } from '../checkpoints/checkpoints.schemas.js';
 import { MERGE_STRATEGIES } from './context-merge.js';
+import { FORK_TASK_ID_DEFAULT } from './fork-task-id.js';
 import type { EmergencyRecovery } from './lifecycle.service.js';
 import type { Lineage } from './lineage.service.js';
 import type { LineageNode } from './lineage.repository.js';
@@ -14,7 +15,7 @@ export const ForkBodySchema = z
       description: 'A checkpoint of this session; default its latest (or, without one, the current context)',
       examples: [EXAMPLE.checkpointId],
     }),
-    task_id: NameSchema.optional().meta({ description: 'Default fork_<parent task_id>', examples: ['try-alternative-parser'] }),
+    task_id: NameSchema.optional().meta({ description: FORK_TASK_ID_DEFAULT, examples: ['try-alternative-parser'] }),
     token_budget: z.strictObject({ total: TotalSchema }).optional().describe("Default the parent's total; used starts at 0"),
   })
   .meta({ id: 'ForkSessionRequest', examples: [{ task_id: 'try-alternative-parser', token_budget: { total: 100000 } }] });

@@ -64,7 +64,7 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
     },
     async (request) => {
       const { limit, cursor, status } = request.query;
-      const page = await orchestrations.list(request.auth.projectId, { status }, limit, decodeCursor(cursor));
+      const page = await orchestrations.list(request.auth.projectId, { status }, limit, decodeCursor(cursor, 'orch'));
       return pageWire(page, orchestrationWire);
     },
   );

@@ -11,6 +11,7 @@ import {
   sessionWire,
 } from './sessions.schemas.js';
 import type { SessionsService } from './sessions.service.js';
+import { canonicalPrice } from '../../domain/prices.js';
 
 /** If-Match: `*` matches any version; a tag this service never issued matches none (-1). */
 function expectedVersion(ifMatch: string | undefined): number | undefined {
@@ -47,6 +48,9 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         thresholds: body.thresholds,
         nonCriticalKeys: body.non_critical_keys,
         metadata: body.metadata,
+        countMode: body.count,
+        costLimitUsd: body.cost_limit_usd === undefined ? undefined : canonicalPrice(body.cost_limit_usd)!,
+        costThresholds: body.cost_thresholds,
       });
       void reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session));
       return sessionWire(session);
@@ -72,7 +76,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         request.auth.projectId,
         { status, taskId: task_id, parentSessionId: parent_session_id, externalId: external_id },
         limit,
-        decodeCursor(cursor),
+        decodeCursor(cursor, 'sess'),
       );
       return pageWire(page, sessionWire);
     },
@@ -124,6 +128,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
           total: body.token_budget?.total,
           thresholds: body.thresholds,
           nonCriticalKeys: body.non_critical_keys,
+          countMode: body.count,
+          costLimitUsd:
+            body.cost_limit_usd === undefined || body.cost_limit_usd === null ? body.cost_limit_usd : canonicalPrice(body.cost_limit_usd)!,
+          costThresholds: body.cost_thresholds,
         },
         expectedVersion(request.headers['if-match']),
       );

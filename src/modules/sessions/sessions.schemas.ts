@@ -11,6 +11,8 @@ import {
 import { EXAMPLE } from '../../lib/examples.js';
 import { levelOf, tokenBudget } from '../../domain/budget.js';
 import { SESSION_STATUSES, type Session } from '../../domain/session.js';
+import { COUNT_MODES } from '../../domain/token-classes.js';
+import { canonicalPrice } from '../../domain/prices.js';
 
 export const MAX_BUDGET = 1_000_000_000_000;
 
@@ -55,6 +57,26 @@ export function costWire(usedUsd: string, limitUsd: string | null): z.infer<type
   };
 }
 
+export const CountModeSchema = z.enum(COUNT_MODES).meta({
+  id: 'CountMode',
+  description: 'What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)',
+});
+
+/** A cost limit in USD: a decimal ≥ 0 with at most 6 decimals, as a string or a JSON number. */
+export const CostLimitSchema = z
+  .union([z.string(), z.number()])
+  .refine(
+    (value) => canonicalPrice(value) !== null && Number(value) > 0,
+    'must be a positive amount of US dollars with at most 6 decimals, up to 100000',
+  )
+  .meta({ description: 'Cost limit in US dollars (a decimal string or a number)', example: '25.00' });
+
+export const CostThresholdsSchema = z
+  .array(z.int().min(1).max(100))
+  .max(20)
+  .refine((values) => values.every((value, i) => i === 0 || value > values[i - 1]!), 'cost_thresholds must be strictly ascending')
+  .describe('Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed');
+
 export const ThresholdsSchema = z
   .array(z.int().min(1).max(100))
   .max(20)
@@ -92,6 +114,9 @@ export const SessionSchema = z
     thresholds: z
       .array(z.int())
       .meta({ description: 'Percentages of the budget whose crossing emits session.threshold_crossed', examples: [[75, 85]] }),
+    count: CountModeSchema,
+    cost: CostSchema,
+    cost_thresholds: z.array(z.int()).meta({ description: 'Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed', examples: [[75, 85]] }),
     non_critical_keys: z
       .array(z.string())
       .meta({ description: 'Context keys moved to deferred_context when usage crosses 75%', examples: [['temp_context']] }),
@@ -133,7 +158,11 @@ export const CreateSessionBodySchema = z
         'OTLP telemetry whose gen_ai.conversation.id or session.id is this value counts on this session. May not start with "sess_".',
       example: 'claude-code-8f14e45f',
     }),
-    model: NameSchema.optional().meta({ description: 'One of GET /v1/models; default claude-sonnet-4-5-20250929', examples: [EXAMPLE.model] }),
+    model: NameSchema.optional().meta({
+      description:
+        'One of GET /v1/models (400 listing them otherwise, unless the deployment sets ALLOW_UNKNOWN_MODELS=true). Defaults to claude-sonnet-4-5-20250929',
+      examples: [EXAMPLE.model],
+    }),
     token_budget: z.strictObject({ total: TotalSchema }).optional().describe("Defaults to the model's context window (GET /v1/models), else 200000"),
     context: JsonObjectInputSchema.optional().meta({
       description: 'The initial working context, a JSON object; default {}',
@@ -142,6 +171,9 @@ export const CreateSessionBodySchema = z
     thresholds: ThresholdsSchema.optional().describe('Default [75, 85]'),
     non_critical_keys: NonCriticalKeysSchema.optional().describe('Default ["temp_context"]'),
     metadata: JsonObjectInputSchema.optional().meta({ description: 'Your own data about the session; default {}', examples: [{ team: 'payments' }] }),
+    count: CountModeSchema.optional().describe('Default all'),
+    cost_limit_usd: CostLimitSchema.optional(),
+    cost_thresholds: CostThresholdsSchema.optional().describe('Default [75, 85]'),
   })
   .meta({
     id: 'CreateSessionRequest',
@@ -164,6 +196,9 @@ export const PatchSessionBodySchema = z
     token_budget: z.strictObject({ total: TotalSchema }).optional().describe('A new total; used stays'),
     thresholds: ThresholdsSchema.optional().describe('Replaces the thresholds'),
     non_critical_keys: NonCriticalKeysSchema.optional().describe('Replaces the non-critical keys'),
+    count: CountModeSchema.optional().describe('Applies to the updates from now on; tokens counted so far stay counted'),
+    cost_limit_usd: CostLimitSchema.nullable().optional().describe('null removes the limit'),
+    cost_thresholds: CostThresholdsSchema.optional(),
   })
   .refine((body) => Object.keys(body).length > 0, {
     message: 'the patch changes nothing: give at least one field',
@@ -213,6 +248,9 @@ export function sessionWire(session: Session): SessionWire {
     token_budget: tokenBudgetWire(session.total, session.used),
     level: levelOf(session.used, session.total),
     thresholds: session.thresholds,
+    count: session.countMode,
+    cost: costWire(session.costUsedUsd, session.costLimitUsd),
+    cost_thresholds: session.costThresholds,
     non_critical_keys: session.nonCriticalKeys,
     context: session.context,
     deferred_context: session.deferredContext,

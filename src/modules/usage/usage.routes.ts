@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { levelOf } from '../../domain/budget.js';
-import { SessionParamsSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import { SessionParamsSchema, costWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import {
@@ -70,7 +70,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
       },
     },
     async (request) => {
-      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor));
+      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor, 'use'));
       return pageWire(page, usageEntryWire);
     },
   );
@@ -97,6 +97,9 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         token_budget: tokenBudgetWire(session.total, session.used),
         level: levelOf(session.used, session.total),
         thresholds: session.thresholds,
+        count: session.countMode,
+        cost: costWire(session.costUsedUsd, session.costLimitUsd),
+        cost_thresholds: session.costThresholds,
         session_age_seconds: ageSeconds,
         recommendations,
         forecast: {

@@ -240,6 +240,9 @@ export const BudgetSchema = z
     token_budget: TokenBudgetSchema,
     level: LevelSchema,
     thresholds: z.array(z.int()).meta({ description: "The session's thresholds", examples: [[75, 85]] }),
+    count: z.enum(['all', 'billable_input_output']).describe('What the budget counts: every token, or all but cache reads'),
+    cost: CostSchema,
+    cost_thresholds: z.array(z.int()).describe('Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed'),
     session_age_seconds: z.int().meta({ description: 'Seconds since the session was created', examples: [420] }),
     recommendations: z
       .array(
@@ -255,7 +258,9 @@ export const BudgetSchema = z
       .object({
         tokens_per_update: z.int().nullable().describe('Mean tokens of the recent updates'),
         updates_until: ByThresholdSchema.describe('How many more such updates until each threshold; null without enough history'),
-        seconds_until: ByThresholdSchema.describe('Seconds until each threshold at the recent burn rate; null without enough history'),
+        seconds_until: ByThresholdSchema.describe(
+          'Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them',
+        ),
       })
       .describe('When the thresholds will be reached at the recent rate'),
   })

@@ -61,7 +61,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
       },
     },
     async (request) => {
-      const page = await webhooks.list(request.auth.projectId, request.query.limit, decodeCursor(request.query.cursor));
+      const page = await webhooks.list(request.auth.projectId, request.query.limit, decodeCursor(request.query.cursor, 'wh'));
       return pageWire(page, webhookWire);
     },
   );
@@ -174,7 +174,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
     },
     async (request) => {
       const { limit, cursor, status } = request.query;
-      const page = await webhooks.listDeliveries(request.auth.projectId, request.params.id, { limit, status, beforeId: decodeCursor(cursor) });
+      const page = await webhooks.listDeliveries(request.auth.projectId, request.params.id, { limit, status, beforeId: decodeCursor(cursor, 'dlv') });
       return pageWire(page, deliveryWire);
     },
   );
