@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Explain an error code: the page a problem's `type` names
-         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
          */
         get: operations["getProblemType"];
         put?: never;
@@ -311,7 +311,7 @@ export interface paths {
         put?: never;
         /**
          * Merge a fork's context back into this session
-         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`.
+         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`. A merged context larger than CHECKPOINT_MAX_BYTES is 413 `CONTEXT_TOO_LARGE`, and nothing is merged.
          */
         post: operations["mergeFork"];
         delete?: never;
@@ -695,7 +695,7 @@ export interface paths {
         put?: never;
         /**
          * What the active MCP servers' tool definitions cost, and which ones a task needs
-         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1636), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
+         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1663), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
          */
         post: operations["analyzeMcpServers"];
         delete?: never;
@@ -967,6 +967,18 @@ export interface components {
              * @example checkout-agents
              */
             name: string;
+        };
+        /**
+         * @example {
+         *       "expires_at": "2030-01-01T00:00:00Z"
+         *     }
+         */
+        CreateApiKeyRequestInput: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp in the future: from then on the key no longer authenticates (401). Omitted: it never expires
+             */
+            expires_at?: string;
         };
         /**
          * @example {
@@ -1610,6 +1622,8 @@ export interface components {
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+            /** @description When the key stops authenticating; null: never */
+            expires_at: string | null;
         };
         /** @description A registered agent and from whom it accepts handoffs */
         Agent: {
@@ -1969,7 +1983,7 @@ export interface components {
              * @enum {string}
              */
             source: "project" | "reference";
-            /** @description The reference default (context7 2000, playwright 3000, session-state 1636), or null */
+            /** @description The reference default (context7 2000, playwright 3000, session-state 1663), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
@@ -3817,7 +3831,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description No fields: send `{}` or no body */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description The restored session; `ETag` is its new version */
             200: {
@@ -6934,7 +6954,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expires_at": "2030-01-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateApiKeyRequestInput"];
+            };
+        };
         responses: {
             /** @description The new API key */
             201: {
