@@ -20,6 +20,8 @@ import { createHousekeeping } from './modules/maintenance/housekeeping.js';
 import { createSummaryRepository } from './modules/summary/summary.repository.js';
 import { createSummaryService } from './modules/summary/summary.service.js';
 import { createModelCatalog } from './modules/models/models.js';
+import { createModelsService } from './modules/models/models.service.js';
+import { createPricesRepository } from './modules/models/prices.repository.js';
 import { createOrchestrationsRepository } from './modules/orchestrations/orchestrations.repository.js';
 import { createOrchestrationsService } from './modules/orchestrations/orchestrations.service.js';
 import { createOtlpService } from './modules/otlp/otlp.service.js';
@@ -54,10 +56,11 @@ export interface ContainerOptions {
 const silentLogger: DispatcherLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createContainer({ config, db, migrations, clock = systemClock, logger = silentLogger }: ContainerOptions) {
+  const models = createModelCatalog(config.models, { allowUnknown: config.allowUnknownModels });
   const repositories = {
     projects: createProjectsRepository(db.prisma),
     sessions: createSessionsRepository(db.prisma),
-    usage: createUsageRepository(db.prisma, db.hotQuery),
+    usage: createUsageRepository(db.prisma, db.hotQuery, models),
     idempotency: createIdempotencyRepository(db.prisma),
     checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
@@ -71,8 +74,8 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     context: createContextRepository(db.prisma),
     summary: createSummaryRepository(db.prisma),
     orchestrations: createOrchestrationsRepository(db.prisma),
+    prices: createPricesRepository(db.prisma),
   };
-  const models = createModelCatalog(config.models);
   const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,
@@ -103,6 +106,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     logger,
   });
   const services = {
+    models: createModelsService({ catalog: models, prices: repositories.prices, clock }),
     idempotency,
     checkpoints,
     events: createEventsService({

@@ -14,11 +14,13 @@ export const exportRoutes: FastifyPluginAsyncZod<{ exports: ExportService }> = a
         tags: ['lifecycle'],
         summary: 'The session, its checkpoints, usage, handoffs and events as one JSON document',
         description:
+          'Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`). ' +
           'Streamed as it is read (chunked, no Content-Length), a few checkpoints at a time, so that a session of any size exports ' +
           'in bounded memory. Rows written while the export runs may or may not be in it. A failure after the first bytes ' +
           'ends the connection without the closing brace: a document that does not parse is an incomplete export.',
         params: SessionParamsSchema,
         response: { 200: SessionExportSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The export document' },
       },
     },
     async (request, reply) => {

@@ -189,6 +189,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
           if (recovered) {
             throw new AppError('SESSION_ALREADY_RECOVERED', {
               detail: `session ${id} was already recovered into session ${recovered.id}`,
+              extensions: { recovered_to_session_id: recovered.id },
             });
           }
         }
@@ -198,16 +199,19 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const { checkpoint, event: checkpointEvent } = await takeCheckpoint(tx, original, EMERGENCY_RECOVERY_PHASE, original.context, {
           enforceSizeLimit: false,
         });
-        // The external id moves to the new session, so telemetry naming it goes on counting there.
+        // The external id moves to the new session, so telemetry naming it goes on counting there;
+        // the original names its successor, and writes refused on it say where to go on.
+        const successor = inheritedFrom(original, now);
         const archived = await sessions.update(tx, id, {
           status,
           archivedAt: now,
           checkpointsCount: original.checkpointsCount + 1,
           updatedAt: now,
+          recoveredToSessionId: successor.id,
           ...(original.externalId !== null ? { externalId: null } : {}),
         });
         const newSession = await sessions.insert(tx, {
-          ...inheritedFrom(original, now),
+          ...successor,
           taskId: original.taskId,
           ...(original.externalId !== null ? { externalId: original.externalId } : {}),
           context: checkpoint.contextSnapshot,

@@ -12,11 +12,40 @@ import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import { createPositionHints } from './position-hints.js';
 import type { RecordedUsage, UsageRepository, UsageRow, UsageWrite } from './usage.repository.js';
+import { plainClasses, totalTokens, type TokenClasses } from '../../domain/token-classes.js';
+
+/** The update's classes and the tokens it counts in each count mode. */
+function classesOf(input: UsageInput): { classes: TokenClasses | null; tokens: number; billableTokens: number } {
+  const classes = input.classes ?? (input.tokens === undefined ? plainClasses(input.inputTokens ?? 0, input.outputTokens ?? 0) : null);
+  if (!classes) return { classes: null, tokens: input.tokens!, billableTokens: input.tokens! };
+  const tokens = totalTokens(classes);
+  return { classes, tokens, billableTokens: tokens - classes.cacheRead };
+}
+
+function resultOf(sessionId: string, counted: RecordedUsage, classes: TokenClasses | null): UsageResult {
+  return {
+    sessionId,
+    total: counted.total,
+    used: counted.used,
+    status: counted.status,
+    crossed: counted.crossed,
+    tokens: counted.counted,
+    classes,
+    costUsd: counted.costUsd,
+    priceVersion: counted.priceVersion,
+    costUsedUsd: counted.costUsedUsd,
+    costLimitUsd: counted.costLimitUsd,
+    costCrossed: counted.costCrossed,
+  };
+}
 
 export interface UsageInput {
   tokens?: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** A provider's usage object already normalised (POST { provider, usage }, or OTLP telemetry). */
+  classes?: TokenClasses;
+  provider?: string;
   model?: string;
   source?: string;
   /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
@@ -29,6 +58,14 @@ export interface UsageResult {
   used: number;
   status: SessionStatus;
   crossed: number[];
+  /** The tokens this update counted on the budget. */
+  tokens: number;
+  classes: TokenClasses | null;
+  costUsd: string | null;
+  priceVersion: string | null;
+  costUsedUsd: string;
+  costLimitUsd: string | null;
+  costCrossed: number[];
 }
 
 export type UsageEntry = UsageRow;
@@ -60,9 +97,22 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     const first = await idempotency.firstUse(projectId, key);
     if (!first) return null;
     assertSameRequest(key, first, { requestHash, kind: 'usage' });
-    const row = await usage.find(sessionId, first.usageRecordId!);
+    const row = await usage.find(projectId, sessionId, first.usageRecordId!);
     if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
-    return { sessionId, total: row.totalAfter, used: row.usedAfter, status: row.statusAfter, crossed: row.crossed };
+    return {
+      sessionId,
+      total: row.totalAfter,
+      used: row.usedAfter,
+      status: row.statusAfter,
+      crossed: row.crossed,
+      tokens: row.tokens,
+      classes: row.classes,
+      costUsd: row.costUsd,
+      priceVersion: row.priceVersion,
+      costUsedUsd: row.costUsedAfter,
+      costLimitUsd: row.costLimitAfter,
+      costCrossed: row.costCrossed,
+    };
   }
 
   /** Counts the update with the short statement when nothing can cross, with the full one otherwise. */
@@ -79,14 +129,15 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       input: UsageInput,
       idempotencyKey?: { key: string; requestHash: string },
     ): Promise<UsageResult & { replayed: boolean }> {
-      const tokens = input.tokens ?? (input.inputTokens ?? 0) + (input.outputTokens ?? 0);
+      const { classes, tokens, billableTokens } = classesOf(input);
       const write: UsageWrite = {
         usageId: newId('use'),
         projectId,
         sessionId,
         tokens,
-        inputTokens: input.inputTokens ?? null,
-        outputTokens: input.outputTokens ?? null,
+        billableTokens,
+        classes,
+        provider: input.provider ?? null,
         model: input.model ?? null,
         source: input.source ?? null,
         origin: input.origin ?? null,
@@ -107,16 +158,16 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       }
       if (counted) {
         hints.note(sessionId, counted);
-        return { sessionId, total: counted.total, used: counted.used, status: counted.status, crossed: counted.crossed, replayed: false };
+        return { ...resultOf(sessionId, counted, classes), replayed: false };
       }
       // Nothing counted. A retry of an update that counted before the session was archived (or
       // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
       const replayed = idempotencyKey ? await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash) : null;
       if (replayed) return { ...replayed, replayed: true };
-      const status = await usage.sessionStatus(projectId, sessionId);
-      if (status === null) throw notFound('session', sessionId);
-      assertAllowed('record_usage', { id: sessionId, status });
-      throw new Error(`usage update of session ${sessionId} touched no row although its status ${status} allows usage`);
+      const state = await usage.sessionStatus(projectId, sessionId);
+      if (state === null) throw notFound('session', sessionId);
+      assertAllowed('record_usage', { id: sessionId, ...state });
+      throw new Error(`usage update of session ${sessionId} touched no row although its status ${state.status} allows usage`);
     },
 
     async history(projectId: string, sessionId: string, limit: number, afterId?: string) {
@@ -127,12 +178,21 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     async budget(projectId: string, sessionId: string) {
       const session = await requireSession(projectId, sessionId);
       const recent = await usage.list(projectId, sessionId, FORECAST_WINDOW);
-      const ageSeconds = Math.max(0, Math.floor((clock.now().getTime() - session.createdAt.getTime()) / 1000));
+      const now = clock.now();
+      const ageSeconds = Math.max(0, Math.floor((now.getTime() - session.createdAt.getTime()) / 1000));
       return {
         session,
         ageSeconds,
         recommendations: recommendationsFor({ used: session.used, total: session.total, ageSeconds }),
-        forecast: forecast({ total: session.total, used: session.used, thresholds: session.thresholds, recent }),
+        forecast: forecast({
+          total: session.total,
+          used: session.used,
+          thresholds: session.thresholds,
+          recent,
+          now,
+          // Fewer than a window's worth of updates: that is the whole history, burnt since creation.
+          ...(recent.length < FORECAST_WINDOW ? { openedAt: session.createdAt } : {}),
+        }),
       };
     },
   };
