@@ -107,7 +107,7 @@ describe.skipIf(!onPostgres)('webhook delivery from three replicas on one Postgr
 
   const webhookIds = () => receiver.requests.map((request) => request.headers['webhook-id']);
 
-  it('delivers each of 300 events written by concurrent requests exactly once', async () => {
+  it('delivers each of 300 events written by concurrent requests exactly once', { timeout: 120_000 }, async () => {
     const { projectId, auth } = await replicas[0]!.newProject();
     await subscribe(auth, ['*']);
 
