@@ -695,7 +695,7 @@ export interface paths {
         put?: never;
         /**
          * What the active MCP servers' tool definitions cost, and which ones a task needs
-         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1636), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
+         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1663), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
          */
         post: operations["analyzeMcpServers"];
         delete?: never;
@@ -1969,7 +1969,7 @@ export interface components {
              * @enum {string}
              */
             source: "project" | "reference";
-            /** @description The reference default (context7 2000, playwright 3000, session-state 1636), or null */
+            /** @description The reference default (context7 2000, playwright 3000, session-state 1663), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
