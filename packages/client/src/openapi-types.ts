@@ -369,7 +369,7 @@ export interface paths {
         };
         /**
          * The session, its checkpoints, usage, handoffs and events as one JSON document
-         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`).
+         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`). Streamed as it is read (chunked, no Content-Length), a few checkpoints at a time, so that a session of any size exports in bounded memory. Rows written while the export runs may or may not be in it. A failure after the first bytes ends the connection without the closing brace: a document that does not parse is an incomplete export.
          */
         get: operations["exportSession"];
         put?: never;
@@ -2938,7 +2938,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only sessions in this status */
                 status?: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
@@ -3257,7 +3257,7 @@ export interface operations {
             query?: {
                 /** @description How many updates a page holds, 1 to 200; default 10 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -3477,7 +3477,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>` */
                 phase?: string;
@@ -4524,7 +4524,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -5040,7 +5040,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only deliveries in this status */
                 status?: "pending" | "succeeded" | "failed";
@@ -5505,7 +5505,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -5553,7 +5553,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only handoffs of this session */
                 session_id?: string;
@@ -6040,7 +6040,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -6281,7 +6281,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only orchestrations in this status */
                 status?: "running" | "completed" | "failed";

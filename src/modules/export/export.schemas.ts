@@ -21,14 +21,27 @@ export const SessionExportSchema = z
   })
   .meta({ id: 'SessionExport', description: 'One session and everything recorded about it' });
 
-export function sessionExportWire(exported: SessionExport): z.infer<typeof SessionExportSchema> {
-  return {
-    format: EXPORT_FORMAT,
-    exported_at: toTimestamp(exported.exportedAt),
-    session: sessionWire(exported.session),
-    checkpoints: exported.checkpoints.map(checkpointWire),
-    usage: exported.usage.map(usageEntryWire),
-    handoffs: exported.handoffs.map(handoffWire),
-    events: exported.events.map(eventWire),
-  };
+/**
+ * The export document as JSON text, piece by piece: the same document as SessionExportSchema
+ * describes (keys in its order), written one item at a time as the rows are read, so that an
+ * export holds a batch of rows in memory rather than the whole session.
+ */
+export async function* sessionExportJson(exported: SessionExport): AsyncGenerator<string> {
+  const head = { format: EXPORT_FORMAT, exported_at: toTimestamp(exported.exportedAt), session: sessionWire(exported.session) };
+  yield JSON.stringify(head).slice(0, -1);
+  yield* jsonArray('checkpoints', exported.checkpoints, checkpointWire);
+  yield* jsonArray('usage', exported.usage, usageEntryWire);
+  yield* jsonArray('handoffs', exported.handoffs, handoffWire);
+  yield* jsonArray('events', exported.events, eventWire);
+  yield '}';
+}
+
+/** `,"name":[item,item,…]`, an item at a time. */
+async function* jsonArray<T>(name: string, items: AsyncIterable<T>, toWire: (item: T) => unknown): AsyncGenerator<string> {
+  let separator = `,${JSON.stringify(name)}:[`;
+  for await (const item of items) {
+    yield separator + JSON.stringify(toWire(item));
+    separator = ',';
+  }
+  yield separator === ',' ? ']' : `${separator}]`;
 }
