@@ -69,6 +69,19 @@ export const titleByCode: Record<ErrorCode, string> = {
   NOT_READY: 'Service not ready',
 };
 
+/** The media type of every error answer (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** A problem's `type`: `/problems/session-archived`, a page that explains the code (src/plugins/problem-pages.ts). */
+export const problemSlugOf = (code: ErrorCode): string => code.toLowerCase().replaceAll('_', '-');
+export const problemTypeOf = (code: ErrorCode): string => `/problems/${problemSlugOf(code)}`;
+
+/** The code a `/problems/<slug>` names, or undefined for a slug no code has. */
+export function codeOfProblemSlug(slug: string): ErrorCode | undefined {
+  const code = slug.toUpperCase().replaceAll('-', '_');
+  return Object.hasOwn(statusByCode, code) && problemSlugOf(code as ErrorCode) === slug ? (code as ErrorCode) : undefined;
+}
+
 export interface FieldError {
   path: string;
   message: string;

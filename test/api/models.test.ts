@@ -4,7 +4,7 @@ import { createTestApp, useTestApp, type TestApp } from '../helpers/app.js';
 import { DEFAULT_MODELS } from '../../src/config.js';
 
 // As MODELS='[{"model":"my-model","context_window":32000}]' would configure it.
-const MODELS = [...DEFAULT_MODELS, { model: 'my-model', contextWindow: 32_000 }];
+const MODELS = [...DEFAULT_MODELS, { model: 'my-model', contextWindow: 32_000, price: null }];
 const KNOWN = MODELS.map((entry) => entry.model);
 
 const t = useTestApp({ config: { models: MODELS } });
@@ -14,7 +14,9 @@ describe('models', () => {
     const { auth } = await t.newProject();
     const res = await t.http.get('/v1/models').set(auth);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual(MODELS.map((entry) => ({ model: entry.model, context_window: entry.contextWindow })));
+    expect(res.body.map(({ model, context_window }: { model: string; context_window: number }) => ({ model, context_window }))).toEqual(
+      MODELS.map((entry) => ({ model: entry.model, context_window: entry.contextWindow })),
+    );
   });
 
   it("gives a session of a model MODELS adds that model's context window as its budget", async () => {

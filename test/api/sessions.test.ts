@@ -165,12 +165,12 @@ describe('GET /v1/sessions', () => {
     },
   );
 
-  it('treats a cursor it never issued as the end of the list', async () => {
+  it('refuses a cursor it never issued with a 400 problem (every list: test/api/list-cursors.test.ts)', async () => {
     const { auth } = await t.newProject();
     await createSession(auth);
     const res = await t.http.get('/v1/sessions?cursor=bm9wZQ').set(auth);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ data: [], next_cursor: null });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'query.cursor', message: 'is not a cursor of this list' }] });
   });
 });
 

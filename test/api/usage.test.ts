@@ -31,6 +31,13 @@ describe('POST /v1/sessions/{id}/usage', () => {
       level: 'normal',
       crossed: [],
       status: 'active',
+      // A plain { tokens } update has no classes, so no cost.
+      tokens: 15000,
+      classes: null,
+      cost_usd: null,
+      price_version: null,
+      cost: { used_usd: '0', limit_usd: null, position_percent: null },
+      cost_crossed: [],
     });
   });
 

@@ -94,7 +94,8 @@ export function createOtlpService({ usage, sessions, createSessions }: OtlpServi
         }
         const sessionId = resolution.session.id;
         const { inputTokens, outputTokens } = recordedUsage(item.classes);
-        // "The same request" for the item's key: the same usage on the same session.
+        // "The same request" for the item's key: the same usage on the same session (the hash is
+        // unchanged since before classes were stored, so an item retried across an upgrade replays).
         const hash = requestHash({
           method: 'OTLP',
           url: item.origin,
@@ -104,7 +105,13 @@ export function createOtlpService({ usage, sessions, createSessions }: OtlpServi
           const result = await usage.record(
             projectId,
             sessionId,
-            { inputTokens, outputTokens, model: item.model ?? undefined, source: OTLP_SOURCE, origin: item.origin },
+            {
+              // The item's classes as they are: cache reads and writes counted and priced as such.
+              classes: { ...item.classes, cacheWrite1h: 0 },
+              model: item.model ?? undefined,
+              source: OTLP_SOURCE,
+              origin: item.origin,
+            },
             { key: item.key, requestHash: hash },
           );
           if (!result.replayed) counted.push({ crossed: result.crossed });

@@ -2,6 +2,8 @@ import type { Session as SessionRow } from '../../generated/prisma/client.js';
 import { Prisma, type PrismaClient, type Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
+import type { CountMode } from '../../domain/token-classes.js';
+import { decimalText } from '../../lib/decimal.js';
 
 export function toSession(row: SessionRow): Session {
   return {
@@ -25,6 +27,10 @@ export function toSession(row: SessionRow): Session {
     recoveryCheckpointId: row.recoveryCheckpointId,
     mergedIntoSessionId: row.mergedIntoSessionId,
     checkpointsCount: row.checkpointsCount,
+    countMode: row.countMode as CountMode,
+    costUsedUsd: decimalText(row.costUsedUsd) ?? '0',
+    costLimitUsd: decimalText(row.costLimitUsd),
+    costThresholds: row.costThresholds,
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -41,7 +47,16 @@ export type NewSession = Pick<
   Partial<
     Pick<
       Session,
-      'externalId' | 'deferredContext' | 'parentSessionId' | 'forkCheckpointId' | 'recoveredFromSessionId' | 'recoveryCheckpointId' | 'lastRecoveryAt'
+      | 'countMode'
+      | 'costLimitUsd'
+      | 'costThresholds'
+      | 'externalId'
+      | 'deferredContext'
+      | 'parentSessionId'
+      | 'forkCheckpointId'
+      | 'recoveredFromSessionId'
+      | 'recoveryCheckpointId'
+      | 'lastRecoveryAt'
     >
   >;
 
@@ -59,6 +74,9 @@ export type SessionChanges = Partial<
     | 'total'
     | 'externalId'
     | 'thresholds'
+    | 'countMode'
+    | 'costLimitUsd'
+    | 'costThresholds'
     | 'nonCriticalKeys'
     | 'context'
     | 'deferredContext'

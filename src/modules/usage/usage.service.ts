@@ -12,11 +12,40 @@ import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import { createPositionHints } from './position-hints.js';
 import type { RecordedUsage, UsageRepository, UsageRow, UsageWrite } from './usage.repository.js';
+import { plainClasses, totalTokens, type TokenClasses } from '../../domain/token-classes.js';
+
+/** The update's classes and the tokens it counts in each count mode. */
+function classesOf(input: UsageInput): { classes: TokenClasses | null; tokens: number; billableTokens: number } {
+  const classes = input.classes ?? (input.tokens === undefined ? plainClasses(input.inputTokens ?? 0, input.outputTokens ?? 0) : null);
+  if (!classes) return { classes: null, tokens: input.tokens!, billableTokens: input.tokens! };
+  const tokens = totalTokens(classes);
+  return { classes, tokens, billableTokens: tokens - classes.cacheRead };
+}
+
+function resultOf(sessionId: string, counted: RecordedUsage, classes: TokenClasses | null): UsageResult {
+  return {
+    sessionId,
+    total: counted.total,
+    used: counted.used,
+    status: counted.status,
+    crossed: counted.crossed,
+    tokens: counted.counted,
+    classes,
+    costUsd: counted.costUsd,
+    priceVersion: counted.priceVersion,
+    costUsedUsd: counted.costUsedUsd,
+    costLimitUsd: counted.costLimitUsd,
+    costCrossed: counted.costCrossed,
+  };
+}
 
 export interface UsageInput {
   tokens?: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** A provider's usage object already normalised (POST { provider, usage }, or OTLP telemetry). */
+  classes?: TokenClasses;
+  provider?: string;
   model?: string;
   source?: string;
   /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
@@ -29,6 +58,14 @@ export interface UsageResult {
   used: number;
   status: SessionStatus;
   crossed: number[];
+  /** The tokens this update counted on the budget. */
+  tokens: number;
+  classes: TokenClasses | null;
+  costUsd: string | null;
+  priceVersion: string | null;
+  costUsedUsd: string;
+  costLimitUsd: string | null;
+  costCrossed: number[];
 }
 
 export type UsageEntry = UsageRow;
@@ -60,9 +97,22 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     const first = await idempotency.firstUse(projectId, key);
     if (!first) return null;
     assertSameRequest(key, first, { requestHash, kind: 'usage' });
-    const row = await usage.find(sessionId, first.usageRecordId!);
+    const row = await usage.find(projectId, sessionId, first.usageRecordId!);
     if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
-    return { sessionId, total: row.totalAfter, used: row.usedAfter, status: row.statusAfter, crossed: row.crossed };
+    return {
+      sessionId,
+      total: row.totalAfter,
+      used: row.usedAfter,
+      status: row.statusAfter,
+      crossed: row.crossed,
+      tokens: row.tokens,
+      classes: row.classes,
+      costUsd: row.costUsd,
+      priceVersion: row.priceVersion,
+      costUsedUsd: row.costUsedAfter,
+      costLimitUsd: row.costLimitAfter,
+      costCrossed: row.costCrossed,
+    };
   }
 
   /** Counts the update with the short statement when nothing can cross, with the full one otherwise. */
@@ -79,14 +129,15 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       input: UsageInput,
       idempotencyKey?: { key: string; requestHash: string },
     ): Promise<UsageResult & { replayed: boolean }> {
-      const tokens = input.tokens ?? (input.inputTokens ?? 0) + (input.outputTokens ?? 0);
+      const { classes, tokens, billableTokens } = classesOf(input);
       const write: UsageWrite = {
         usageId: newId('use'),
         projectId,
         sessionId,
         tokens,
-        inputTokens: input.inputTokens ?? null,
-        outputTokens: input.outputTokens ?? null,
+        billableTokens,
+        classes,
+        provider: input.provider ?? null,
         model: input.model ?? null,
         source: input.source ?? null,
         origin: input.origin ?? null,
@@ -107,7 +158,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       }
       if (counted) {
         hints.note(sessionId, counted);
-        return { sessionId, total: counted.total, used: counted.used, status: counted.status, crossed: counted.crossed, replayed: false };
+        return { ...resultOf(sessionId, counted, classes), replayed: false };
       }
       // Nothing counted. A retry of an update that counted before the session was archived (or
       // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
