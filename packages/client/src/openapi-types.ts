@@ -440,9 +440,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Models and their context windows (the default token budget of a new session) */
+        /**
+         * Models, their context windows (the default token budget of a new session) and prices per token class
+         * @description The project's own prices (PUT /v1/models/{model}/prices) replace the built-in ones.
+         */
         get: operations["listModels"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set this project's prices of a model (USD per million tokens), as a new version
+         * @description Usage updates from now on are priced at these prices; every usage row keeps the cost and price_version it was computed with, so a price change never rewrites history.
+         */
+        put: operations["setModelPrices"];
         post?: never;
         delete?: never;
         options?: never;
@@ -842,6 +865,11 @@ export interface components {
          */
         SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
         /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountModeInput: "all" | "billable_input_output";
+        /**
          * @example {
          *       "task_id": "refactor-billing-module",
          *       "model": "claude-sonnet-4-5-20250929",
@@ -911,6 +939,15 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description Default all */
+            count?: components["schemas"]["CountModeInput"];
+            /**
+             * @description Cost limit in US dollars (a decimal string or a number)
+             * @example 25.00
+             */
+            cost_limit_usd?: string | number;
+            /** @description Default [75, 85] */
+            cost_thresholds?: number[];
         };
         /**
          * @description At least one field
@@ -945,6 +982,12 @@ export interface components {
             thresholds?: number[];
             /** @description Replaces the non-critical keys */
             non_critical_keys?: string[];
+            /** @description Applies to the updates from now on; tokens counted so far stay counted */
+            count?: components["schemas"]["CountModeInput"];
+            /** @description null removes the limit */
+            cost_limit_usd?: (string | number) | null;
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
+            cost_thresholds?: number[];
         };
         CreateCheckpointRequestInput: {
             /** @description Where the work stands, e.g. "iteration_2" */
@@ -1015,6 +1058,22 @@ export interface components {
             /** @description Free text: which agent or call reported this usage */
             source?: string;
         };
+        /**
+         * @example {
+         *       "input": "3",
+         *       "output": "15",
+         *       "cache_read": "0.3",
+         *       "cache_write": "3.75",
+         *       "cache_write_1h": "6"
+         *     }
+         */
+        SetModelPricesRequestInput: {
+            input: string | number;
+            output: string | number;
+            cache_read: string | number;
+            cache_write: string | number;
+            cache_write_1h?: string | number;
+        };
         ForkSessionRequestInput: {
             /** @description A checkpoint of this session; default its latest (or, without one, the current context) */
             checkpoint_id?: string;
@@ -1065,14 +1124,14 @@ export interface components {
             /** Format: uri */
             url: string;
             /** @description Event types to receive; "*" for all */
-            events: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            events: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
             description?: string;
         };
         UpdateWebhookRequestInput: {
             /** Format: uri */
             url?: string;
             /** @description Event types to receive; "*" for all */
-            events?: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            events?: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
             description?: string | null;
             /** @description true re-enables an endpoint the service disabled */
             enabled?: boolean;
@@ -1212,6 +1271,11 @@ export interface components {
             /** @description used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit */
             position_percent: number | null;
         };
+        /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountMode: "all" | "billable_input_output";
         /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
             /**
@@ -1250,6 +1314,16 @@ export interface components {
              *     ]
              */
             thresholds: number[];
+            count: components["schemas"]["CountMode"];
+            cost: components["schemas"]["Cost"];
+            /**
+             * @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
+            cost_thresholds: number[];
             /**
              * @description Context keys moved to deferred_context when usage crosses 75%
              * @example [
@@ -1533,6 +1607,10 @@ export interface components {
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
             thresholds: number[];
+            /** @enum {string} */
+            count: "all" | "billable_input_output";
+            cost: components["schemas"]["Cost"];
+            cost_thresholds: number[];
             session_age_seconds: number;
             recommendations: {
                 /** @enum {string} */
@@ -1672,9 +1750,45 @@ export interface components {
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
         };
+        ModelPrices: {
+            /**
+             * @description Uncached input
+             * @example 3.75
+             */
+            input: string;
+            /**
+             * @description Output, reasoning included
+             * @example 3.75
+             */
+            output: string;
+            /**
+             * @description Input read from a prompt cache
+             * @example 3.75
+             */
+            cache_read: string;
+            /**
+             * @description Input written to a (5-minute) prompt cache
+             * @example 3.75
+             */
+            cache_write: string;
+            /**
+             * @description Input written to a 1-hour cache, where the provider prices it apart (Anthropic)
+             * @example 3.75
+             */
+            cache_write_1h?: string;
+        };
         Model: {
             model: string;
             context_window: number;
+            /** @description null: no price known, usage of this model has no cost */
+            prices_usd_per_mtok: components["schemas"]["ModelPrices"] | null;
+            /** @description The date the prices were taken from the provider's published prices; null for a project's own */
+            prices_as_of: string | null;
+            /**
+             * @description What usage rows priced at these prices name: `catalog:<date>`, `settings:<date>` (MODELS) or `project:<n>`
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
         };
         EmergencyRecovery: {
             original_session_id: string;
@@ -3968,6 +4082,68 @@ export interface operations {
             };
             /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setModelPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetModelPricesRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

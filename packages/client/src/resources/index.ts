@@ -109,6 +109,7 @@ export const RESOURCE_METHODS = {
   retryWebhookDelivery: 'webhooks.deliveries.retry',
   streamEvents: 'events.stream',
   listModels: 'models.list',
+  setModelPrices: 'models.setPrices',
   putAgent: 'agents.put',
   getAgent: 'agents.get',
   deleteAgent: 'agents.delete',
