@@ -5,7 +5,8 @@ import { HandoffSchema, handoffWire } from '../handoffs/handoffs.schemas.js';
 import { SessionSchema, sessionWire } from '../sessions/sessions.schemas.js';
 import { UsageEntrySchema, usageEntryWire } from '../usage/usage.schemas.js';
 import { EventSchema, eventWire } from '../webhooks/event.schemas.js';
-import type { SessionExport } from './export.service.js';
+import { usageTotals, type SessionExport } from './export.service.js';
+import { UsageSummarySchema, usageSummaryWire } from '../summary/summary.schemas.js';
 
 export const EXPORT_FORMAT = 'session-state-service/session-export/v1';
 
@@ -16,6 +17,7 @@ export const SessionExportSchema = z
     session: SessionSchema,
     checkpoints: z.array(CheckpointSchema).describe('Oldest first, snapshots included'),
     usage: z.array(UsageEntrySchema).describe('Every usage update, oldest first'),
+    usage_summary: UsageSummarySchema.describe("The usage rows' tokens per class and cost per model; cost_usd is the session's"),
     handoffs: z.array(HandoffSchema).describe('Handoff packages of this session, oldest first'),
     events: z.array(EventSchema).describe('Events about this session, in the order they were written'),
   })
@@ -28,6 +30,7 @@ export function sessionExportWire(exported: SessionExport): z.infer<typeof Sessi
     session: sessionWire(exported.session),
     checkpoints: exported.checkpoints.map(checkpointWire),
     usage: exported.usage.map(usageEntryWire),
+    usage_summary: usageSummaryWire(usageTotals(exported.session, exported.usage)),
     handoffs: exported.handoffs.map(handoffWire),
     events: exported.events.map(eventWire),
   };
