@@ -67,7 +67,13 @@ const ModelEntrySchema = z.strictObject({
   model: z.string().min(1).max(256),
   context_window: z.number().int().positive(),
   prices_usd_per_mtok: z
-    .strictObject({ input: PriceSchema, output: PriceSchema, cache_read: PriceSchema, cache_write: PriceSchema, cache_write_1h: PriceSchema.optional() })
+    .strictObject({
+      input: PriceSchema,
+      output: PriceSchema,
+      cache_read: PriceSchema,
+      cache_write: PriceSchema,
+      cache_write_1h: PriceSchema.optional(),
+    })
     .optional(),
   /** The date the prices were taken (YYYY-MM-DD); part of their version. */
   prices_as_of: z.iso.date().optional(),
@@ -126,7 +132,13 @@ function mergeModels(extra: z.infer<typeof ModelEntrySchema>[]): CatalogModel[] 
       contextWindow: entry.context_window,
       price: prices
         ? {
-            prices: { input: prices.input, output: prices.output, cacheRead: prices.cache_read, cacheWrite: prices.cache_write, cacheWrite1h: prices.cache_write_1h ?? null },
+            prices: {
+              input: prices.input,
+              output: prices.output,
+              cacheRead: prices.cache_read,
+              cacheWrite: prices.cache_write,
+              cacheWrite1h: prices.cache_write_1h ?? null,
+            },
             version: `settings:${asOf ?? 'undated'}`,
             asOf,
           }
@@ -168,6 +180,8 @@ export const ConfigSchema = z.object({
   databasePoolMax: int(1).default(10),
   // Models and context windows served by GET /v1/models and used as default budgets.
   models: modelList.default(() => [...DEFAULT_MODELS]),
+  // A session may name a model that MODELS lacks (its budget then defaults to 200,000); else that is 400.
+  allowUnknownModels: bool.default(false),
   // Most requests one API key may make per window on /v1, counted per replica; 0 turns limiting off.
   rateLimitMax: int(0).default(10_000),
   rateLimitWindowMs: int(1).default(1000),
@@ -215,6 +229,7 @@ export const ENV_VARS = {
   authCacheTtlMs: 'AUTH_CACHE_TTL_MS',
   databasePoolMax: 'DATABASE_POOL_MAX',
   models: 'MODELS',
+  allowUnknownModels: 'ALLOW_UNKNOWN_MODELS',
   rateLimitMax: 'RATE_LIMIT_MAX',
   rateLimitWindowMs: 'RATE_LIMIT_WINDOW_MS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',

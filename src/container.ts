@@ -56,7 +56,7 @@ export interface ContainerOptions {
 const silentLogger: DispatcherLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createContainer({ config, db, migrations, clock = systemClock, logger = silentLogger }: ContainerOptions) {
-  const models = createModelCatalog(config.models);
+  const models = createModelCatalog(config.models, { allowUnknown: config.allowUnknownModels });
   const repositories = {
     projects: createProjectsRepository(db.prisma),
     sessions: createSessionsRepository(db.prisma),

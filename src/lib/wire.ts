@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { AppError } from './errors.js';
 import { EXAMPLE } from './examples.js';
+import type { IdPrefix } from './ids.js';
 
 export const ProblemSchema = z
   .object({
@@ -54,8 +55,11 @@ export function problems<const S extends number>(...statuses: S[]) {
   return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<S, typeof ProblemSchema>;
 }
 
+/** The most characters (UTF-16 code units) of a name or id a client supplies. */
+export const MAX_NAME_LENGTH = 256;
+
 /** Names and ids a client supplies: 1–256 characters. */
-export const NameSchema = z.string().min(1).max(256);
+export const NameSchema = z.string().min(1).max(MAX_NAME_LENGTH);
 
 /** For POSTs that take no fields: no body and `{}` are the same (see app.ts); anything else is 400. */
 export const EmptyBodySchema = z.strictObject({}).meta({ description: 'No fields: send `{}` or no body', examples: [{}] });
@@ -103,10 +107,24 @@ export function pageOf<T extends z.ZodType>(item: T) {
 
 /** Cursors are opaque to clients: the base64url of the last id of the page. */
 export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
-export function decodeCursor(cursor: string | undefined): string | undefined {
+
+/** A 400 for a cursor this list never issued. */
+function notACursor(): AppError {
+  return new AppError('VALIDATION_FAILED', {
+    detail: 'query.cursor: is not a cursor of this list',
+    errors: [{ path: 'query.cursor', message: 'is not a cursor of this list' }],
+  });
+}
+
+/**
+ * The id a cursor points past: the list's own kind of id (`prefix`), exactly as encodeCursor wrote
+ * it. Anything else (garbage, another list's cursor, a cursor edited by hand) is 400.
+ */
+export function decodeCursor(cursor: string | undefined, prefix: IdPrefix): string | undefined {
   if (cursor === undefined) return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  return /^[a-z]+_[0-9a-f]{32}$/.test(id) ? id : '';
+  if (encodeCursor(id) !== cursor || !new RegExp(`^${prefix}_[0-9a-f]{32}$`).test(id)) throw notACursor();
+  return id;
 }
 
 export interface Page<T> {
@@ -130,11 +148,6 @@ export const encodeNameCursor = (name: string): string => Buffer.from(name, 'utf
 export function decodeNameCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const name = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (encodeNameCursor(name) !== cursor || !NameSchema.safeParse(name).success) {
-    throw new AppError('VALIDATION_FAILED', {
-      detail: 'query.cursor: is not a cursor of this list',
-      errors: [{ path: 'query.cursor', message: 'is not a cursor of this list' }],
-    });
-  }
+  if (encodeNameCursor(name) !== cursor || !NameSchema.safeParse(name).success) throw notACursor();
   return name;
 }

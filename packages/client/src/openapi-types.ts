@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /**
+         * The process is up
+         * @description A liveness probe: answers as long as the process serves HTTP; it does not touch the database.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database is reachable and every migration is applied */
+        /**
+         * The database is reachable and every migration is applied
+         * @description A readiness probe: 503 `NOT_READY` (with `Retry-After`) while the database is away or migrations are pending.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -93,7 +99,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Usage history of a session, newest first */
+        /**
+         * Usage history of a session, newest first
+         * @description Every usage update counted on the session, with the budget after it; `next_cursor` pages on.
+         */
         get: operations["listUsage"];
         put?: never;
         /**
@@ -114,7 +123,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Token budget, level, recommendations and a burn-rate forecast */
+        /**
+         * Token budget, level, recommendations and a burn-rate forecast
+         * @description The level of the reference table the session is at, the actions it recommends, and how many updates and seconds remain until each threshold at the recent rate of usage.
+         */
         get: operations["getBudget"];
         put?: never;
         post?: never;
@@ -148,6 +160,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/checkpoints/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checkpoint several snapshots at once
+         * @description Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.
+         */
+        post: operations["createCheckpointBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkpoints/{id}": {
         parameters: {
             query?: never;
@@ -155,7 +187,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a checkpoint */
+        /**
+         * Get a checkpoint
+         * @description The checkpoint with its snapshot, SHA-256 and the token budget of the moment it was taken.
+         */
         get: operations["getCheckpoint"];
         put?: never;
         post?: never;
@@ -292,7 +327,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ancestors and descendants through forks and recoveries */
+        /**
+         * Ancestors and descendants through forks and recoveries
+         * @description The sessions this one was forked or recovered from, nearest first, and those forked or recovered from it, by generation.
+         */
         get: operations["getLineage"];
         put?: never;
         post?: never;
@@ -309,7 +347,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session, its checkpoints, usage, handoffs and events as one JSON document */
+        /**
+         * The session, its checkpoints, usage, handoffs and events as one JSON document
+         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`).
+         */
         get: operations["exportSession"];
         put?: never;
         post?: never;
@@ -326,7 +367,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhook subscriptions, newest first */
+        /**
+         * List webhook subscriptions, newest first
+         * @description The subscriptions of the project, without their secrets; `next_cursor` pages on.
+         */
         get: operations["listWebhooks"];
         put?: never;
         /**
@@ -347,15 +391,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a webhook subscription */
+        /**
+         * Get a webhook subscription
+         * @description Its URL, event types and whether it is enabled (and why not). The secret is shown only on create and rotation.
+         */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
-        /** Delete a webhook subscription and its delivery log */
+        /**
+         * Delete a webhook subscription and its delivery log
+         * @description No more deliveries are attempted to it.
+         */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
-        /** Change the URL, the event types or the description; enable or disable */
+        /**
+         * Change the URL, the event types or the description; enable or disable
+         * @description `enabled: true` re-enables an endpoint the service disabled (after 410 Gone, or failing for 5 days).
+         */
         patch: operations["updateWebhook"];
         trace?: never;
     };
@@ -388,7 +441,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a webhook.test event to this endpoint */
+        /**
+         * Send a webhook.test event to this endpoint
+         * @description Queues a `webhook.test` event for this endpoint only (409 `WEBHOOK_DISABLED` when it is disabled). Deliveries follow the Standard Webhooks specification: `webhook-id` (the event id, the same on every retry), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, two of them for 24 hours after a rotation).
+         */
         post: operations["testWebhook"];
         delete?: never;
         options?: never;
@@ -403,7 +459,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deliveries to this endpoint with every attempt, newest first */
+        /**
+         * Deliveries to this endpoint with every attempt, newest first
+         * @description Each delivery with its status, the next attempt due and the log of attempts; filter by `status`.
+         */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -480,17 +539,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an agent's registration */
+        /**
+         * Get an agent's registration
+         * @description From whom the agent accepts handoffs. 404 for an agent never registered (it accepts handoffs from anyone).
+         */
         get: operations["getAgent"];
         /**
          * Register an agent, or replace its registration
-         * @description Says from whom the agent accepts handoffs. An agent that was never registered accepts handoffs from anyone; a registered one only from the agents it lists (`["*"]`: anyone). 201 when the agent was new, 200 when replaced.
+         * @description Says from whom the agent accepts handoffs: only from the agents it lists (`["*"]`: anyone). Once a project has registered an agent, both agents of a handoff must be registered (422 `HANDOFF_INVALID` naming the registered ones); a project that registered none hands off between any names. 201 when the agent was new, 200 when replaced.
          */
         put: operations["putAgent"];
         post?: never;
         /**
          * Remove an agent's registration
-         * @description The agent then accepts handoffs from anyone again, as an unregistered agent does.
+         * @description Handoffs to or from the agent are then refused while the project has other registrations; with none left, any names may hand off again.
          */
         delete: operations["deleteAgent"];
         options?: never;
@@ -505,7 +567,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List registered agents, by name */
+        /**
+         * List registered agents, by name
+         * @description The agents of the project and from whom each accepts handoffs; `next_cursor` pages on.
+         */
         get: operations["listAgents"];
         put?: never;
         post?: never;
@@ -530,7 +595,7 @@ export interface paths {
         put?: never;
         /**
          * Hand a session over from one agent to another
-         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender; otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
+         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender, and, once the project has registered agents, both agents registered (`known_agents` then lists them); otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
          */
         post: operations["createHandoff"];
         delete?: never;
@@ -546,7 +611,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a handoff package */
+        /**
+         * Get a handoff package
+         * @description The package as it was built, and whether it was accepted or rejected.
+         */
         get: operations["getHandoff"];
         put?: never;
         post?: never;
@@ -623,7 +691,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** MCP server costs: the reference defaults merged with the project's own, by name */
+        /**
+         * MCP server costs: the reference defaults merged with the project's own, by name
+         * @description Every server with a cost: the reference defaults, replaced or joined by the project's own figures; `next_cursor` pages on.
+         */
         get: operations["listMcpServers"];
         put?: never;
         post?: never;
@@ -684,7 +755,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List orchestrations, newest first */
+        /**
+         * List orchestrations, newest first
+         * @description The orchestrations of the project, filtered by status; `next_cursor` pages on.
+         */
         get: operations["listOrchestrations"];
         put?: never;
         /**
@@ -705,7 +779,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an orchestration: its specs, their sessions and explorations */
+        /**
+         * Get an orchestration: its specs, their sessions and explorations
+         * @description Where each spec stands, the session it runs in, which specs are ready, and the forks made to explore.
+         */
         get: operations["getOrchestration"];
         put?: never;
         post?: never;
@@ -804,7 +881,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a project and its first API key */
+        /**
+         * Create a project and its first API key
+         * @description With `Authorization: Bearer <ADMIN_TOKEN>`. The key is shown only in this answer.
+         */
         post: operations["createProject"];
         delete?: never;
         options?: never;
@@ -821,7 +901,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue another API key for a project (for rotation) */
+        /**
+         * Issue another API key for a project (for rotation)
+         * @description The old keys keep working until revoked. The new key is shown only in this answer.
+         */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -839,7 +922,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key */
+        /**
+         * Revoke an API key
+         * @description Requests with it are 401 from then on, on every replica.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
@@ -850,13 +936,38 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "name": "checkout-agents"
+         *     }
+         */
         CreateProjectRequestInput: {
+            /**
+             * @description What to call the project (1–256 characters)
+             * @example checkout-agents
+             */
             name: string;
         };
+        /**
+         * @example {
+         *       "accepts_handoffs_from": [
+         *         "planner"
+         *       ],
+         *       "description": "Reviews diffs before merge"
+         *     }
+         */
         PutAgentRequestInput: {
-            /** @description `["*"]` accepts handoffs from any agent; a list of names only from those (`[]`: from none) */
+            /**
+             * @description `["*"]` accepts handoffs from any agent; a list of names only from those (`[]`: from none)
+             * @example [
+             *       "planner"
+             *     ]
+             */
             accepts_handoffs_from: string[];
-            /** @description Omitted: none (PUT replaces the whole registration) */
+            /**
+             * @description What the agent does; omitted: none (PUT replaces the whole registration)
+             * @example Reviews diffs before merge
+             */
             description?: string;
         };
         /**
@@ -903,7 +1014,7 @@ export interface components {
              */
             external_id?: string;
             /**
-             * @description One of GET /v1/models; default claude-sonnet-4-5-20250929
+             * @description One of GET /v1/models (400 listing them otherwise, unless the deployment sets ALLOW_UNKNOWN_MODELS=true). Defaults to claude-sonnet-4-5-20250929
              * @example claude-sonnet-4-5-20250929
              */
             model?: string;
@@ -989,52 +1100,194 @@ export interface components {
             /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
             cost_thresholds?: number[];
         };
+        /**
+         * @example {
+         *       "phase": "iteration_2",
+         *       "context_snapshot": {
+         *         "files": [
+         *           "src/billing/invoice.ts"
+         *         ],
+         *         "current_step": "write tests"
+         *       }
+         *     }
+         */
         CreateCheckpointRequestInput: {
-            /** @description Where the work stands, e.g. "iteration_2" */
+            /**
+             * @description Where the work stands, e.g. "iteration_2"
+             * @example iteration_2
+             */
             phase: string;
-            /** @description Omitted: the session's current context */
+            /**
+             * @description The context to keep; omitted: the session's current context
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ],
+             *       "current_step": "write tests"
+             *     }
+             */
             context_snapshot?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @example {
+         *       "checkpoints": [
+         *         {
+         *           "phase": "iteration_2",
+         *           "context_snapshot": {
+         *             "current_step": "write tests"
+         *           }
+         *         },
+         *         {
+         *           "phase": "iteration_3",
+         *           "context_snapshot": {
+         *             "current_step": "review"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CreateCheckpointBatchRequestInput: {
+            /** @description 1 to 100 checkpoints, stored in this order */
+            checkpoints: {
+                /**
+                 * @description Where the work stands, e.g. "iteration_2"
+                 * @example iteration_2
+                 */
+                phase: string;
+                /**
+                 * @description The context to keep
+                 * @example {
+                 *       "current_step": "write tests"
+                 *     }
+                 */
+                context_snapshot: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
          * @enum {string}
          */
         McpTaskTypeInput: "code_analysis" | "web_interaction" | "general";
+        /**
+         * @example {
+         *       "servers": [
+         *         "context7",
+         *         "playwright"
+         *       ],
+         *       "task_type": "implementation",
+         *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
+         *     }
+         */
         McpAnalysisRequestInput: {
-            /** @description The active MCP servers, each once (`[]`: none) */
+            /**
+             * @description The active MCP servers, each once (`[]`: none)
+             * @example [
+             *       "context7",
+             *       "playwright"
+             *     ]
+             */
             servers: string[];
             /** @description Omitted: no recommendation (`recommended` is null, nothing to enable or disable) */
             task_type?: components["schemas"]["McpTaskTypeInput"];
-            /** @description A session of this project: the result then says what share of its available tokens the definitions take */
+            /**
+             * @description A session of this project: the result then says what share of its available tokens the definitions take
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id?: string;
         };
+        /**
+         * @example {
+         *       "tool_definition_tokens": 2400
+         *     }
+         */
         PutMcpServerRequestInput: {
-            /** @description What the server's tool definitions take in context */
+            /**
+             * @description What the server's tool definitions take in context, in tokens
+             * @example 2400
+             */
             tool_definition_tokens: number;
         };
-        /** @enum {string} */
+        /**
+         * @description pending until the receiving side accepts or rejects it
+         * @enum {string}
+         */
         HandoffStatusInput: "pending" | "accepted" | "rejected";
+        /**
+         * @example {
+         *       "from_agent": "planner",
+         *       "to_agent": "code-reviewer",
+         *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf",
+         *       "task_context": {
+         *         "phase": "review"
+         *       }
+         *     }
+         */
         CreateHandoffRequestInput: {
+            /**
+             * @description The agent handing over
+             * @example planner
+             */
             from_agent: string;
-            /** @description Must accept handoffs from from_agent (PUT /v1/agents/{name}); an unregistered agent accepts anyone */
+            /**
+             * @description Must accept handoffs from from_agent (PUT /v1/agents/{name}); an unregistered agent accepts anyone
+             * @example code-reviewer
+             */
             to_agent: string;
-            /** @description A session of this project with more than 30000 available tokens, not archived */
+            /**
+             * @description A session of this project with more than 30000 available tokens, not archived
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
-            /** @description What the receiving agent is to do, e.g. {"phase": "implementation"} */
+            /**
+             * @description What the receiving agent is to do, e.g. {"phase": "implementation"}
+             * @example {
+             *       "phase": "review"
+             *     }
+             */
             task_context: {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @example {
+         *       "reason": "The diff is too large to review in one pass"
+         *     }
+         */
         RejectHandoffRequestInput: {
-            /** @description Why the receiving side refuses the handoff */
+            /**
+             * @description Why the receiving side refuses the handoff
+             * @example The diff is too large to review in one pass
+             */
             reason: string;
         };
+        /**
+         * @description Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all
+         * @example {
+         *       "input_tokens": 1000,
+         *       "output_tokens": 250,
+         *       "model": "claude-sonnet-4-5-20250929",
+         *       "source": "planner"
+         *     }
+         */
         RecordUsageRequestInput: {
-            /** @description Tokens this model call used; or give input_tokens and output_tokens, or provider and usage */
+            /**
+             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)
+             * @example 1250
+             */
             tokens?: number;
+            /**
+             * @description Input (prompt) tokens of the call; with output_tokens, instead of tokens
+             * @example 1000
+             */
             input_tokens?: number;
+            /**
+             * @description Output (completion) tokens of the call; with input_tokens, instead of tokens
+             * @example 250
+             */
             output_tokens?: number;
             /**
              * @description Whose usage object `usage` is
@@ -1053,9 +1306,15 @@ export interface components {
             usage?: {
                 [key: string]: unknown;
             };
-            /** @description The model that was called (prices the call); default the session's model */
+            /**
+             * @description The model that was called (prices the call); default the session's model
+             * @example claude-sonnet-4-5-20250929
+             */
             model?: string;
-            /** @description Free text: which agent or call reported this usage */
+            /**
+             * @description Free text: which agent or call reported this usage
+             * @example planner
+             */
             source?: string;
         };
         /**
@@ -1074,10 +1333,24 @@ export interface components {
             cache_write: string | number;
             cache_write_1h?: string | number;
         };
+        /**
+         * @example {
+         *       "task_id": "try-alternative-parser",
+         *       "token_budget": {
+         *         "total": 100000
+         *       }
+         *     }
+         */
         ForkSessionRequestInput: {
-            /** @description A checkpoint of this session; default its latest (or, without one, the current context) */
+            /**
+             * @description A checkpoint of this session; default its latest (or, without one, the current context)
+             * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+             */
             checkpoint_id?: string;
-            /** @description Default fork_<parent task_id> */
+            /**
+             * @description Default `fork_<parent task_id>`; a fork of a fork keeps its parent's task_id (the prefix is not stacked). One that would pass 256 characters is cut to 256: its first 243 characters, `~` and 12 hex digits of its SHA-256.
+             * @example try-alternative-parser
+             */
             task_id?: string;
             /** @description Default the parent's total; used starts at 0 */
             token_budget?: {
@@ -1088,8 +1361,17 @@ export interface components {
                 total: number;
             };
         };
+        /**
+         * @example {
+         *       "fork_session_id": "sess_01a252c39c91724fa500d77a45bda549",
+         *       "strategy": "deep"
+         *     }
+         */
         MergeSessionRequestInput: {
-            /** @description A fork of this session (its parent_session_id is this session) */
+            /**
+             * @description A fork of this session (its parent_session_id is this session)
+             * @example sess_01a252c39c91724fa500d77a45bda549
+             */
             fork_session_id: string;
             /**
              * @description shallow: the fork's top-level keys win; deep: objects merge key by key, the fork winning on conflicts
@@ -1103,16 +1385,52 @@ export interface components {
          * @enum {string}
          */
         OrchestrationStatusInput: "running" | "completed" | "failed";
+        /** @description A spec and what it depends on */
         OrchestrationSpecInput: {
-            /** @description 1–256 characters, unique within the orchestration */
+            /**
+             * @description The spec: 1–256 characters, unique within the orchestration
+             * @example design
+             */
             spec_id: string;
             /**
              * @description Spec ids of this orchestration that must complete before this one starts, each once; default []
              * @default []
+             * @example []
              */
             depends_on: string[];
         };
+        /**
+         * @example {
+         *       "specs": [
+         *         {
+         *           "spec_id": "design",
+         *           "depends_on": []
+         *         },
+         *         {
+         *           "spec_id": "implement",
+         *           "depends_on": [
+         *             "design"
+         *           ]
+         *         },
+         *         {
+         *           "spec_id": "write-docs",
+         *           "depends_on": [
+         *             "design"
+         *           ]
+         *         },
+         *         {
+         *           "spec_id": "release",
+         *           "depends_on": [
+         *             "implement",
+         *             "write-docs"
+         *           ]
+         *         }
+         *       ],
+         *       "max_parallel_sessions": 2
+         *     }
+         */
         CreateOrchestrationRequestInput: {
+            /** @description The graph: 1 to 200 specs, each naming the specs it depends on */
             specs: components["schemas"]["OrchestrationSpecInput"][];
             /**
              * @description How many specs may run (have a session) at once; default 3
@@ -1120,18 +1438,62 @@ export interface components {
              */
             max_parallel_sessions: number;
         };
+        /**
+         * @example {
+         *       "url": "https://hooks.example.com/session-state",
+         *       "events": [
+         *         "session.threshold_crossed",
+         *         "handoff.created"
+         *       ],
+         *       "description": "Alerts for the on-call channel"
+         *     }
+         */
         CreateWebhookRequestInput: {
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: an http:// or https:// URL
+             * @example https://hooks.example.com/session-state
+             */
             url: string;
-            /** @description Event types to receive; "*" for all */
+            /**
+             * @description Event types to receive, each once; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
             events: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            /**
+             * @description Your note about it (up to 1024 characters)
+             * @example Alerts for the on-call channel
+             */
             description?: string;
         };
+        /**
+         * @description At least one field
+         * @example {
+         *       "events": [
+         *         "*"
+         *       ],
+         *       "enabled": true
+         *     }
+         */
         UpdateWebhookRequestInput: {
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: an http:// or https:// URL
+             * @example https://hooks.example.com/session-state
+             */
             url?: string;
-            /** @description Event types to receive; "*" for all */
+            /**
+             * @description Event types to receive, each once; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
             events?: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            /** @description A new note; null removes it */
             description?: string | null;
             /** @description true re-enables an endpoint the service disabled */
             enabled?: boolean;
@@ -1188,41 +1550,80 @@ export interface components {
             /** @description A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents */
             known_agents?: string[];
         };
+        /** @description A new project and its first API key */
         CreatedProject: {
+            /**
+             * @description The project id
+             * @example proj_01a252c39c7477f396fa25de2eec888c
+             */
             project_id: string;
+            /**
+             * @description Its name
+             * @example checkout-agents
+             */
             name: string;
+            /**
+             * @description The id of its first API key (to revoke it)
+             * @example key_01a252c39c887ea7a7d826de3d81538c
+             */
             api_key_id: string;
-            /** @description Shown only here: store it now */
+            /**
+             * @description Shown only here: store it now. Send it as `Authorization: Bearer <api key>`
+             * @example sss_q8V0xkJ3o2b8X1YtQm9eLr7sWc4nHd6uPz1aG5fT2yE
+             */
             api_key: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it was created
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
         };
+        /** @description A new API key */
         CreatedApiKey: {
+            /**
+             * @description The id of the key (to revoke it)
+             * @example key_01a252c39c887ea7a7d826de3d81538c
+             */
             api_key_id: string;
+            /**
+             * @description Its project
+             * @example proj_01a252c39c7477f396fa25de2eec888c
+             */
             project_id: string;
-            /** @description Shown only here: store it now */
+            /**
+             * @description Shown only here: store it now. Send it as `Authorization: Bearer <api key>`
+             * @example sss_q8V0xkJ3o2b8X1YtQm9eLr7sWc4nHd6uPz1aG5fT2yE
+             */
             api_key: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it was issued
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
         };
+        /** @description A registered agent and from whom it accepts handoffs */
         Agent: {
+            /**
+             * @description The agent's name
+             * @example code-reviewer
+             */
             name: string;
-            /** @description `["*"]`: any agent; otherwise the names of the agents it accepts handoffs from */
+            /**
+             * @description `["*"]`: any agent; otherwise the names of the agents it accepts handoffs from
+             * @example [
+             *       "planner"
+             *     ]
+             */
             accepts_handoffs_from: string[];
+            /** @description What the agent does; null when none was given */
             description: string | null;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it was first registered
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When its registration last changed
              * @example 2026-12-07T14:03:12.345Z
              */
             updated_at: string;
@@ -1393,28 +1794,67 @@ export interface components {
              */
             version: number;
         };
+        /** @description A snapshot of a session's context, verified by its SHA-256 */
         Checkpoint: {
+            /**
+             * @description The checkpoint id (`ckpt_` and 32 hex digits)
+             * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+             */
             checkpoint_id: string;
+            /**
+             * @description The session it is a checkpoint of
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
+            /**
+             * @description Where the work stood, as the caller named it
+             * @example iteration_2
+             */
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
             token_usage: components["schemas"]["TokenBudget"];
+            /**
+             * @description The context as it was checkpointed
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ]
+             *     }
+             */
             context_snapshot: {
                 [key: string]: unknown;
             };
-            /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
+            /**
+             * @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot
+             * @example 5f0d9b3e0c4d8b7b2f1a6c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f
+             */
             sha256: string;
-            /** @description Bytes of the canonical JSON of context_snapshot */
+            /**
+             * @description Bytes of the canonical JSON of context_snapshot
+             * @example 38
+             */
             size_bytes: number;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the checkpoint was taken
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
         };
         CreatedCheckpoint: {
+            /**
+             * @description The checkpoint id (`ckpt_` and 32 hex digits)
+             * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+             */
             checkpoint_id: string;
+            /**
+             * @description The session it is a checkpoint of
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
+            /**
+             * @description Where the work stood, as the caller named it
+             * @example iteration_2
+             */
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
             token_usage: components["schemas"]["TokenBudget"];
@@ -1422,23 +1862,42 @@ export interface components {
             context_snapshot?: {
                 [key: string]: unknown;
             };
-            /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
+            /**
+             * @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot
+             * @example 5f0d9b3e0c4d8b7b2f1a6c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f
+             */
             sha256: string;
-            /** @description Bytes of the canonical JSON of context_snapshot */
+            /**
+             * @description Bytes of the canonical JSON of context_snapshot
+             * @example 38
+             */
             size_bytes: number;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the checkpoint was taken
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+        };
+        CreatedCheckpointBatch: {
+            /** @description The checkpoints, in the order sent (ids ascending) */
+            data: components["schemas"]["CreatedCheckpoint"][];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
          * @enum {string}
          */
         McpTaskType: "code_analysis" | "web_interaction" | "general";
+        /** @description One active server's cost */
         McpServerCost: {
+            /**
+             * @description The server
+             * @example context7
+             */
             name: string;
+            /**
+             * @description What its tool definitions take in context
+             * @example 2000
+             */
             tool_definition_tokens: number;
             /** @description false when neither the project nor the reference gives a cost: then it counts as 0 */
             known: boolean;
@@ -1448,10 +1907,14 @@ export interface components {
              */
             source: "project" | "reference" | "unknown";
         };
+        /** @description What the tool definitions of the active servers cost, and which servers the task needs */
         McpAnalysis: {
             /** @description The active servers, in the order given */
             servers: components["schemas"]["McpServerCost"][];
-            /** @description What their tool definitions take in context */
+            /**
+             * @description What their tool definitions take in context
+             * @example 5000
+             */
             total_tokens: number;
             /** @description Set when total_tokens is above 5000 */
             warning: string | null;
@@ -1464,6 +1927,10 @@ export interface components {
             to_enable: string[];
             /** @description Only with session_id; null otherwise */
             session: {
+                /**
+                 * @description The session
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 session_id: string;
                 /** @description The session's available tokens now (negative when over budget) */
                 available_tokens: number;
@@ -1473,40 +1940,89 @@ export interface components {
                 available_after_tokens: number;
             } | null;
         };
+        /** @description An MCP server's cost of tool definitions */
         McpServer: {
+            /**
+             * @description The server
+             * @example context7
+             */
             name: string;
-            /** @description The cost analyses use: the project's figure, else the reference default */
+            /**
+             * @description The cost analyses use: the project's figure, else the reference default
+             * @example 2400
+             */
             tool_definition_tokens: number;
-            /** @enum {string} */
+            /**
+             * @description Where the cost comes from: the project's own figure or the reference default
+             * @enum {string}
+             */
             source: "project" | "reference";
             /** @description The reference default (context7 2000, playwright 3000, session-state 1636), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
+            /** @description When the project last changed its figure; null for a reference default */
             updated_at: string | null;
         };
-        /** @enum {string} */
+        /**
+         * @description pending until the receiving side accepts or rejects it
+         * @enum {string}
+         */
         HandoffStatus: "pending" | "accepted" | "rejected";
+        /** @description A handoff package: the session, the task and a snapshot of the context, from one agent to another */
         Handoff: {
+            /**
+             * @description The handoff id (`hoff_` and 32 hex digits)
+             * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+             */
             handoff_id: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the handoff was created
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+            /**
+             * @description The agent handing over
+             * @example planner
+             */
             from_agent: string;
+            /**
+             * @description The agent taking over
+             * @example code-reviewer
+             */
             to_agent: string;
             /** @description pending until the receiving side accepts or rejects it, once */
             status: components["schemas"]["HandoffStatus"];
             /** @description The session as it stood when the handoff was created */
             session_context: {
+                /**
+                 * @description The session handed over
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 session_id: string;
+                /**
+                 * @description Its model
+                 * @example claude-sonnet-4-5-20250929
+                 */
                 model: string;
-                /** @description The session's position_percent when the handoff was created */
+                /**
+                 * @description The session's position_percent when the handoff was created
+                 * @example 0.63
+                 */
                 context_position: number;
+                /**
+                 * @description Its available tokens then
+                 * @example 198750
+                 */
                 available_tokens: number;
                 status: components["schemas"]["SessionStatus"];
             };
+            /**
+             * @description What the receiving agent is to do
+             * @example {
+             *       "phase": "review"
+             *     }
+             */
             task_context: {
                 [key: string]: unknown;
             };
@@ -1514,16 +2030,24 @@ export interface components {
             context_snapshot: {
                 [key: string]: unknown;
             };
+            /** @description How the receiver can recover or branch off */
             recovery_info: {
                 /** @description Id of the session's latest checkpoint then, or null */
                 last_checkpoint: string | null;
-                /** @constant */
+                /**
+                 * @description Tokens kept in reserve for a recovery
+                 * @constant
+                 */
                 recovery_tokens_reserved: 55000;
-                /** @constant */
+                /**
+                 * @description The receiver may fork the session instead of working on it
+                 * @constant
+                 */
                 fork_available: true;
             };
             /** @description When it was accepted or rejected */
             decided_at: string | null;
+            /** @description Why it was rejected; null unless rejected */
             rejection_reason: string | null;
         };
         /** @description Every token of the call in exactly one of input, cache_read, cache_write, output */
@@ -1541,11 +2065,19 @@ export interface components {
             /** @description The part of output spent reasoning (shown apart, not added) */
             reasoning: number;
         };
+        /** @description The budget after the update */
         UsageResult: {
+            /**
+             * @description The session
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
-            /** @description Thresholds this update crossed, ascending; each emits session.threshold_crossed */
+            /**
+             * @description Thresholds this update crossed, ascending; each emits session.threshold_crossed
+             * @example []
+             */
             crossed: number[];
             status: components["schemas"]["SessionStatus"];
             /** @description Tokens this update counted on the budget (the session's count mode applied) */
@@ -1564,6 +2096,7 @@ export interface components {
             /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
             cost_crossed: number[];
         };
+        /** @description One usage update as it was counted */
         UsageEntry: {
             /** @description Tokens this update counted on the budget (the session's count mode applied) */
             tokens: number;
@@ -1582,14 +2115,30 @@ export interface components {
             cost_crossed: number[];
             /** @description All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens } */
             input_tokens: number | null;
+            /** @description Output tokens, when the update gave them apart */
             output_tokens: number | null;
             /** @description Whose usage object was sent; null for the plain bodies */
             provider: ("anthropic" | "openai" | "openai_responses" | "gemini" | "langchain") | null;
+            /**
+             * @description The session's used tokens after this update
+             * @example 1250
+             */
             used: number;
+            /**
+             * @description Its available tokens after this update
+             * @example 198750
+             */
             available: number;
+            /**
+             * @description Its position after this update, in percent of the budget
+             * @example 0.63
+             */
             position_percent: number;
+            /** @description Thresholds this update crossed */
             crossed: number[];
+            /** @description The model the update named; null when none */
             model: string | null;
+            /** @description The source the update named; null when none */
             source: string | null;
             /**
              * @description The telemetry item this update came from: `span:<trace_id>/<span_id>` for an OTLP span, `log:<sha-256>` for an OTLP log record (the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API
@@ -1597,69 +2146,137 @@ export interface components {
              */
             origin: string | null;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the update was counted
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
         };
+        /** @description The budget of a session, what to do about it, and a forecast */
         Budget: {
+            /**
+             * @description The session
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
+            /**
+             * @description The session's thresholds
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
             thresholds: number[];
-            /** @enum {string} */
+            /**
+             * @description What the budget counts: every token, or all but cache reads
+             * @enum {string}
+             */
             count: "all" | "billable_input_output";
             cost: components["schemas"]["Cost"];
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
             cost_thresholds: number[];
+            /**
+             * @description Seconds since the session was created
+             * @example 420
+             */
             session_age_seconds: number;
+            /** @description What to do about the metrics that are past their target; [] when none is */
             recommendations: {
-                /** @enum {string} */
+                /**
+                 * @description Which metric of the reference table
+                 * @enum {string}
+                 */
                 metric: "token_usage_percent" | "session_duration";
+                /**
+                 * @description Its value now (percent, or minutes)
+                 * @example 76.5
+                 */
                 value: number;
+                /**
+                 * @description The healthy target
+                 * @example <60%
+                 */
                 target: string;
+                /**
+                 * @description What the reference table says to do
+                 * @example Defer non-critical context
+                 */
                 action: string;
             }[];
+            /** @description When the thresholds will be reached at the recent rate */
             forecast: {
                 /** @description Mean tokens of the recent updates */
                 tokens_per_update: number | null;
-                /** @description Keyed by threshold percent ("75", "85", "100"); null without enough history */
+                /** @description How many more such updates until each threshold; null without enough history */
                 updates_until: {
                     [key: string]: number | null;
                 };
-                /** @description Keyed by threshold percent ("75", "85", "100"); null without enough history */
+                /** @description Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them */
                 seconds_until: {
                     [key: string]: number | null;
                 };
             };
         };
+        /** @description An event as webhooks deliver it and event streams and exports carry it */
         Event: {
+            /**
+             * @description The event id, also `webhook-id` of its deliveries
+             * @example evt_01a252c39c91724fa500d77fe2bf82dd
+             */
             id: string;
+            /**
+             * @description The event type
+             * @example session.threshold_crossed
+             */
             type: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the event happened
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+            /**
+             * @description What happened, by type
+             * @example {
+             *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf",
+             *       "threshold": 75
+             *     }
+             */
             data: {
                 [key: string]: unknown;
             };
         };
         /** @description In seconds, 3 decimals (percentile_cont); p50, p95 and max are null when count is 0 */
         SecondsDistribution: {
+            /**
+             * @description How many were measured
+             * @example 4
+             */
             count: number;
+            /** @description The median */
             p50: number | null;
+            /** @description The 95th percentile */
             p95: number | null;
+            /** @description The longest */
             max: number | null;
         };
+        /** @description One metric of the reference table against its target */
         TargetCheck: {
-            /** @enum {string} */
+            /**
+             * @description The metric of the reference table
+             * @enum {string}
+             */
             metric: "token_usage_percent" | "session_duration" | "handoff_success_percent" | "recovery_time";
             /** @description The healthy target of the reference table, e.g. "<60%" */
             target: string;
             /** @description token_usage_percent: highest position of a live session; session_duration: age of the oldest live session (minutes); handoff_success_percent: accepted of decided handoffs; recovery_time: p95 of recovery times (minutes). Null when there is nothing to measure */
             actual: number | null;
-            /** @enum {string} */
+            /**
+             * @description The unit of actual
+             * @enum {string}
+             */
             unit: "percent" | "minutes";
+            /** @description true when actual is past the target */
             missed: boolean;
             /** @description What the reference table says to do at `actual` */
             action: string;
@@ -1698,26 +2315,39 @@ export interface components {
                 cost_usd: string;
             }[];
         };
+        /** @description The health of a project's sessions against the reference targets */
         MetricsSummary: {
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the summary was computed
              * @example 2026-12-07T14:03:12.345Z
              */
             generated_at: string;
+            /** @description The `since` of the request; null when it gave none */
             since: string | null;
+            /** @description How many sessions, by status */
             sessions: {
+                /**
+                 * @description Sessions created (since `since`)
+                 * @example 12
+                 */
                 total: number;
                 /** @description Not archived */
                 live: number;
                 /** @description Every status, 0 when none */
                 by_status: {
+                    /** @description Sessions active */
                     active: number;
+                    /** @description Sessions resumed */
                     resumed: number;
+                    /** @description Sessions recovering */
                     recovering: number;
+                    /** @description Sessions emergency_recovery */
                     emergency_recovery: number;
+                    /** @description Sessions archived */
                     archived: number;
                 };
             };
+            /** @description Tokens used and budgeted */
             tokens: {
                 /** @description Tokens used, summed over the sessions (an integer; beyond 2^53 as precise as a JSON number is) */
                 used: number;
@@ -1725,30 +2355,51 @@ export interface components {
                 budget: number;
                 /** @description Live sessions at each level of the reference table, and the tokens they used */
                 live_by_level: {
+                    /** @description At level normal */
                     normal: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
+                    /** @description At level progressive_disclosure */
                     progressive_disclosure: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
+                    /** @description At level defer_non_critical */
                     defer_non_critical: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
+                    /** @description At level emergency */
                     emergency: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
                 };
             };
             usage: components["schemas"]["UsageSummary"];
+            /** @description How many handoffs, by status, and how many of those decided were accepted */
             handoffs: {
+                /**
+                 * @description Handoffs created
+                 * @example 5
+                 */
                 total: number;
+                /** @description Every status, 0 when none */
                 by_status: {
+                    /** @description Handoffs pending */
                     pending: number;
+                    /** @description Handoffs accepted */
                     accepted: number;
+                    /** @description Handoffs rejected */
                     rejected: number;
                 };
                 /** @description accepted / (accepted + rejected) * 100, 2 decimals; null when none was decided */
@@ -1756,6 +2407,7 @@ export interface components {
             };
             /** @description From the first usage update that brought a session to 85% of its budget or more, to its emergency recovery. Recoveries of sessions that never reached 85% (or whose usage history retention removed) are not measured */
             recovery_time_seconds: components["schemas"]["SecondsDistribution"];
+            /** @description How long sessions last */
             session_duration_seconds: {
                 /** @description archived_at - created_at of archived sessions */
                 archived: components["schemas"]["SecondsDistribution"];
@@ -1765,14 +2417,19 @@ export interface components {
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
         };
+        /** @description One session and everything recorded about it */
         SessionExport: {
-            /** @constant */
+            /**
+             * @description The format and its version
+             * @constant
+             */
             format: "session-state-service/session-export/v1";
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the export was made
              * @example 2026-12-07T14:03:12.345Z
              */
             exported_at: string;
+            /** @description The session as it is now */
             session: components["schemas"]["Session"];
             /** @description Oldest first, snapshots included */
             checkpoints: components["schemas"]["Checkpoint"][];
@@ -1812,8 +2469,17 @@ export interface components {
              */
             cache_write_1h?: string;
         };
+        /** @description A known model and its prices */
         Model: {
+            /**
+             * @description The model name, as sessions give it
+             * @example claude-sonnet-4-5-20250929
+             */
             model: string;
+            /**
+             * @description Its context window in tokens: the default budget of its sessions
+             * @example 200000
+             */
             context_window: number;
             /** @description null: no price known, usage of this model has no cost */
             prices_usd_per_mtok: components["schemas"]["ModelPrices"] | null;
@@ -1825,29 +2491,53 @@ export interface components {
              */
             price_version: string | null;
         };
+        /** @description What an emergency recovery did */
         EmergencyRecovery: {
+            /**
+             * @description The session recovered, now archived
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             original_session_id: string;
+            /** @description The final checkpoint of the original (phase `emergency_recovery`) */
             checkpoint: components["schemas"]["Checkpoint"];
+            /** @description The session that carries the work on, with a fresh budget and the checkpoint's context */
             new_session: components["schemas"]["Session"];
         };
+        /** @description One session of a lineage */
         LineageNode: {
+            /**
+             * @description A session of the lineage
+             * @example sess_01a252c39c91724fa500d77a45bda549
+             */
             session_id: string;
+            /**
+             * @description Its task
+             * @example try-alternative-parser
+             */
             task_id: string;
             status: components["schemas"]["SessionStatus"];
             /** @description 1 for a parent or a child, 2 for the generation beyond, … */
             depth: number;
             /** @description How this session came from from_session_id */
             relation: ("fork" | "recovery") | null;
+            /** @description The session it was forked or recovered from; null for the root */
             from_session_id: string | null;
+            /** @description For a fork, the checkpoint it started from */
             fork_checkpoint_id: string | null;
+            /** @description For a merged fork, the session it was merged into */
             merged_into_session_id: string | null;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the session was created
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
         };
+        /** @description Where a session comes from and what came of it, through forks and recoveries */
         Lineage: {
+            /**
+             * @description The session asked about
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
             /** @description The oldest ancestor (the session itself when it has none) */
             root_session_id: string;
@@ -1866,29 +2556,56 @@ export interface components {
          * @enum {string}
          */
         SpecStatus: "pending" | "running" | "completed" | "failed" | "blocked";
+        /** @description One spec of an orchestration and where it stands */
         OrchestrationNode: {
+            /**
+             * @description The spec
+             * @example design
+             */
             spec_id: string;
+            /**
+             * @description The specs it waits for
+             * @example []
+             */
             depends_on: string[];
             status: components["schemas"]["SpecStatus"];
             /** @description The session created for this spec when it started; null until then */
             session_id: string | null;
+            /** @description When it started (got its session); null until then */
             started_at: string | null;
             /** @description When it completed, failed or was blocked */
             finished_at: string | null;
         };
+        /** @description A fork of a spec's session, made to explore an alternative */
         Exploration: {
+            /**
+             * @description The spec explored
+             * @example design
+             */
             spec_id: string;
-            /** @description The fork of the spec's session */
+            /**
+             * @description The fork of the spec's session
+             * @example sess_01a252c39c91724fa500d77a45bda549
+             */
             session_id: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the fork was made
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
         };
+        /** @description A dependency graph of specs, each run in its own session */
         Orchestration: {
+            /**
+             * @description The orchestration id (`orch_` and 32 hex digits)
+             * @example orch_01a252c39c91724fa500d77d6a196ac0
+             */
             orchestration_id: string;
             status: components["schemas"]["OrchestrationStatus"];
+            /**
+             * @description How many specs may run at once
+             * @example 3
+             */
             max_parallel_sessions: number;
             /** @description In the order the specs were given */
             nodes: components["schemas"]["OrchestrationNode"][];
@@ -1897,98 +2614,183 @@ export interface components {
             /** @description Forks of spec sessions made through explore, oldest first */
             explorations: components["schemas"]["Exploration"][];
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it was created
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it last changed
              * @example 2026-12-07T14:03:12.345Z
              */
             updated_at: string;
             /** @description When the orchestration became completed or failed */
             completed_at: string | null;
         };
+        /** @description A webhook subscription: a URL and the event types delivered to it */
         Webhook: {
+            /**
+             * @description The webhook id (`wh_` and 32 hex digits)
+             * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+             */
             webhook_id: string;
+            /**
+             * @description Where deliveries are POSTed
+             * @example https://hooks.example.com/session-state
+             */
             url: string;
+            /**
+             * @description The event types it receives; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
             events: string[];
+            /** @description Your note about it; null when none */
             description: string | null;
+            /** @description false: no deliveries (disabled by you, or by the service, see disabled_reason) */
             enabled: boolean;
             /** @description Why the service disabled it (410 Gone, or failing for 5 days) */
             disabled_reason: string | null;
+            /** @description When it was disabled; null while enabled */
             disabled_at: string | null;
             /** @description Until then deliveries carry a signature with the previous secret too */
             previous_secret_expires_at: string | null;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it was created
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it last changed
              * @example 2026-12-07T14:03:12.345Z
              */
             updated_at: string;
         };
+        /** @description A webhook subscription with its signing secret */
         WebhookWithSecret: {
+            /**
+             * @description The webhook id (`wh_` and 32 hex digits)
+             * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+             */
             webhook_id: string;
+            /**
+             * @description Where deliveries are POSTed
+             * @example https://hooks.example.com/session-state
+             */
             url: string;
+            /**
+             * @description The event types it receives; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
             events: string[];
+            /** @description Your note about it; null when none */
             description: string | null;
+            /** @description false: no deliveries (disabled by you, or by the service, see disabled_reason) */
             enabled: boolean;
             /** @description Why the service disabled it (410 Gone, or failing for 5 days) */
             disabled_reason: string | null;
+            /** @description When it was disabled; null while enabled */
             disabled_at: string | null;
             /** @description Until then deliveries carry a signature with the previous secret too */
             previous_secret_expires_at: string | null;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it was created
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When it last changed
              * @example 2026-12-07T14:03:12.345Z
              */
             updated_at: string;
             /** @description whsec_…: verify deliveries with it; shown only here */
             secret: string;
         };
+        /** @description The delivery of one event to one webhook, with every attempt */
         WebhookDelivery: {
+            /**
+             * @description The delivery id (`dlv_` and 32 hex digits)
+             * @example dlv_01a252c39c91724fa500d78039b6e7e2
+             */
             delivery_id: string;
+            /**
+             * @description The webhook it goes to
+             * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+             */
             webhook_id: string;
-            /** @description Also the webhook-id header of every attempt */
+            /**
+             * @description Also the webhook-id header of every attempt
+             * @example evt_01a252c39c91724fa500d77fe2bf82dd
+             */
             event_id: string;
+            /**
+             * @description The type of the event delivered
+             * @example session.threshold_crossed
+             */
             event_type: string;
-            /** @enum {string} */
+            /**
+             * @description Where the delivery stands
+             * @enum {string}
+             */
             status: "pending" | "succeeded" | "failed";
+            /**
+             * @description Attempts made so far
+             * @example 1
+             */
             attempts: number;
+            /** @description When the next attempt is due; null when none is */
             next_attempt_at: string | null;
+            /** @description The HTTP status of the last attempt's answer; null without one */
             last_status_code: number | null;
+            /** @description Why the last attempt failed; null when it did not */
             last_error: string | null;
             /**
-             * @description RFC 3339 UTC timestamp with milliseconds
+             * @description When the delivery was queued
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+            /** @description When it succeeded or failed for good; null until then */
             completed_at: string | null;
+            /** @description Every attempt, oldest first */
             attempt_log: {
+                /**
+                 * @description Its number, from 1
+                 * @example 1
+                 */
                 attempt: number;
                 /**
-                 * @description RFC 3339 UTC timestamp with milliseconds
+                 * @description When it started
                  * @example 2026-12-07T14:03:12.345Z
                  */
                 started_at: string;
+                /**
+                 * @description How long it took
+                 * @example 84
+                 */
                 duration_ms: number;
+                /** @description The HTTP status answered; null without an answer */
                 status_code: number | null;
+                /** @description Why it failed; null when it did not */
                 error: string | null;
                 /** @description The first 1024 bytes of the response body */
                 response_snippet: string | null;
             }[];
         };
+        /** @description The test event queued for delivery */
         WebhookTestEvent: {
+            /**
+             * @description The webhook.test event
+             * @example evt_01a252c39c91724fa500d77fe2bf82dd
+             */
             event_id: string;
+            /**
+             * @description Its delivery to this webhook (GET …/deliveries shows its attempts)
+             * @example dlv_01a252c39c91724fa500d78039b6e7e2
+             */
             delivery_id: string;
         };
     };
@@ -2009,14 +2811,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The process is up */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
+                        /**
+                         * @description Always ok: any other state answers a problem
+                         * @enum {string}
+                         */
                         status: "ok";
                     };
                 };
@@ -2032,14 +2837,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Ready to serve */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
+                        /**
+                         * @description Always ok: any other state answers a problem
+                         * @enum {string}
+                         */
                         status: "ok";
                     };
                 };
@@ -2376,6 +3184,7 @@ export interface operations {
     listUsage: {
         parameters: {
             query?: {
+                /** @description How many updates a page holds, 1 to 200; default 10 */
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
@@ -2392,7 +3201,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of usage updates */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,11 +3262,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "input_tokens": 1000,
+                 *       "output_tokens": 250,
+                 *       "model": "claude-sonnet-4-5-20250929",
+                 *       "source": "planner"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordUsageRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Counted: the budget after the update, and the thresholds it crossed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2546,7 +3363,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The budget, recommendations and forecast */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2606,7 +3423,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of checkpoints, snapshots included */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,11 +3486,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "phase": "iteration_2",
+                 *       "context_snapshot": {
+                 *         "files": [
+                 *           "src/billing/invoice.ts"
+                 *         ],
+                 *         "current_step": "write tests"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateCheckpointRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new checkpoint (without its snapshot under `Prefer: return=minimal`); `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2747,18 +3575,138 @@ export interface operations {
             };
         };
     };
+    createCheckpointBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
+                "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
+            };
+            path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "checkpoints": [
+                 *         {
+                 *           "phase": "iteration_2",
+                 *           "context_snapshot": {
+                 *             "current_step": "write tests"
+                 *           }
+                 *         },
+                 *         {
+                 *           "phase": "iteration_3",
+                 *           "context_snapshot": {
+                 *             "current_step": "review"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCheckpointBatchRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedCheckpointBatch"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getCheckpoint: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The checkpoint id
+                 * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The checkpoint */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2804,13 +3752,17 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The checkpoint id
+                 * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The restored session; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2908,7 +3860,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The resumed session; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3006,7 +3958,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The archived session */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3098,11 +4050,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "try-alternative-parser",
+                 *       "token_budget": {
+                 *         "total": 100000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ForkSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The fork; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3194,11 +4154,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fork_session_id": "sess_01a252c39c91724fa500d77a45bda549",
+                 *       "strategy": "deep"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MergeSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description This session with the fork's context merged in; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3296,7 +4262,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The final checkpoint and the new session; `Location` is the new session */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3385,7 +4351,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The lineage */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3438,7 +4404,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The export document */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3490,7 +4456,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of webhook subscriptions */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3536,11 +4502,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/session-state",
+                 *       "events": [
+                 *         "session.threshold_crossed",
+                 *         "handoff.created"
+                 *       ],
+                 *       "description": "Alerts for the on-call channel"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWebhookRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new subscription with its signing secret; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3610,13 +4586,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The webhook subscription (without its secret) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3659,6 +4639,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3724,17 +4708,29 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         "*"
+                 *       ],
+                 *       "enabled": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWebhookRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The changed subscription */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3804,6 +4800,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3816,7 +4816,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The subscription with its new secret */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3877,6 +4877,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3889,7 +4893,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Queued: the event and its delivery */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3961,17 +4965,22 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
+                /** @description Only deliveries in this status */
                 status?: "pending" | "succeeded" | "failed";
             };
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of deliveries */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4019,7 +5028,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
+                /**
+                 * @description A delivery to that webhook
+                 * @example dlv_01a252c39c91724fa500d78039b6e7e2
+                 */
                 delivery_id: string;
             };
             cookie?: never;
@@ -4032,7 +5049,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Queued for an attempt now */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -4106,7 +5123,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Every known model */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4193,13 +5210,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The agent's name (1–256 characters, not `*`)
+                 * @example code-reviewer
+                 */
                 name: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The registration */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4242,17 +5263,29 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The agent's name (1–256 characters, not `*`)
+                 * @example code-reviewer
+                 */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accepts_handoffs_from": [
+                 *         "planner"
+                 *       ],
+                 *       "description": "Reviews diffs before merge"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PutAgentRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Replaced: the registration */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4261,7 +5294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Registered: the new registration; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4313,6 +5346,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The agent's name (1–256 characters, not `*`)
+                 * @example code-reviewer
+                 */
                 name: string;
             };
             cookie?: never;
@@ -4387,7 +5424,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of agents, by name */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4428,9 +5465,12 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
+                /** @description Only handoffs of this session */
                 session_id?: string;
                 status?: components["schemas"]["HandoffStatusInput"];
+                /** @description Only handoffs from this agent */
                 from_agent?: string;
+                /** @description Only handoffs to this agent */
                 to_agent?: string;
             };
             header?: never;
@@ -4439,7 +5479,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of handoffs */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4485,11 +5525,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_agent": "planner",
+                 *       "to_agent": "code-reviewer",
+                 *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf",
+                 *       "task_context": {
+                 *         "phase": "review"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateHandoffRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The handoff package; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4568,13 +5618,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The handoff id
+                 * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The handoff package */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4620,6 +5674,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The handoff id
+                 * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+                 */
                 id: string;
             };
             cookie?: never;
@@ -4632,7 +5690,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The accepted handoff */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4714,17 +5772,26 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The handoff id
+                 * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "The diff is too large to review in one pass"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RejectHandoffRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The rejected handoff, with its reason */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4807,11 +5874,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "servers": [
+                 *         "context7",
+                 *         "playwright"
+                 *       ],
+                 *       "task_type": "implementation",
+                 *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
+                 *     }
+                 */
                 "application/json": components["schemas"]["McpAnalysisRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The analysis */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4881,7 +5958,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of MCP servers, by name */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4920,17 +5997,26 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The MCP server (1–256 characters)
+                 * @example context7
+                 */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "tool_definition_tokens": 2400
+                 *     }
+                 */
                 "application/json": components["schemas"]["PutMcpServerRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Replaced: the server with the new figure */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4939,7 +6025,7 @@ export interface operations {
                     "application/json": components["schemas"]["McpServer"];
                 };
             };
-            /** @description Default Response */
+            /** @description Set: the server with the project figure */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4991,6 +6077,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The MCP server (1–256 characters)
+                 * @example context7
+                 */
                 name: string;
             };
             cookie?: never;
@@ -5054,7 +6144,10 @@ export interface operations {
     getMetricsSummary: {
         parameters: {
             query?: {
-                /** @description RFC 3339 timestamp: only sessions, handoffs and recoveries created at or after it. Omitted: everything the project has */
+                /**
+                 * @description RFC 3339 timestamp: only sessions, handoffs and recoveries created at or after it. Omitted: everything the project has
+                 * @example 2026-12-01T00:00:00Z
+                 */
                 since?: string;
             };
             header?: never;
@@ -5063,7 +6156,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The summary */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5107,7 +6200,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of orchestrations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5153,11 +6246,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "specs": [
+                 *         {
+                 *           "spec_id": "design",
+                 *           "depends_on": []
+                 *         },
+                 *         {
+                 *           "spec_id": "implement",
+                 *           "depends_on": [
+                 *             "design"
+                 *           ]
+                 *         },
+                 *         {
+                 *           "spec_id": "write-docs",
+                 *           "depends_on": [
+                 *             "design"
+                 *           ]
+                 *         },
+                 *         {
+                 *           "spec_id": "release",
+                 *           "depends_on": [
+                 *             "implement",
+                 *             "write-docs"
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "max_parallel_sessions": 2
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateOrchestrationRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration, its first specs running; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5227,13 +6350,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5279,7 +6406,15 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
+                /**
+                 * @description A spec of the orchestration
+                 * @example design
+                 */
                 spec_id: string;
             };
             cookie?: never;
@@ -5292,7 +6427,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration after the spec completed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5374,7 +6509,15 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
+                /**
+                 * @description A spec of the orchestration
+                 * @example design
+                 */
                 spec_id: string;
             };
             cookie?: never;
@@ -5387,7 +6530,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration after the spec failed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5469,18 +6612,34 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
+                /**
+                 * @description A spec of the orchestration
+                 * @example design
+                 */
                 spec_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "try-alternative-parser",
+                 *       "token_budget": {
+                 *         "total": 100000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ForkSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The fork; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5557,13 +6716,16 @@ export interface operations {
     streamEvents: {
         parameters: {
             query?: {
-                /** @description Only this session's events (404 when the project has no such session) */
+                /**
+                 * @description Only this session's events (404 when the project has no such session)
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 session_id?: string;
                 /** @description With session_id: also the events of the session's forks and recoveries, and theirs, including those created later */
                 descendants?: "true" | "false";
                 /** @description Comma-separated event types to receive; default all */
                 types?: string;
-                /** @description Replay every matching event after this one first (as `Last-Event-ID` does, which wins when both are sent) */
+                /** @description Replay every matching event after this one first (as `Last-Event-ID` does, which wins when both are sent), e.g. `evt_01a252c39c91724fa500d77fe2bf82dd` */
                 after?: string;
             };
             header?: {
@@ -5631,11 +6793,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "checkout-agents"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateProjectRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The project and its first API key */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5687,13 +6854,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The project id
+                 * @example proj_01a252c39c7477f396fa25de2eec888c
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The new API key */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5754,6 +6925,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The API key id (api_key_id)
+                 * @example key_01a252c39c887ea7a7d826de3d81538c
+                 */
                 id: string;
             };
             cookie?: never;

@@ -2,7 +2,7 @@ import type { Checkpoint, CheckpointMetadata, CheckpointPendingWrite, Checkpoint
 import { TASKS, maxChannelVersion } from '@langchain/langgraph-checkpoint';
 import { ProblemError } from '@session-state/client';
 import { decodeBlob, mergeWrites, type CheckpointRecord, type TypedBlob } from './records.js';
-import type { RecordLog } from './thread-store.js';
+import type { RecordLog } from './record-log.js';
 import type { StoredCheckpoint, ThreadView } from './thread-views.js';
 
 /**

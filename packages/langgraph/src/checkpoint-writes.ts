@@ -89,9 +89,10 @@ export async function writesRecord(serde: SerializerProtocol, put: WritesPut): P
 
 /**
  * LangGraph (durability "async") sends a step's writes without waiting for the put of the
- * checkpoint they belong to, so they can be stored before it. Writes sent while their checkpoint
- * has no put under way are kept here (their session checkpoint ids, once stored) until its put
- * names them in the record; writes sent while its put is under way wait for it.
+ * checkpoint they belong to, so writes no put carried (see WriteQueue) can be stored before it.
+ * Their session checkpoint ids are kept here until a put of their checkpoint names them in its
+ * record (`early_writes`); the puts under way are known, so that writes stored on their own wait
+ * for the put of their checkpoint.
  */
 export class PutOrder {
   private readonly earlyWrites = new Map<string, Promise<string | null>[]>();

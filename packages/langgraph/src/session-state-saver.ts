@@ -13,10 +13,11 @@ import {
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
 import { createClient, type ClientOptions, type Session, type SessionStateClient, type UsageResult } from '@session-state/client';
-import { checkpointRecord, putKeyOf, PutOrder, writesRecord, type WritesPut } from './checkpoint-writes.js';
+import { checkpointRecord, putKeyOf, PutOrder, writesRecord, type CheckpointPut } from './checkpoint-writes.js';
 import { loadBlob, toTuple } from './checkpoint-tuples.js';
 import { checkpointPhase, writesPhase } from './records.js';
 import { createThreadStore, type NewSessionFields, type RecordLog, type ThreadStore, type UsageReport } from './thread-store.js';
+import { WriteQueue, type CarriedWrites, type HeldWrite } from './write-queue.js';
 import { findCheckpoint, keyOf, loadedView, scanningView, type StoredCheckpoint, type ThreadView } from './thread-views.js';
 
 export interface SessionStateSaverOptions extends Omit<ClientOptions, 'baseUrl' | 'apiKey'> {
@@ -55,6 +56,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
   private readonly store: ThreadStore;
   private readonly recent = new Map<string, StoredCheckpoint>();
   private readonly order = new PutOrder();
+  private readonly writes = new WriteQueue((threadId, ns, held) => this.flushWrites(threadId, ns, held));
 
   constructor(options: SessionStateSaverOptions) {
     super(options.serde);
@@ -82,7 +84,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     usage: UsageReport | UsageMetadata,
     options: { idempotencyKey?: string; model?: string; source?: string } = {},
   ): Promise<UsageResult> {
-    const session = await this.store.ensureSession(threadId);
+    const session = await this.store.currentSession(threadId);
     const { tokens, input_tokens, output_tokens, model, source } = usage as UsageReport;
     // Only the fields the service takes: usage_metadata also carries totals and token details.
     const report: UsageReport = Object.fromEntries(
@@ -98,11 +100,27 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     if (threadId === undefined) return undefined;
     const ns: string = config.configurable?.checkpoint_ns ?? '';
     const checkpointId = getCheckpointId(config) || undefined;
+    // The session is looked up every time (another process may have deleted or recovered the
+    // thread); the session this saver knows is read at the same time, and its answer used if the
+    // look-up finds that same session.
+    const known = this.store.knownSession(threadId);
+    const early = known ? this.readCheckpoint(threadId, known, ns, checkpointId) : undefined;
+    early?.catch(() => undefined);
     const session = await this.store.liveSession(threadId);
     if (!session) return undefined;
-    const view = scanningView(threadId, this.store.log(session));
-    const stored = await this.findCheckpoint(view.log, ns, checkpointId);
+    const { view, stored } =
+      early && session.session_id === known!.session_id ? await early : await this.readCheckpoint(threadId, session, ns, checkpointId);
     return stored ? this.toTuple(view, stored) : undefined;
+  }
+
+  private async readCheckpoint(
+    threadId: string,
+    session: Session,
+    ns: string,
+    checkpointId: string | undefined,
+  ): Promise<{ view: ThreadView; stored: StoredCheckpoint | undefined }> {
+    const view = scanningView(threadId, this.store.log(session));
+    return { view, stored: await this.findCheckpoint(view.log, ns, checkpointId) };
   }
 
   override async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -148,33 +166,50 @@ export class SessionStateSaver extends BaseCheckpointSaver {
       throw new Error('Failed to put checkpoint: the config has no configurable.thread_id, which names the thread (and its session)');
     }
     const ns: string = config.configurable?.checkpoint_ns ?? '';
-    // Registered before any await, so that writes sent from now on wait for this put.
+    const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
+    // Before any await: writes stored on their own from now on come after this put, and the held
+    // writes it carries are its own.
     const key = putKeyOf(threadId, ns, checkpoint.id);
     const early = this.order.takeEarlyWrites(key);
-    const stored = this.putCheckpoint(threadId, ns, config, checkpoint, metadata, newVersions, early);
+    const carried = this.writes.beginPut(threadId, ns, checkpoint.id, parentId);
+    const stored = this.putCheckpoint({ threadId, ns, parentId, checkpoint, metadata, newVersions }, early, carried);
     this.order.trackPut(key, stored);
+    stored.then(carried.done, carried.done);
     return stored;
   }
 
+  /** Stores the checkpoint's record with the held writes it carries, in one request. */
   private async putCheckpoint(
-    threadId: string,
-    ns: string,
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    newVersions: ChannelVersions,
+    put: Omit<CheckpointPut, 'parent' | 'earlyWrites'>,
     early: Promise<string | null>[],
+    carried: CarriedWrites,
   ): Promise<RunnableConfig> {
-    const earlyWrites = (await Promise.all(early)).filter((id): id is string => id !== null).sort();
-    const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
-    const session = await this.store.ensureSession(threadId);
-    const parent = parentId ? await this.findCheckpoint(this.store.log(session), ns, parentId) : undefined;
-    const record = await checkpointRecord(this.serde, { threadId, ns, parentId, checkpoint, metadata, newVersions, parent, earlyWrites });
-    const { sessionCheckpointId } = await this.store.append(threadId, session, checkpointPhase(checkpoint.id), record);
-    this.remember(session.session_id, { sessionCheckpointId, record });
+    const { threadId, ns, parentId, checkpoint } = put;
+    const carriedWrites = [...carried.before, ...carried.after];
+    try {
+      const earlyWrites = (await Promise.all(early)).filter((id): id is string => id !== null).sort();
+      const session = await this.store.ensureSession(threadId);
+      const parent = parentId ? await this.findCheckpoint(this.store.log(session), ns, parentId) : undefined;
+      const record = await checkpointRecord(this.serde, { ...put, parent, earlyWrites });
+      const writesEntry = async (held: HeldWrite) => ({ phase: writesPhase(held.checkpointId), record: await held.record });
+      const entries = [
+        ...(await Promise.all(carried.before.map(writesEntry))),
+        { phase: checkpointPhase(checkpoint.id), record },
+        ...(await Promise.all(carried.after.map(writesEntry))),
+      ];
+      const { sessionId, ids } = await this.store.append(threadId, session, entries);
+      const at = carried.before.length;
+      this.remember(sessionId, { sessionCheckpointId: ids[at]!, record });
+      carried.before.forEach((held, i) => held.stored(ids[i]!));
+      carried.after.forEach((held, i) => held.stored(ids[at + 1 + i]!));
+    } catch (error) {
+      for (const held of carriedWrites) held.failed(error);
+      throw error;
+    }
     return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
   }
 
+  /** Held until a put carries them (see WriteQueue); resolves once they are stored. */
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
     const threadId = threadIdOf(config);
     const checkpointId: string | undefined = config.configurable?.checkpoint_id || undefined;
@@ -182,20 +217,28 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     if (checkpointId === undefined) throw new Error('Failed to put writes: the config has no configurable.checkpoint_id');
     if (writes.length === 0) return;
     const ns: string = config.configurable?.checkpoint_ns ?? '';
-    const key = putKeyOf(threadId, ns, checkpointId);
-    const putting = this.order.putUnderWay(key);
-    const stored = this.appendWrites({ threadId, ns, checkpointId, writes, taskId, taskPath }, putting);
-    if (!putting) this.order.noteEarlyWrites(key, stored);
-    await stored;
+    const record = writesRecord(this.serde, { threadId, ns, checkpointId, writes, taskId, taskPath });
+    await this.writes.hold(threadId, ns, checkpointId, record);
   }
 
-  /** Stores one writes record, after the put of its checkpoint when one is under way; returns its session checkpoint id. */
-  private async appendWrites(put: WritesPut, putting: Promise<unknown> | undefined): Promise<string> {
-    await putting?.catch(() => undefined);
-    const session = await this.store.ensureSession(put.threadId);
-    const record = await writesRecord(this.serde, put);
-    const { sessionCheckpointId } = await this.store.append(put.threadId, session, writesPhase(put.checkpointId), record);
-    return sessionCheckpointId;
+  /**
+   * Stores writes no put carried, in one request: each after the put of its checkpoint when one is
+   * under way, and named as early writes by a put of its checkpoint that comes later.
+   */
+  private flushWrites(threadId: string, ns: string, held: HeldWrite[]): void {
+    const putting = held.map((write) => this.order.putUnderWay(putKeyOf(threadId, ns, write.checkpointId))?.catch(() => undefined));
+    const stored = (async () => {
+      await Promise.all(putting);
+      const session = await this.store.ensureSession(threadId);
+      const records = await Promise.all(held.map((write) => write.record));
+      const entries = records.map((record, i) => ({ phase: writesPhase(held[i]!.checkpointId), record }));
+      return (await this.store.append(threadId, session, entries)).ids;
+    })();
+    held.forEach((write, i) => {
+      const id = stored.then((ids) => ids[i]!);
+      this.order.noteEarlyWrites(putKeyOf(threadId, ns, write.checkpointId), id);
+      id.then(write.stored, write.failed);
+    });
   }
 
   /** Archives the thread's session: its checkpoints stay readable through the API, not to LangGraph. */

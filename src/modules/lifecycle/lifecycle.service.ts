@@ -9,6 +9,7 @@ import { assertIntact, type CheckpointsService } from '../checkpoints/checkpoint
 import { appendEvents } from '../webhooks/outbox.repository.js';
 import { LOW_BUDGET_TOKENS, deferNonCriticalContext } from '../../domain/budget.js';
 import { mergeContexts, type MergeStrategy } from './context-merge.js';
+import { forkTaskId } from './fork-task-id.js';
 import type { Session } from '../../domain/session.js';
 import type { NewSession, SessionsRepository } from '../sessions/sessions.repository.js';
 import { sessionArchivedEvent, sessionCreatedEvent } from '../sessions/session-events.js';
@@ -82,7 +83,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
     if (checkpoint) assertIntact(checkpoint);
     return insertWithEvent(tx, {
       ...inheritedFrom(parent, clock.now()),
-      taskId: input.taskId ?? `fork_${parent.taskId}`,
+      taskId: input.taskId ?? forkTaskId(parent.taskId),
       total: input.total ?? parent.total,
       context: checkpoint ? checkpoint.contextSnapshot : parent.context,
       parentSessionId: parent.id,

@@ -109,7 +109,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     input: ListCheckpointsQuerySchema.safeExtend(sessionId),
     readOnly: true,
     run: async ({ checkpoints }, projectId, { session_id, limit, cursor, phase }) =>
-      pageWire(await checkpoints.list(projectId, session_id, limit, { beforeId: decodeCursor(cursor), phase }), checkpointWire),
+      pageWire(await checkpoints.list(projectId, session_id, limit, { beforeId: decodeCursor(cursor, 'ckpt'), phase }), checkpointWire),
   }),
   tool({
     name: 'restore_checkpoint',

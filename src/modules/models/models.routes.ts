@@ -18,8 +18,8 @@ const PricesSchema = z
 
 const ModelSchema = z
   .object({
-    model: z.string(),
-    context_window: z.int(),
+    model: z.string().meta({ description: 'The model name, as sessions give it', examples: ['claude-sonnet-4-5-20250929'] }),
+    context_window: z.int().meta({ description: 'Its context window in tokens: the default budget of its sessions', examples: [200000] }),
     prices_usd_per_mtok: PricesSchema.nullable().describe('null: no price known, usage of this model has no cost'),
     prices_as_of: z.string().nullable().describe("The date the prices were taken from the provider's published prices; null for a project's own"),
     price_version: z.string().nullable().meta({
@@ -27,7 +27,7 @@ const ModelSchema = z
       example: 'catalog:2025-12-01',
     }),
   })
-  .meta({ id: 'Model' });
+  .meta({ id: 'Model', description: 'A known model and its prices' });
 
 const PriceInputSchema = z
   .union([z.string(), z.number()])
@@ -72,6 +72,7 @@ export const modelsRoutes: FastifyPluginAsyncZod<{ models: ModelsService }> = as
         summary: 'Models, their context windows (the default token budget of a new session) and prices per token class',
         description: "The project's own prices (PUT /v1/models/{model}/prices) replace the built-in ones.",
         response: { 200: z.array(ModelSchema), ...problems(401) },
+        responseDescriptions: { 200: 'Every known model' },
       },
     },
     async (request) => (await models.list(request.auth.projectId)).map(modelWire),

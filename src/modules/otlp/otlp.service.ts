@@ -53,7 +53,8 @@ export function createOtlpService({ usage, sessions, createSessions }: OtlpServi
         resolved.set(key, { reason: `no session has the external_id ${JSON.stringify(externalId)} (OTLP_CREATE_SESSIONS is off)` });
         continue;
       }
-      // As POST /v1/sessions with no model or budget: the default model and its context window.
+      // As POST /v1/sessions with no model or budget: the default model and its context window. The
+      // telemetry's model name is kept on each usage row only, so a model the catalog lacks is no error here.
       const { session } = await sessions.findOrCreateByExternalId(projectId, externalId, {
         taskId: externalId,
         metadata: { created_by: OTLP_SOURCE },

@@ -76,7 +76,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         request.auth.projectId,
         { status, taskId: task_id, parentSessionId: parent_session_id, externalId: external_id },
         limit,
-        decodeCursor(cursor),
+        decodeCursor(cursor, 'sess'),
       );
       return pageWire(page, sessionWire);
     },

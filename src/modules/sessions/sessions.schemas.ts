@@ -160,7 +160,11 @@ export const CreateSessionBodySchema = z
         'OTLP telemetry whose gen_ai.conversation.id or session.id is this value counts on this session. May not start with "sess_".',
       example: 'claude-code-8f14e45f',
     }),
-    model: NameSchema.optional().meta({ description: 'One of GET /v1/models; default claude-sonnet-4-5-20250929', examples: [EXAMPLE.model] }),
+    model: NameSchema.optional().meta({
+      description:
+        'One of GET /v1/models (400 listing them otherwise, unless the deployment sets ALLOW_UNKNOWN_MODELS=true). Defaults to claude-sonnet-4-5-20250929',
+      examples: [EXAMPLE.model],
+    }),
     token_budget: z.strictObject({ total: TotalSchema }).optional().describe("Defaults to the model's context window (GET /v1/models), else 200000"),
     context: JsonObjectInputSchema.optional().meta({
       description: 'The initial working context, a JSON object; default {}',

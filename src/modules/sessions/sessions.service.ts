@@ -73,6 +73,7 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
 
   async function create(projectId: string, input: CreateSessionInput): Promise<Session> {
     const model = input.model ?? DEFAULT_MODEL;
+    models.assertKnown(model);
     if (input.context) assertCheckpointable(input.context);
     try {
       return await sessions.transaction(async (tx) => {

@@ -295,8 +295,9 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
       return session ? { status: session.status as SessionStatus, recoveredToSessionId: session.recoveredToSessionId } : null;
     },
 
-    async find(sessionId: string, id: string): Promise<UsageRow | null> {
-      const row = await prisma.usageRecord.findUnique({ where: { sessionId_id: { sessionId, id } } });
+    /** One update of the project's session (by the primary key; project_id keeps it on one shard on Citus). */
+    async find(projectId: string, sessionId: string, id: string): Promise<UsageRow | null> {
+      const row = await prisma.usageRecord.findFirst({ where: { sessionId, id, projectId } });
       return row ? toUsageRow(row) : null;
     },
 

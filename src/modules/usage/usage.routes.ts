@@ -30,6 +30,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         headers: IdempotencyHeadersSchema,
         body: RecordUsageBodySchema,
         response: { 200: UsageResultSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 200: 'Counted: the budget after the update, and the thresholds it crossed' },
       },
     },
     async (request, reply) => {
@@ -61,13 +62,15 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         operationId: 'listUsage',
         tags: ['usage'],
         summary: 'Usage history of a session, newest first',
+        description: 'Every usage update counted on the session, with the budget after it; `next_cursor` pages on.',
         params: SessionParamsSchema,
         querystring: UsageListQuerySchema,
         response: { 200: pageOf(UsageEntrySchema), ...problems(400, 401, 404) },
+        responseDescriptions: { 200: 'A page of usage updates' },
       },
     },
     async (request) => {
-      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor));
+      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor, 'use'));
       return pageWire(page, usageEntryWire);
     },
   );
@@ -79,8 +82,12 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         operationId: 'getBudget',
         tags: ['usage'],
         summary: 'Token budget, level, recommendations and a burn-rate forecast',
+        description:
+          'The level of the reference table the session is at, the actions it recommends, and how many updates and seconds remain ' +
+          'until each threshold at the recent rate of usage.',
         params: SessionParamsSchema,
         response: { 200: BudgetSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The budget, recommendations and forecast' },
       },
     },
     async (request) => {

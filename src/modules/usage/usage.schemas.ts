@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
+import { EXAMPLE } from '../../lib/examples.js';
 import { levelOf } from '../../domain/budget.js';
 import {
   CostSchema,
@@ -18,9 +19,19 @@ const TokenCount = z.int().min(0).max(MAX_TOKENS_PER_UPDATE);
 
 export const RecordUsageBodySchema = z
   .strictObject({
-    tokens: TokenCount.optional().describe('Tokens this model call used; or give input_tokens and output_tokens, or provider and usage'),
-    input_tokens: TokenCount.optional(),
-    output_tokens: TokenCount.optional(),
+    tokens: TokenCount.optional().meta({
+      description:
+        'Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)',
+      examples: [1250],
+    }),
+    input_tokens: TokenCount.optional().meta({
+      description: 'Input (prompt) tokens of the call; with output_tokens, instead of tokens',
+      examples: [1000],
+    }),
+    output_tokens: TokenCount.optional().meta({
+      description: 'Output (completion) tokens of the call; with input_tokens, instead of tokens',
+      examples: [250],
+    }),
     provider: z.enum(USAGE_PROVIDERS).optional().describe('Whose usage object `usage` is'),
     usage: z
       .record(z.string(), z.unknown())
@@ -31,8 +42,11 @@ export const RecordUsageBodySchema = z
           "`usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.",
         example: { input_tokens: 50, cache_read_input_tokens: 100000, cache_creation_input_tokens: 248, output_tokens: 503 },
       }),
-    model: NameSchema.optional().describe("The model that was called (prices the call); default the session's model"),
-    source: NameSchema.optional().describe('Free text: which agent or call reported this usage'),
+    model: NameSchema.optional().meta({
+      description: "The model that was called (prices the call); default the session's model",
+      examples: [EXAMPLE.model],
+    }),
+    source: NameSchema.optional().meta({ description: 'Free text: which agent or call reported this usage', examples: ['planner'] }),
   })
   .superRefine((body, ctx) => {
     if (body.provider !== undefined || body.usage !== undefined) {
@@ -58,7 +72,11 @@ export const RecordUsageBodySchema = z
       ctx.addIssue({ code: 'custom', path: ['tokens'], message: `an update counts 1 to ${MAX_TOKENS_PER_UPDATE} tokens` });
     }
   })
-  .meta({ id: 'RecordUsageRequest' });
+  .meta({
+    id: 'RecordUsageRequest',
+    description: 'Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all',
+    examples: [{ input_tokens: 1000, output_tokens: 250, model: EXAMPLE.model, source: 'planner' }],
+  });
 
 type RecordUsageBody = z.infer<typeof RecordUsageBodySchema>;
 
@@ -133,27 +151,29 @@ const CallCostFields = {
 
 export const UsageResultSchema = z
   .object({
-    session_id: z.string(),
+    session_id: z.string().meta({ description: 'The session', examples: [EXAMPLE.sessionId] }),
     token_budget: TokenBudgetSchema,
     level: LevelSchema,
-    crossed: z.array(z.int()).describe('Thresholds this update crossed, ascending; each emits session.threshold_crossed'),
+    crossed: z
+      .array(z.int())
+      .meta({ description: 'Thresholds this update crossed, ascending; each emits session.threshold_crossed', examples: [[]] }),
     status: SessionStatusSchema,
     ...CallCostFields,
   })
-  .meta({ id: 'UsageResult' });
+  .meta({ id: 'UsageResult', description: 'The budget after the update' });
 
 export const UsageEntrySchema = z
   .object({
     ...CallCostFields,
     input_tokens: z.int().nullable().describe('All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens }'),
-    output_tokens: z.int().nullable(),
+    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart'),
     provider: z.enum(USAGE_PROVIDERS).nullable().describe('Whose usage object was sent; null for the plain bodies'),
-    used: z.int(),
-    available: z.int(),
-    position_percent: z.number(),
-    crossed: z.array(z.int()),
-    model: z.string().nullable(),
-    source: z.string().nullable(),
+    used: z.int().meta({ description: "The session's used tokens after this update", examples: [1250] }),
+    available: z.int().meta({ description: 'Its available tokens after this update', examples: [198750] }),
+    position_percent: z.number().meta({ description: 'Its position after this update, in percent of the budget', examples: [0.63] }),
+    crossed: z.array(z.int()).describe('Thresholds this update crossed'),
+    model: z.string().nullable().describe('The model the update named; null when none'),
+    source: z.string().nullable().describe('The source the update named; null when none'),
     origin: z
       .string()
       .nullable()
@@ -163,12 +183,12 @@ export const UsageEntrySchema = z
           '(the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API',
         example: 'span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174',
       }),
-    created_at: TimestampSchema,
+    created_at: TimestampSchema.describe('When the update was counted'),
   })
-  .meta({ id: 'UsageEntry' });
+  .meta({ id: 'UsageEntry', description: 'One usage update as it was counted' });
 
 export const UsageListQuerySchema = ListQuerySchema.extend({
-  limit: z.coerce.number().int().min(1).max(200).default(10),
+  limit: z.coerce.number().int().min(1).max(200).default(10).describe('How many updates a page holds, 1 to 200; default 10'),
 });
 
 export function usageResultWire(result: UsageResult): z.infer<typeof UsageResultSchema> {
@@ -216,26 +236,32 @@ const ByThresholdSchema = z
 
 export const BudgetSchema = z
   .object({
-    session_id: z.string(),
+    session_id: z.string().meta({ description: 'The session', examples: [EXAMPLE.sessionId] }),
     token_budget: TokenBudgetSchema,
     level: LevelSchema,
-    thresholds: z.array(z.int()),
-    count: z.enum(['all', 'billable_input_output']),
+    thresholds: z.array(z.int()).meta({ description: "The session's thresholds", examples: [[75, 85]] }),
+    count: z.enum(['all', 'billable_input_output']).describe('What the budget counts: every token, or all but cache reads'),
     cost: CostSchema,
-    cost_thresholds: z.array(z.int()),
-    session_age_seconds: z.int(),
-    recommendations: z.array(
-      z.object({
-        metric: z.enum(['token_usage_percent', 'session_duration']),
-        value: z.number(),
-        target: z.string(),
-        action: z.string(),
-      }),
-    ),
-    forecast: z.object({
-      tokens_per_update: z.int().nullable().describe('Mean tokens of the recent updates'),
-      updates_until: ByThresholdSchema,
-      seconds_until: ByThresholdSchema,
-    }),
+    cost_thresholds: z.array(z.int()).describe('Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed'),
+    session_age_seconds: z.int().meta({ description: 'Seconds since the session was created', examples: [420] }),
+    recommendations: z
+      .array(
+        z.object({
+          metric: z.enum(['token_usage_percent', 'session_duration']).describe('Which metric of the reference table'),
+          value: z.number().meta({ description: 'Its value now (percent, or minutes)', examples: [76.5] }),
+          target: z.string().meta({ description: 'The healthy target', examples: ['<60%'] }),
+          action: z.string().meta({ description: 'What the reference table says to do', examples: ['Defer non-critical context'] }),
+        }),
+      )
+      .describe('What to do about the metrics that are past their target; [] when none is'),
+    forecast: z
+      .object({
+        tokens_per_update: z.int().nullable().describe('Mean tokens of the recent updates'),
+        updates_until: ByThresholdSchema.describe('How many more such updates until each threshold; null without enough history'),
+        seconds_until: ByThresholdSchema.describe(
+          'Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them',
+        ),
+      })
+      .describe('When the thresholds will be reached at the recent rate'),
   })
-  .meta({ id: 'Budget' });
+  .meta({ id: 'Budget', description: 'The budget of a session, what to do about it, and a forecast' });

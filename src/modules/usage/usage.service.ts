@@ -97,7 +97,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     const first = await idempotency.firstUse(projectId, key);
     if (!first) return null;
     assertSameRequest(key, first, { requestHash, kind: 'usage' });
-    const row = await usage.find(sessionId, first.usageRecordId!);
+    const row = await usage.find(projectId, sessionId, first.usageRecordId!);
     if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
     return {
       sessionId,
@@ -178,12 +178,21 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     async budget(projectId: string, sessionId: string) {
       const session = await requireSession(projectId, sessionId);
       const recent = await usage.list(projectId, sessionId, FORECAST_WINDOW);
-      const ageSeconds = Math.max(0, Math.floor((clock.now().getTime() - session.createdAt.getTime()) / 1000));
+      const now = clock.now();
+      const ageSeconds = Math.max(0, Math.floor((now.getTime() - session.createdAt.getTime()) / 1000));
       return {
         session,
         ageSeconds,
         recommendations: recommendationsFor({ used: session.used, total: session.total, ageSeconds }),
-        forecast: forecast({ total: session.total, used: session.used, thresholds: session.thresholds, recent }),
+        forecast: forecast({
+          total: session.total,
+          used: session.used,
+          thresholds: session.thresholds,
+          recent,
+          now,
+          // Fewer than a window's worth of updates: that is the whole history, burnt since creation.
+          ...(recent.length < FORECAST_WINDOW ? { openedAt: session.createdAt } : {}),
+        }),
       };
     },
   };

@@ -95,6 +95,7 @@ export const RESOURCE_METHODS = {
   getLineage: 'sessions.lineage',
   exportSession: 'sessions.export',
   createCheckpoint: 'checkpoints.create',
+  createCheckpointBatch: 'checkpoints.createBatch',
   listCheckpoints: 'checkpoints.list',
   getCheckpoint: 'checkpoints.get',
   restoreCheckpoint: 'checkpoints.restore',

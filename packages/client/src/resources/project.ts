@@ -8,9 +8,9 @@ import { pagedList, type PagedList } from '../pagination.js';
 type Schemas = components['schemas'];
 
 export interface ModelsResource {
-  /** GET /v1/models: the known models, their context windows (a session's default budget) and prices per token class. */
+  /** GET /v1/models: the known models and their context windows (a session's default budget). */
   list(options?: RequestOptions): Promise<Schemas['Model'][]>;
-  /** PUT /v1/models/{model}/prices: the project's own prices of a model, as a new version. */
+  /** PUT /v1/models/{model}/prices: the project's own prices of a model (USD per million tokens), as a new version. */
   setPrices(model: string, body: RequestBody<'setModelPrices'>, options?: RequestOptions): Promise<Schemas['Model']>;
 }
 
