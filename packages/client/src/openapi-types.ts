@@ -369,7 +369,7 @@ export interface paths {
         };
         /**
          * The session, its checkpoints, usage, handoffs and events as one JSON document
-         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`).
+         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`). Streamed as it is read (chunked, no Content-Length), a few checkpoints at a time, so that a session of any size exports in bounded memory. Rows written while the export runs may or may not be in it. A failure after the first bytes ends the connection without the closing brace: a document that does not parse is an incomplete export.
          */
         get: operations["exportSession"];
         put?: never;
@@ -2272,29 +2272,6 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description One session and everything recorded about it */
-        SessionExport: {
-            /**
-             * @description The format and its version
-             * @constant
-             */
-            format: "session-state-service/session-export/v1";
-            /**
-             * @description When the export was made
-             * @example 2026-12-07T14:03:12.345Z
-             */
-            exported_at: string;
-            /** @description The session as it is now */
-            session: components["schemas"]["Session"];
-            /** @description Oldest first, snapshots included */
-            checkpoints: components["schemas"]["Checkpoint"][];
-            /** @description Every usage update, oldest first */
-            usage: components["schemas"]["UsageEntry"][];
-            /** @description Handoff packages of this session, oldest first */
-            handoffs: components["schemas"]["Handoff"][];
-            /** @description Events about this session, in the order they were written */
-            events: components["schemas"]["Event"][];
-        };
         /** @description In seconds, 3 decimals (percentile_cont); p50, p95 and max are null when count is 0 */
         SecondsDistribution: {
             /**
@@ -2331,6 +2308,38 @@ export interface components {
             action: string;
             /** @description The figures behind `actual` */
             detail: string;
+        };
+        /** @description Over the usage history kept (USAGE_RETENTION_DAYS); cost_usd over the sessions themselves */
+        UsageSummary: {
+            /**
+             * @description Exact sum of the sessions' cost
+             * @example 0.03885
+             */
+            cost_usd: string;
+            /** @description Tokens of the usage history, per class */
+            tokens_by_class: {
+                input: number;
+                cache_read: number;
+                cache_write: number;
+                /** @description Part of cache_write */
+                cache_write_1h: number;
+                output: number;
+                /** @description Part of output */
+                reasoning: number;
+                /** @description Tokens of plain { tokens } updates, which name no class */
+                unclassified: number;
+            };
+            /** @description Per model called (the update's model, else its session's): updates, counted tokens and exact cost, by model name */
+            by_model: {
+                model: string;
+                updates: number;
+                tokens: number;
+                /**
+                 * @description US dollars, an exact decimal as a string
+                 * @example 0.03885
+                 */
+                cost_usd: string;
+            }[];
         };
         /** @description The health of a project's sessions against the reference targets */
         MetricsSummary: {
@@ -2402,6 +2411,7 @@ export interface components {
                     };
                 };
             };
+            usage: components["schemas"]["UsageSummary"];
             /** @description How many handoffs, by status, and how many of those decided were accepted */
             handoffs: {
                 /**
@@ -2432,6 +2442,31 @@ export interface components {
             };
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
+        };
+        /** @description One session and everything recorded about it */
+        SessionExport: {
+            /**
+             * @description The format and its version
+             * @constant
+             */
+            format: "session-state-service/session-export/v1";
+            /**
+             * @description When the export was made
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            exported_at: string;
+            /** @description The session as it is now */
+            session: components["schemas"]["Session"];
+            /** @description Oldest first, snapshots included */
+            checkpoints: components["schemas"]["Checkpoint"][];
+            /** @description Every usage update, oldest first */
+            usage: components["schemas"]["UsageEntry"][];
+            /** @description The usage rows' tokens per class and cost per model; cost_usd is the session's */
+            usage_summary: components["schemas"]["UsageSummary"];
+            /** @description Handoff packages of this session, oldest first */
+            handoffs: components["schemas"]["Handoff"][];
+            /** @description Events about this session, in the order they were written */
+            events: components["schemas"]["Event"][];
         };
         /** @description USD per million tokens of each token class */
         ModelPrices: {
@@ -2938,7 +2973,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only sessions in this status */
                 status?: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
@@ -3257,7 +3292,7 @@ export interface operations {
             query?: {
                 /** @description How many updates a page holds, 1 to 200; default 10 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -3477,7 +3512,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>` */
                 phase?: string;
@@ -4524,7 +4559,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -5040,7 +5075,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only deliveries in this status */
                 status?: "pending" | "succeeded" | "failed";
@@ -5505,7 +5540,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -5553,7 +5588,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only handoffs of this session */
                 session_id?: string;
@@ -6040,7 +6075,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -6281,7 +6316,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only orchestrations in this status */
                 status?: "running" | "completed" | "failed";

@@ -49,12 +49,14 @@ export interface SessionPatch {
 export interface SessionsServiceDeps {
   sessions: SessionsRepository;
   models: ModelCatalog;
+  /** The models this project priced (PUT /v1/models/{model}/prices): known to its sessions too. */
+  projectModels: (projectId: string) => Promise<string[]>;
   clock: Clock;
   /** CHECKPOINT_MAX_BYTES: a context must stay small enough to be checkpointed. */
   maxContextBytes: number;
 }
 
-export function createSessionsService({ sessions, models, clock, maxContextBytes }: SessionsServiceDeps) {
+export function createSessionsService({ sessions, models, projectModels, clock, maxContextBytes }: SessionsServiceDeps) {
   /** 413 for a context that no checkpoint could hold: PATCH merges would otherwise grow it without bound. */
   const assertCheckpointable = (context: JsonObject) => assertContextCheckpointable(context, maxContextBytes);
 
@@ -66,7 +68,8 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
 
   async function create(projectId: string, input: CreateSessionInput): Promise<Session> {
     const model = input.model ?? DEFAULT_MODEL;
-    models.assertKnown(model);
+    // The project's own models are read only for a model the catalog lacks.
+    if (!models.accepts(model)) models.assertKnown(model, { projectModels: await projectModels(projectId) });
     if (input.context) assertCheckpointable(input.context);
     try {
       return await sessions.transaction(async (tx) => {
