@@ -16,9 +16,9 @@ import type { HandoffsService } from '../handoffs/handoffs.service.js';
 import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import { ForkBodySchema, MergeBodySchema, emergencyRecoveryWire } from '../lifecycle/lifecycle.schemas.js';
 import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
-import { SessionParamsSchema, sessionWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import { SessionParamsSchema, costWire, sessionWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
-import { RecordUsageBodySchema, usageResultWire } from '../usage/usage.schemas.js';
+import { PlainUsageBodySchema, usageResultWire } from '../usage/usage.schemas.js';
 import type { UsageService } from '../usage/usage.service.js';
 import { pageWire } from '../../lib/wire.js';
 import { decodeCursor } from '../../lib/wire.js';
@@ -55,6 +55,9 @@ export async function budgetWire(usage: Pick<UsageService, 'budget'>, projectId:
     token_budget: tokenBudgetWire(session.total, session.used),
     level: levelOf(session.used, session.total),
     thresholds: session.thresholds,
+    count: session.countMode,
+    cost: costWire(session.costUsedUsd, session.costLimitUsd),
+    cost_thresholds: session.costThresholds,
     session_age_seconds: ageSeconds,
     recommendations,
     forecast: { tokens_per_update: forecast.tokensPerUpdate, updates_until: forecast.updatesUntil, seconds_until: forecast.secondsUntil },
@@ -80,7 +83,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     name: 'record_usage',
     description:
       'Count the tokens of a model call against the budget; says which thresholds (75%, 85%) it crossed. Same idempotency_key: counted once.',
-    input: RecordUsageBodySchema.safeExtend({
+    input: PlainUsageBodySchema.safeExtend({
       ...sessionId,
       idempotency_key: IdempotencyHeadersSchema.shape['idempotency-key'],
     }),

@@ -17,21 +17,58 @@ import { USAGE_PROVIDERS, normaliseUsage, totalTokens, type TokenClasses, type U
 export const MAX_TOKENS_PER_UPDATE = 10_000_000;
 const TokenCount = z.int().min(0).max(MAX_TOKENS_PER_UPDATE);
 
+/** The plain fields: `{ tokens }` or `{ input_tokens, output_tokens }`, with model and source. */
+const plainUsageFields = {
+  tokens: TokenCount.optional().meta({
+    description:
+      'Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)',
+    examples: [1250],
+  }),
+  input_tokens: TokenCount.optional().meta({
+    description: 'Input (prompt) tokens of the call; with output_tokens, instead of tokens',
+    examples: [1000],
+  }),
+  output_tokens: TokenCount.optional().meta({
+    description: 'Output (completion) tokens of the call; with input_tokens, instead of tokens',
+    examples: [250],
+  }),
+  model: NameSchema.optional().meta({
+    description: "The model that was called (prices the call); default the session's model",
+    examples: [EXAMPLE.model],
+  }),
+  source: NameSchema.optional().meta({ description: 'Free text: which agent or call reported this usage', examples: ['planner'] }),
+};
+
+type PlainUsageBody = { tokens?: number; input_tokens?: number; output_tokens?: number };
+
+/** `{ tokens }` alone, or both of input_tokens and output_tokens, counting 1 to MAX_TOKENS_PER_UPDATE. */
+function plainUsageIssues(body: PlainUsageBody, ctx: z.RefinementCtx): void {
+  const split = body.input_tokens !== undefined || body.output_tokens !== undefined;
+  if (body.tokens !== undefined && split) {
+    ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'give either tokens or input_tokens and output_tokens, not both' });
+    return;
+  }
+  if (!split && body.tokens === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'tokens is required (or input_tokens and output_tokens)' });
+    return;
+  }
+  if (split && (body.input_tokens === undefined || body.output_tokens === undefined)) {
+    const missing = body.input_tokens === undefined ? 'input_tokens' : 'output_tokens';
+    ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is required with the other one` });
+    return;
+  }
+  const total = body.tokens ?? (body.input_tokens ?? 0) + (body.output_tokens ?? 0);
+  if (total < 1 || total > MAX_TOKENS_PER_UPDATE) {
+    ctx.addIssue({ code: 'custom', path: ['tokens'], message: `an update counts 1 to ${MAX_TOKENS_PER_UPDATE} tokens` });
+  }
+}
+
+/** The plain bodies only: the MCP tool record_usage (provider usage objects go through the REST route). */
+export const PlainUsageBodySchema = z.strictObject(plainUsageFields).superRefine(plainUsageIssues);
+
 export const RecordUsageBodySchema = z
   .strictObject({
-    tokens: TokenCount.optional().meta({
-      description:
-        'Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)',
-      examples: [1250],
-    }),
-    input_tokens: TokenCount.optional().meta({
-      description: 'Input (prompt) tokens of the call; with output_tokens, instead of tokens',
-      examples: [1000],
-    }),
-    output_tokens: TokenCount.optional().meta({
-      description: 'Output (completion) tokens of the call; with input_tokens, instead of tokens',
-      examples: [250],
-    }),
+    ...plainUsageFields,
     provider: z.enum(USAGE_PROVIDERS).optional().describe('Whose usage object `usage` is'),
     usage: z
       .record(z.string(), z.unknown())
@@ -42,35 +79,10 @@ export const RecordUsageBodySchema = z
           "`usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.",
         example: { input_tokens: 50, cache_read_input_tokens: 100000, cache_creation_input_tokens: 248, output_tokens: 503 },
       }),
-    model: NameSchema.optional().meta({
-      description: "The model that was called (prices the call); default the session's model",
-      examples: [EXAMPLE.model],
-    }),
-    source: NameSchema.optional().meta({ description: 'Free text: which agent or call reported this usage', examples: ['planner'] }),
   })
   .superRefine((body, ctx) => {
-    if (body.provider !== undefined || body.usage !== undefined) {
-      providerUsageIssues(body, ctx);
-      return;
-    }
-    const split = body.input_tokens !== undefined || body.output_tokens !== undefined;
-    if (body.tokens !== undefined && split) {
-      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'give either tokens or input_tokens and output_tokens, not both' });
-      return;
-    }
-    if (!split && body.tokens === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'tokens is required (or input_tokens and output_tokens)' });
-      return;
-    }
-    if (split && (body.input_tokens === undefined || body.output_tokens === undefined)) {
-      const missing = body.input_tokens === undefined ? 'input_tokens' : 'output_tokens';
-      ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is required with the other one` });
-      return;
-    }
-    const total = body.tokens ?? (body.input_tokens ?? 0) + (body.output_tokens ?? 0);
-    if (total < 1 || total > MAX_TOKENS_PER_UPDATE) {
-      ctx.addIssue({ code: 'custom', path: ['tokens'], message: `an update counts 1 to ${MAX_TOKENS_PER_UPDATE} tokens` });
-    }
+    if (body.provider !== undefined || body.usage !== undefined) providerUsageIssues(body, ctx);
+    else plainUsageIssues(body, ctx);
   })
   .meta({
     id: 'RecordUsageRequest',
