@@ -208,7 +208,7 @@ export const PatchSessionBodySchema = z
   });
 
 export const ListSessionsQuerySchema = ListQuerySchema.extend({
-  status: SessionStatusSchema.optional().describe('Only sessions in this status'),
+  status: z.enum(SESSION_STATUSES).optional().describe('Only sessions in this status'),
   task_id: NameSchema.optional().describe('Only sessions of this task'),
   parent_session_id: NameSchema.optional().describe('Only the forks of this session'),
   external_id: NameSchema.optional().describe('Only the session with this external id'),

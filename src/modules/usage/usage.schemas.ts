@@ -11,64 +11,27 @@ import {
   costWire,
   tokenBudgetWire,
 } from '../sessions/sessions.schemas.js';
-import type { UsageEntry, UsageResult } from './usage.service.js';
+import type { UsageEntry, UsageResult, UsageService } from './usage.service.js';
 import { USAGE_PROVIDERS, normaliseUsage, totalTokens, type TokenClasses, type UsageProvider } from '../../domain/token-classes.js';
 
 export const MAX_TOKENS_PER_UPDATE = 10_000_000;
 const TokenCount = z.int().min(0).max(MAX_TOKENS_PER_UPDATE);
 
-/** The plain fields: `{ tokens }` or `{ input_tokens, output_tokens }`, with model and source. */
-const plainUsageFields = {
-  tokens: TokenCount.optional().meta({
-    description:
-      'Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)',
-    examples: [1250],
-  }),
-  input_tokens: TokenCount.optional().meta({
-    description: 'Input (prompt) tokens of the call; with output_tokens, instead of tokens',
-    examples: [1000],
-  }),
-  output_tokens: TokenCount.optional().meta({
-    description: 'Output (completion) tokens of the call; with input_tokens, instead of tokens',
-    examples: [250],
-  }),
-  model: NameSchema.optional().meta({
-    description: "The model that was called (prices the call); default the session's model",
-    examples: [EXAMPLE.model],
-  }),
-  source: NameSchema.optional().meta({ description: 'Free text: which agent or call reported this usage', examples: ['planner'] }),
-};
-
-type PlainUsageBody = { tokens?: number; input_tokens?: number; output_tokens?: number };
-
-/** `{ tokens }` alone, or both of input_tokens and output_tokens, counting 1 to MAX_TOKENS_PER_UPDATE. */
-function plainUsageIssues(body: PlainUsageBody, ctx: z.RefinementCtx): void {
-  const split = body.input_tokens !== undefined || body.output_tokens !== undefined;
-  if (body.tokens !== undefined && split) {
-    ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'give either tokens or input_tokens and output_tokens, not both' });
-    return;
-  }
-  if (!split && body.tokens === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'tokens is required (or input_tokens and output_tokens)' });
-    return;
-  }
-  if (split && (body.input_tokens === undefined || body.output_tokens === undefined)) {
-    const missing = body.input_tokens === undefined ? 'input_tokens' : 'output_tokens';
-    ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is required with the other one` });
-    return;
-  }
-  const total = body.tokens ?? (body.input_tokens ?? 0) + (body.output_tokens ?? 0);
-  if (total < 1 || total > MAX_TOKENS_PER_UPDATE) {
-    ctx.addIssue({ code: 'custom', path: ['tokens'], message: `an update counts 1 to ${MAX_TOKENS_PER_UPDATE} tokens` });
-  }
-}
-
-/** The plain bodies only: the MCP tool record_usage (provider usage objects go through the REST route). */
-export const PlainUsageBodySchema = z.strictObject(plainUsageFields).superRefine(plainUsageIssues);
-
 export const RecordUsageBodySchema = z
   .strictObject({
-    ...plainUsageFields,
+    tokens: TokenCount.optional().meta({
+      description:
+        'Tokens this model call used, input and output together; or give input_tokens and output_tokens, or provider and usage, instead (one of the three)',
+      examples: [1250],
+    }),
+    input_tokens: TokenCount.optional().meta({
+      description: 'Input (prompt) tokens of the call; with output_tokens, instead of tokens',
+      examples: [1000],
+    }),
+    output_tokens: TokenCount.optional().meta({
+      description: 'Output (completion) tokens of the call; with input_tokens, instead of tokens',
+      examples: [250],
+    }),
     provider: z.enum(USAGE_PROVIDERS).optional().describe('Whose usage object `usage` is'),
     usage: z
       .record(z.string(), z.unknown())
@@ -79,14 +42,39 @@ export const RecordUsageBodySchema = z
           "`usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.",
         example: { input_tokens: 50, cache_read_input_tokens: 100000, cache_creation_input_tokens: 248, output_tokens: 503 },
       }),
+    model: NameSchema.optional().meta({
+      description: "The model that was called (prices the call); default the session's model",
+      examples: [EXAMPLE.model],
+    }),
+    source: NameSchema.optional().meta({ description: 'Free text: which agent or call reported this usage', examples: ['planner'] }),
   })
   .superRefine((body, ctx) => {
-    if (body.provider !== undefined || body.usage !== undefined) providerUsageIssues(body, ctx);
-    else plainUsageIssues(body, ctx);
+    if (body.provider !== undefined || body.usage !== undefined) {
+      providerUsageIssues(body, ctx);
+      return;
+    }
+    const split = body.input_tokens !== undefined || body.output_tokens !== undefined;
+    if (body.tokens !== undefined && split) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'give either tokens or input_tokens and output_tokens, not both' });
+      return;
+    }
+    if (!split && body.tokens === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'tokens is required (or input_tokens and output_tokens)' });
+      return;
+    }
+    if (split && (body.input_tokens === undefined || body.output_tokens === undefined)) {
+      const missing = body.input_tokens === undefined ? 'input_tokens' : 'output_tokens';
+      ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is required with the other one` });
+      return;
+    }
+    const total = body.tokens ?? (body.input_tokens ?? 0) + (body.output_tokens ?? 0);
+    if (total < 1 || total > MAX_TOKENS_PER_UPDATE) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: `an update counts 1 to ${MAX_TOKENS_PER_UPDATE} tokens` });
+    }
   })
   .meta({
     id: 'RecordUsageRequest',
-    description: 'Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all',
+    description: 'Either `tokens`, or `input_tokens` and `output_tokens`, or `provider` and `usage`: 1 to 10,000,000 tokens in all',
     examples: [{ input_tokens: 1000, output_tokens: 250, model: EXAMPLE.model, source: 'planner' }],
   });
 
@@ -178,7 +166,7 @@ export const UsageEntrySchema = z
   .object({
     ...CallCostFields,
     input_tokens: z.int().nullable().describe('All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens }'),
-    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart'),
+    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart; null for { tokens }'),
     provider: z.enum(USAGE_PROVIDERS).nullable().describe('Whose usage object was sent; null for the plain bodies'),
     used: z.int().meta({ description: "The session's used tokens after this update", examples: [1250] }),
     available: z.int().meta({ description: 'Its available tokens after this update', examples: [198750] }),
@@ -277,3 +265,24 @@ export const BudgetSchema = z
       .describe('When the thresholds will be reached at the recent rate'),
   })
   .meta({ id: 'Budget', description: 'The budget of a session, what to do about it, and a forecast' });
+
+/** GET /v1/sessions/{id}/budget's answer (and the MCP get_budget tool's, and its budget resource). */
+export function budgetWire({
+  session,
+  ageSeconds,
+  recommendations,
+  forecast,
+}: Awaited<ReturnType<UsageService['budget']>>): z.infer<typeof BudgetSchema> {
+  return {
+    session_id: session.id,
+    token_budget: tokenBudgetWire(session.total, session.used),
+    level: levelOf(session.used, session.total),
+    thresholds: session.thresholds,
+    count: session.countMode,
+    cost: costWire(session.costUsedUsd, session.costLimitUsd),
+    cost_thresholds: session.costThresholds,
+    session_age_seconds: ageSeconds,
+    recommendations,
+    forecast: { tokens_per_update: forecast.tokensPerUpdate, updates_until: forecast.updatesUntil, seconds_until: forecast.secondsUntil },
+  };
+}
