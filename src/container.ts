@@ -88,8 +88,15 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     checkpoints: repositories.checkpoints,
     takeCheckpoint: checkpoints.take,
     clock,
+    maxContextBytes: config.checkpointMaxBytes,
   });
-  const sessions = createSessionsService({ sessions: repositories.sessions, models, clock, maxContextBytes: config.checkpointMaxBytes });
+  const sessions = createSessionsService({
+    sessions: repositories.sessions,
+    models,
+    projectModels: async (projectId) => (await repositories.prices.latest(projectId)).map((price) => price.model),
+    clock,
+    maxContextBytes: config.checkpointMaxBytes,
+  });
   const usage = createUsageService({
     usage: repositories.usage,
     sessions: repositories.sessions,

@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Explain an error code: the page a problem's `type` names
-         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
          */
         get: operations["getProblemType"];
         put?: never;
@@ -311,7 +311,7 @@ export interface paths {
         put?: never;
         /**
          * Merge a fork's context back into this session
-         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`.
+         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`. A merged context larger than CHECKPOINT_MAX_BYTES is 413 `CONTEXT_TOO_LARGE`, and nothing is merged.
          */
         post: operations["mergeFork"];
         delete?: never;
@@ -970,6 +970,18 @@ export interface components {
         };
         /**
          * @example {
+         *       "expires_at": "2030-01-01T00:00:00Z"
+         *     }
+         */
+        CreateApiKeyRequestInput: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp in the future: from then on the key no longer authenticates (401). Omitted: it never expires
+             */
+            expires_at?: string;
+        };
+        /**
+         * @example {
          *       "accepts_handoffs_from": [
          *         "planner"
          *       ],
@@ -1610,6 +1622,8 @@ export interface components {
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+            /** @description When the key stops authenticating; null: never */
+            expires_at: string | null;
         };
         /** @description A registered agent and from whom it accepts handoffs */
         Agent: {
@@ -2258,29 +2272,6 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description One session and everything recorded about it */
-        SessionExport: {
-            /**
-             * @description The format and its version
-             * @constant
-             */
-            format: "session-state-service/session-export/v1";
-            /**
-             * @description When the export was made
-             * @example 2026-12-07T14:03:12.345Z
-             */
-            exported_at: string;
-            /** @description The session as it is now */
-            session: components["schemas"]["Session"];
-            /** @description Oldest first, snapshots included */
-            checkpoints: components["schemas"]["Checkpoint"][];
-            /** @description Every usage update, oldest first */
-            usage: components["schemas"]["UsageEntry"][];
-            /** @description Handoff packages of this session, oldest first */
-            handoffs: components["schemas"]["Handoff"][];
-            /** @description Events about this session, in the order they were written */
-            events: components["schemas"]["Event"][];
-        };
         /** @description In seconds, 3 decimals (percentile_cont); p50, p95 and max are null when count is 0 */
         SecondsDistribution: {
             /**
@@ -2317,6 +2308,38 @@ export interface components {
             action: string;
             /** @description The figures behind `actual` */
             detail: string;
+        };
+        /** @description Over the usage history kept (USAGE_RETENTION_DAYS); cost_usd over the sessions themselves */
+        UsageSummary: {
+            /**
+             * @description Exact sum of the sessions' cost
+             * @example 0.03885
+             */
+            cost_usd: string;
+            /** @description Tokens of the usage history, per class */
+            tokens_by_class: {
+                input: number;
+                cache_read: number;
+                cache_write: number;
+                /** @description Part of cache_write */
+                cache_write_1h: number;
+                output: number;
+                /** @description Part of output */
+                reasoning: number;
+                /** @description Tokens of plain { tokens } updates, which name no class */
+                unclassified: number;
+            };
+            /** @description Per model called (the update's model, else its session's): updates, counted tokens and exact cost, by model name */
+            by_model: {
+                model: string;
+                updates: number;
+                tokens: number;
+                /**
+                 * @description US dollars, an exact decimal as a string
+                 * @example 0.03885
+                 */
+                cost_usd: string;
+            }[];
         };
         /** @description The health of a project's sessions against the reference targets */
         MetricsSummary: {
@@ -2388,6 +2411,7 @@ export interface components {
                     };
                 };
             };
+            usage: components["schemas"]["UsageSummary"];
             /** @description How many handoffs, by status, and how many of those decided were accepted */
             handoffs: {
                 /**
@@ -2418,6 +2442,31 @@ export interface components {
             };
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
+        };
+        /** @description One session and everything recorded about it */
+        SessionExport: {
+            /**
+             * @description The format and its version
+             * @constant
+             */
+            format: "session-state-service/session-export/v1";
+            /**
+             * @description When the export was made
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            exported_at: string;
+            /** @description The session as it is now */
+            session: components["schemas"]["Session"];
+            /** @description Oldest first, snapshots included */
+            checkpoints: components["schemas"]["Checkpoint"][];
+            /** @description Every usage update, oldest first */
+            usage: components["schemas"]["UsageEntry"][];
+            /** @description The usage rows' tokens per class and cost per model; cost_usd is the session's */
+            usage_summary: components["schemas"]["UsageSummary"];
+            /** @description Handoff packages of this session, oldest first */
+            handoffs: components["schemas"]["Handoff"][];
+            /** @description Events about this session, in the order they were written */
+            events: components["schemas"]["Event"][];
         };
         /** @description USD per million tokens of each token class */
         ModelPrices: {
@@ -3817,7 +3866,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description No fields: send `{}` or no body */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description The restored session; `ETag` is its new version */
             200: {
@@ -6934,7 +6989,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expires_at": "2030-01-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateApiKeyRequestInput"];
+            };
+        };
         responses: {
             /** @description The new API key */
             201: {

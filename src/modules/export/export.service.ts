@@ -6,6 +6,41 @@ import type { Session } from '../../domain/session.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import type { UsageRepository, UsageRow } from '../usage/usage.repository.js';
 import type { OutboxRepository, StoredEvent } from '../webhooks/outbox.repository.js';
+import type { TokensByClass } from '../summary/summary.repository.js';
+import { addUsd } from '../../domain/prices.js';
+
+export interface UsageTotals {
+  costUsd: string;
+  tokensByClass: TokensByClass;
+  byModel: { model: string; updates: number; tokens: number; costUsd: string }[];
+}
+
+/** Tokens per class and exact cost per model of a session's usage rows (a row without model ran on the session's). */
+export function createUsageTotals(session: Session) {
+  const tokensByClass: TokensByClass = { input: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0, output: 0, reasoning: 0, unclassified: 0 };
+  const byModel = new Map<string, { updates: number; tokens: number; costUsd: string }>();
+  return {
+    add(row: UsageRow): void {
+      const c = row.classes;
+      if (c) {
+        tokensByClass.input += c.input;
+        tokensByClass.cache_read += c.cacheRead;
+        tokensByClass.cache_write += c.cacheWrite;
+        tokensByClass.cache_write_1h += c.cacheWrite1h;
+        tokensByClass.output += c.output;
+        tokensByClass.reasoning += c.reasoning;
+      } else tokensByClass.unclassified += row.tokens;
+      const model = row.model ?? session.model;
+      const entry = byModel.get(model) ?? { updates: 0, tokens: 0, costUsd: '0' };
+      byModel.set(model, { updates: entry.updates + 1, tokens: entry.tokens + row.tokens, costUsd: addUsd(entry.costUsd, row.costUsd ?? '0') });
+    },
+    result: (): UsageTotals => ({
+      costUsd: session.costUsedUsd,
+      tokensByClass: { ...tokensByClass },
+      byModel: [...byModel].sort(([a], [b]) => (a < b ? -1 : 1)).map(([model, entry]) => ({ model, ...entry })),
+    }),
+  };
+}
 
 /**
  * Rows read per statement. A checkpoint carries up to CHECKPOINT_MAX_BYTES of snapshot (a handoff
