@@ -116,7 +116,9 @@ export const SessionSchema = z
       .meta({ description: 'Percentages of the budget whose crossing emits session.threshold_crossed', examples: [[75, 85]] }),
     count: CountModeSchema,
     cost: CostSchema,
-    cost_thresholds: z.array(z.int()).meta({ description: 'Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed', examples: [[75, 85]] }),
+    cost_thresholds: z
+      .array(z.int())
+      .meta({ description: 'Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed', examples: [[75, 85]] }),
     non_critical_keys: z
       .array(z.string())
       .meta({ description: 'Context keys moved to deferred_context when usage crosses 75%', examples: [['temp_context']] }),
