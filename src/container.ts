@@ -88,6 +88,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     checkpoints: repositories.checkpoints,
     takeCheckpoint: checkpoints.take,
     clock,
+    maxContextBytes: config.checkpointMaxBytes,
   });
   const sessions = createSessionsService({
     sessions: repositories.sessions,

@@ -13,11 +13,10 @@ import {
   type StandardSchemaWithJSON,
 } from '@modelcontextprotocol/server';
 import { AppError } from '../lib/errors.js';
-import type { ApiKeyOwner } from '../modules/admin/projects.repository.js';
-import { budgetWire, MCP_TOOLS, type McpToolServices } from '../modules/mcp/mcp.tools.js';
-import { requireApiKey } from './auth.js';
+import { budgetOf, MCP_TOOLS, type McpToolServices } from '../modules/mcp/mcp.tools.js';
+import { requireApiKey, type ApiKeyVerifier } from './auth.js';
 import { problemFor, toAppError } from './error-handler.js';
-import { limitPerApiKey } from './rate-limit.js';
+import { limitPerApiKey, type FailedAuthLimiter } from './rate-limit.js';
 import { API_VERSION } from './swagger.js';
 
 export const MCP_PATH = '/mcp';
@@ -27,10 +26,39 @@ export const MCP_PROTOCOL_VERSIONS: readonly string[] = ['2026-07-28', ...SUPPOR
 
 export interface McpPluginOptions {
   services: McpToolServices;
-  authenticate: (apiKey: string) => Promise<ApiKeyOwner | null>;
+  keys: ApiKeyVerifier;
   rateLimit: { max: number; windowMs: number };
+  /** The per-address limit on failed authentication, shared with /v1 and /otlp (undefined: off). */
+  failedAuth?: FailedAuthLimiter;
   /** A tool call carries at most a checkpoint snapshot and some envelope. */
   bodyLimitBytes: number;
+}
+
+/**
+ * A tool's JSON Schema as short as it can be for the agent reading it: the REST schemas' examples
+ * (they serve Swagger UI), `$defs` inlined where they are referenced (named schemas of the REST
+ * contract), and `propertyNames: {type: string}` (every JSON key is a string) cost only tokens.
+ */
+function compactSchema(schema: unknown, defs: Record<string, unknown> = {}, isPropertyMap = false): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => compactSchema(item, defs));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const node = schema as Record<string, unknown>;
+  const allDefs = { ...defs, ...((node.$defs as Record<string, unknown> | undefined) ?? {}) };
+  const ref = typeof node.$ref === 'string' && node.$ref.startsWith('#/$defs/') ? allDefs[node.$ref.slice('#/$defs/'.length)] : undefined;
+  const merged = ref && typeof ref === 'object' ? { ...ref, ...node } : node;
+  const entries = Object.entries(merged).filter(
+    ([key, value]) =>
+      // In `properties` the keys are field names, not keywords.
+      isPropertyMap ||
+      !(
+        key === 'examples' ||
+        key === 'example' ||
+        key === '$defs' ||
+        (key === '$ref' && ref) ||
+        (key === 'propertyNames' && JSON.stringify(value) === '{"type":"string"}')
+      ),
+  );
+  return Object.fromEntries(entries.map(([key, value]) => [key, compactSchema(value, allDefs, !isPropertyMap && key === 'properties')]));
 }
 
 /**
@@ -43,7 +71,7 @@ function listedWithoutDialect(schema: StandardSchemaWithJSON): StandardSchemaWit
   const strip =
     (convert: Convert): Convert =>
     (options) => {
-      const listed = { ...convert(options) };
+      const listed = compactSchema({ ...convert(options) }) as ReturnType<Convert>;
       delete listed.$schema;
       return listed;
     };
@@ -86,7 +114,7 @@ export function createProjectMcpServer(services: McpToolServices, projectId: str
     async (uri, variables) => {
       const id = String(variables.id);
       try {
-        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await budgetWire(services.usage, projectId, id)) }] };
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await budgetOf(services.usage, projectId, id)) }] };
       } catch (error) {
         if (error instanceof AppError && error.code === 'NOT_FOUND') throw new ResourceNotFoundError(uri.href, error.detail);
         throw error;
@@ -119,7 +147,7 @@ export async function mcpPlugin(app: FastifyInstance, options: McpPluginOptions)
   app.addHook('onClose', async () => handler.close());
 
   await app.register(async (scope) => {
-    requireApiKey(scope, options.authenticate);
+    requireApiKey(scope, options.keys, options.failedAuth);
     await limitPerApiKey(scope, { max: options.rateLimit.max, windowMs: options.rateLimit.windowMs });
     scope.route({
       // GET and DELETE are the 2025 transport's session operations: a stateless server answers them 405.

@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/problems/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explain an error code: the page a problem's `type` names
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         */
+        get: operations["getProblemType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -291,7 +311,7 @@ export interface paths {
         put?: never;
         /**
          * Merge a fork's context back into this session
-         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`.
+         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`. A merged context larger than CHECKPOINT_MAX_BYTES is 413 `CONTEXT_TOO_LARGE`, and nothing is merged.
          */
         post: operations["mergeFork"];
         delete?: never;
@@ -349,7 +369,7 @@ export interface paths {
         };
         /**
          * The session, its checkpoints, usage, handoffs and events as one JSON document
-         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`).
+         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`). Streamed as it is read (chunked, no Content-Length), a few checkpoints at a time, so that a session of any size exports in bounded memory. Rows written while the export runs may or may not be in it. A failure after the first bytes ends the connection without the closing brace: a document that does not parse is an incomplete export.
          */
         get: operations["exportSession"];
         put?: never;
@@ -675,7 +695,7 @@ export interface paths {
         put?: never;
         /**
          * What the active MCP servers' tool definitions cost, and which ones a task needs
-         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1636), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
+         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1663), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
          */
         post: operations["analyzeMcpServers"];
         delete?: never;
@@ -950,6 +970,18 @@ export interface components {
         };
         /**
          * @example {
+         *       "expires_at": "2030-01-01T00:00:00Z"
+         *     }
+         */
+        CreateApiKeyRequestInput: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp in the future: from then on the key no longer authenticates (401). Omitted: it never expires
+             */
+            expires_at?: string;
+        };
+        /**
+         * @example {
          *       "accepts_handoffs_from": [
          *         "planner"
          *       ],
@@ -970,11 +1002,6 @@ export interface components {
              */
             description?: string;
         };
-        /**
-         * @description active: new or restored · resumed: resumed after a pause · emergency_recovery: at or past 85% of its budget, to be recovered (POST …/emergency-recovery) or restored from a checkpoint · archived: takes no more usage, checkpoints or changes
-         * @enum {string}
-         */
-        SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
         /**
          * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
          * @enum {string}
@@ -1178,7 +1205,7 @@ export interface components {
          *         "context7",
          *         "playwright"
          *       ],
-         *       "task_type": "implementation",
+         *       "task_type": "code_analysis",
          *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
          *     }
          */
@@ -1211,11 +1238,6 @@ export interface components {
              */
             tool_definition_tokens: number;
         };
-        /**
-         * @description pending until the receiving side accepts or rejects it
-         * @enum {string}
-         */
-        HandoffStatusInput: "pending" | "accepted" | "rejected";
         /**
          * @example {
          *       "from_agent": "planner",
@@ -1265,7 +1287,7 @@ export interface components {
             reason: string;
         };
         /**
-         * @description Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all
+         * @description Either `tokens`, or `input_tokens` and `output_tokens`, or `provider` and `usage`: 1 to 10,000,000 tokens in all
          * @example {
          *       "input_tokens": 1000,
          *       "output_tokens": 250,
@@ -1275,7 +1297,7 @@ export interface components {
          */
         RecordUsageRequestInput: {
             /**
-             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)
+             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens, or provider and usage, instead (one of the three)
              * @example 1250
              */
             tokens?: number;
@@ -1327,10 +1349,15 @@ export interface components {
          *     }
          */
         SetModelPricesRequestInput: {
+            /** @description Uncached input, USD per million tokens (a decimal string or number) */
             input: string | number;
+            /** @description Output, reasoning included */
             output: string | number;
+            /** @description Input read from a prompt cache */
             cache_read: string | number;
+            /** @description Input written to a (5-minute) prompt cache */
             cache_write: string | number;
+            /** @description Input written to a 1-hour cache, where the provider prices it apart; omitted: none */
             cache_write_1h?: string | number;
         };
         /**
@@ -1380,11 +1407,6 @@ export interface components {
              */
             strategy: "shallow" | "deep";
         };
-        /**
-         * @description running while any spec is pending or running; then completed if every spec completed, else failed
-         * @enum {string}
-         */
-        OrchestrationStatusInput: "running" | "completed" | "failed";
         /** @description A spec and what it depends on */
         OrchestrationSpecInput: {
             /**
@@ -1600,6 +1622,8 @@ export interface components {
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+            /** @description When the key stops authenticating; null: never */
+            expires_at: string | null;
         };
         /** @description A registered agent and from whom it accepts handoffs */
         Agent: {
@@ -1878,6 +1902,7 @@ export interface components {
              */
             created_at: string;
         };
+        /** @description The checkpoints a batch created */
         CreatedCheckpointBatch: {
             /** @description The checkpoints, in the order sent (ids ascending) */
             data: components["schemas"]["CreatedCheckpoint"][];
@@ -1918,6 +1943,7 @@ export interface components {
             total_tokens: number;
             /** @description Set when total_tokens is above 5000 */
             warning: string | null;
+            /** @description The task type of the request; null without one */
             task_type: components["schemas"]["McpTaskType"] | null;
             /** @description The servers the task type needs; null without a task type */
             recommended: string[] | null;
@@ -1957,7 +1983,7 @@ export interface components {
              * @enum {string}
              */
             source: "project" | "reference";
-            /** @description The reference default (context7 2000, playwright 3000, session-state 1636), or null */
+            /** @description The reference default (context7 2000, playwright 3000, session-state 1663), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
@@ -2115,7 +2141,7 @@ export interface components {
             cost_crossed: number[];
             /** @description All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens } */
             input_tokens: number | null;
-            /** @description Output tokens, when the update gave them apart */
+            /** @description Output tokens, when the update gave them apart; null for { tokens } */
             output_tokens: number | null;
             /** @description Whose usage object was sent; null for the plain bodies */
             provider: ("anthropic" | "openai" | "openai_responses" | "gemini" | "langchain") | null;
@@ -2246,29 +2272,6 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description One session and everything recorded about it */
-        SessionExport: {
-            /**
-             * @description The format and its version
-             * @constant
-             */
-            format: "session-state-service/session-export/v1";
-            /**
-             * @description When the export was made
-             * @example 2026-12-07T14:03:12.345Z
-             */
-            exported_at: string;
-            /** @description The session as it is now */
-            session: components["schemas"]["Session"];
-            /** @description Oldest first, snapshots included */
-            checkpoints: components["schemas"]["Checkpoint"][];
-            /** @description Every usage update, oldest first */
-            usage: components["schemas"]["UsageEntry"][];
-            /** @description Handoff packages of this session, oldest first */
-            handoffs: components["schemas"]["Handoff"][];
-            /** @description Events about this session, in the order they were written */
-            events: components["schemas"]["Event"][];
-        };
         /** @description In seconds, 3 decimals (percentile_cont); p50, p95 and max are null when count is 0 */
         SecondsDistribution: {
             /**
@@ -2305,6 +2308,38 @@ export interface components {
             action: string;
             /** @description The figures behind `actual` */
             detail: string;
+        };
+        /** @description Over the usage history kept (USAGE_RETENTION_DAYS); cost_usd over the sessions themselves */
+        UsageSummary: {
+            /**
+             * @description Exact sum of the sessions' cost
+             * @example 0.03885
+             */
+            cost_usd: string;
+            /** @description Tokens of the usage history, per class */
+            tokens_by_class: {
+                input: number;
+                cache_read: number;
+                cache_write: number;
+                /** @description Part of cache_write */
+                cache_write_1h: number;
+                output: number;
+                /** @description Part of output */
+                reasoning: number;
+                /** @description Tokens of plain { tokens } updates, which name no class */
+                unclassified: number;
+            };
+            /** @description Per model called (the update's model, else its session's): updates, counted tokens and exact cost, by model name */
+            by_model: {
+                model: string;
+                updates: number;
+                tokens: number;
+                /**
+                 * @description US dollars, an exact decimal as a string
+                 * @example 0.03885
+                 */
+                cost_usd: string;
+            }[];
         };
         /** @description The health of a project's sessions against the reference targets */
         MetricsSummary: {
@@ -2376,6 +2411,7 @@ export interface components {
                     };
                 };
             };
+            usage: components["schemas"]["UsageSummary"];
             /** @description How many handoffs, by status, and how many of those decided were accepted */
             handoffs: {
                 /**
@@ -2407,6 +2443,32 @@ export interface components {
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
         };
+        /** @description One session and everything recorded about it */
+        SessionExport: {
+            /**
+             * @description The format and its version
+             * @constant
+             */
+            format: "session-state-service/session-export/v1";
+            /**
+             * @description When the export was made
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            exported_at: string;
+            /** @description The session as it is now */
+            session: components["schemas"]["Session"];
+            /** @description Oldest first, snapshots included */
+            checkpoints: components["schemas"]["Checkpoint"][];
+            /** @description Every usage update, oldest first */
+            usage: components["schemas"]["UsageEntry"][];
+            /** @description The usage rows' tokens per class and cost per model; cost_usd is the session's */
+            usage_summary: components["schemas"]["UsageSummary"];
+            /** @description Handoff packages of this session, oldest first */
+            handoffs: components["schemas"]["Handoff"][];
+            /** @description Events about this session, in the order they were written */
+            events: components["schemas"]["Event"][];
+        };
+        /** @description USD per million tokens of each token class */
         ModelPrices: {
             /**
              * @description Uncached input
@@ -2758,6 +2820,39 @@ export interface components {
              */
             delivery_id: string;
         };
+        /** @description The explanation of one error code */
+        ProblemType: {
+            /**
+             * @description This page: the `type` of problems with this code
+             * @example /problems/session-archived
+             */
+            type: string;
+            /**
+             * @description The error code (`code` of the problem document)
+             * @example SESSION_ARCHIVED
+             */
+            code: string;
+            /**
+             * @description The `title` of problems with this code
+             * @example Session is archived
+             */
+            title: string;
+            /**
+             * @description The HTTP status problems with this code answer
+             * @example 409
+             */
+            status: number;
+            /**
+             * @description What happened
+             * @example The session is archived: it keeps its data but takes no more usage, checkpoints or changes.
+             */
+            meaning: string;
+            /**
+             * @description What to do about it
+             * @example Carry on in another session.
+             */
+            action: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2828,14 +2923,60 @@ export interface operations {
             };
         };
     };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The code in lower case with dashes, as in `type`
+                 * @example session-archived
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The explanation: HTML by default, JSON when Accept prefers it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": components["schemas"]["ProblemType"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSessions: {
         parameters: {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
-                status?: components["schemas"]["SessionStatusInput"];
+                /** @description Only sessions in this status */
+                status?: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
                 /** @description Only sessions of this task */
                 task_id?: string;
                 /** @description Only the forks of this session */
@@ -3151,7 +3292,7 @@ export interface operations {
             query?: {
                 /** @description How many updates a page holds, 1 to 200; default 10 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -3371,7 +3512,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>` */
                 phase?: string;
@@ -3582,7 +3723,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new checkpoints, in the order sent */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3725,7 +3866,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description No fields: send `{}` or no body */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description The restored session; `ETag` is its new version */
             200: {
@@ -4412,7 +4559,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -4928,7 +5075,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only deliveries in this status */
                 status?: "pending" | "succeeded" | "failed";
@@ -5113,17 +5260,30 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The model (any name: a model not known yet too)
+                 * @example claude-sonnet-4-5-20250929
+                 */
                 model: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "input": "3",
+                 *       "output": "15",
+                 *       "cache_read": "0.3",
+                 *       "cache_write": "3.75",
+                 *       "cache_write_1h": "6"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetModelPricesRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The model with its new prices and price_version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5380,7 +5540,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -5428,11 +5588,12 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only handoffs of this session */
                 session_id?: string;
-                status?: components["schemas"]["HandoffStatusInput"];
+                /** @description Only handoffs in this status */
+                status?: "pending" | "accepted" | "rejected";
                 /** @description Only handoffs from this agent */
                 from_agent?: string;
                 /** @description Only handoffs to this agent */
@@ -5845,7 +6006,7 @@ export interface operations {
                  *         "context7",
                  *         "playwright"
                  *       ],
-                 *       "task_type": "implementation",
+                 *       "task_type": "code_analysis",
                  *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
                  *     }
                  */
@@ -5914,7 +6075,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -6155,9 +6316,10 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
-                status?: components["schemas"]["OrchestrationStatusInput"];
+                /** @description Only orchestrations in this status */
+                status?: "running" | "completed" | "failed";
             };
             header?: never;
             path?: never;
@@ -6827,7 +6989,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expires_at": "2030-01-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateApiKeyRequestInput"];
+            };
+        };
         responses: {
             /** @description The new API key */
             201: {

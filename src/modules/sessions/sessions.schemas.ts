@@ -12,7 +12,7 @@ import { EXAMPLE } from '../../lib/examples.js';
 import { levelOf, tokenBudget } from '../../domain/budget.js';
 import { SESSION_STATUSES, type Session } from '../../domain/session.js';
 import { COUNT_MODES } from '../../domain/token-classes.js';
-import { canonicalPrice } from '../../domain/prices.js';
+import { canonicalPrice, costPositionPercent } from '../../domain/prices.js';
 
 export const MAX_BUDGET = 1_000_000_000_000;
 
@@ -49,12 +49,7 @@ export const CostSchema = z
   .meta({ id: 'Cost' });
 
 export function costWire(usedUsd: string, limitUsd: string | null): z.infer<typeof CostSchema> {
-  const limit = limitUsd === null ? null : Number(limitUsd);
-  return {
-    used_usd: usedUsd,
-    limit_usd: limitUsd,
-    position_percent: limit === null || limit === 0 ? null : Math.round((Number(usedUsd) / limit) * 100 * 100) / 100,
-  };
+  return { used_usd: usedUsd, limit_usd: limitUsd, position_percent: costPositionPercent(usedUsd, limitUsd) };
 }
 
 export const CountModeSchema = z.enum(COUNT_MODES).meta({
@@ -213,7 +208,7 @@ export const PatchSessionBodySchema = z
   });
 
 export const ListSessionsQuerySchema = ListQuerySchema.extend({
-  status: SessionStatusSchema.optional().describe('Only sessions in this status'),
+  status: z.enum(SESSION_STATUSES).optional().describe('Only sessions in this status'),
   task_id: NameSchema.optional().describe('Only sessions of this task'),
   parent_session_id: NameSchema.optional().describe('Only the forks of this session'),
   external_id: NameSchema.optional().describe('Only the session with this external id'),

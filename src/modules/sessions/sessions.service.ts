@@ -4,7 +4,7 @@ import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/prisma-errors.js';
 import { applyMergePatch } from '../../lib/merge-patch.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
-import { canonicalSizeBytes } from '../../lib/canonical-json.js';
+import { assertCheckpointable as assertContextCheckpointable } from '../../domain/context-size.js';
 import type { ModelCatalog } from '../models/models.js';
 import { DEFAULT_MODEL } from '../models/models.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
@@ -58,14 +58,7 @@ export interface SessionsServiceDeps {
 
 export function createSessionsService({ sessions, models, projectModels, clock, maxContextBytes }: SessionsServiceDeps) {
   /** 413 for a context that no checkpoint could hold: PATCH merges would otherwise grow it without bound. */
-  function assertCheckpointable(context: JsonObject): void {
-    const sizeBytes = canonicalSizeBytes(context);
-    if (sizeBytes > maxContextBytes) {
-      throw new AppError('CONTEXT_TOO_LARGE', {
-        detail: `the context would be ${sizeBytes} bytes of canonical JSON; a checkpoint holds at most ${maxContextBytes}`,
-      });
-    }
-  }
+  const assertCheckpointable = (context: JsonObject) => assertContextCheckpointable(context, maxContextBytes);
 
   async function get(projectId: string, id: string): Promise<Session> {
     const session = await sessions.find(projectId, id);

@@ -16,11 +16,13 @@ import {
   createAdminResource,
   createContextResource,
   createHealthResource,
+  createProblemsResource,
   createMetricsResource,
   createModelsResource,
   type AdminResource,
   type ContextResource,
   type HealthResource,
+  type ProblemsResource,
   type MetricsResource,
   type ModelsResource,
 } from './project.js';
@@ -46,6 +48,7 @@ export interface Resources {
   metrics: MetricsResource;
   admin: AdminResource;
   health: HealthResource;
+  problems: ProblemsResource;
 }
 
 /** The resources over `api`; the event stream opens its own connections with `connection`. */
@@ -63,6 +66,7 @@ export function createResources(api: TypedPaths, connection: EventStreamConfig):
     metrics: createMetricsResource(api),
     admin: createAdminResource(api),
     health: createHealthResource(api),
+    problems: createProblemsResource(api),
   };
 }
 
@@ -80,6 +84,7 @@ type MethodPath<T, Prefix extends string = ''> = {
 export const RESOURCE_METHODS = {
   getHealth: 'health.live',
   getReadiness: 'health.ready',
+  getProblemType: 'problems.get',
   createSession: 'sessions.create',
   listSessions: 'sessions.list',
   getSession: 'sessions.get',

@@ -1,4 +1,4 @@
-// client.models, client.context, client.metrics, client.admin and client.health: what a project and
+// client.models, client.context, client.metrics, client.admin, client.health and client.problems: what a project and
 // the service know beyond single sessions.
 import type { TypedPaths } from '../http.js';
 import type { components } from '../openapi-types.js';
@@ -39,8 +39,11 @@ export interface AdminResource {
   projects: {
     /** POST /v1/admin/projects: a project and its first API key (shown this once). */
     create(body: RequestBody<'createProject'>, options?: RequestOptions): Promise<Schemas['CreatedProject']>;
-    /** POST /v1/admin/projects/{id}/api-keys: another key for the project (shown this once). */
-    createApiKey(projectId: string, options?: RequestOptions): Promise<Schemas['CreatedApiKey']>;
+    /**
+     * POST /v1/admin/projects/{id}/api-keys: another key for the project (shown this once); with
+     * `expires_at` it stops authenticating then.
+     */
+    createApiKey(projectId: string, body?: RequestBody<'createApiKey'>, options?: RequestOptions): Promise<Schemas['CreatedApiKey']>;
   };
   apiKeys: {
     /** DELETE /v1/admin/api-keys/{id}: the key stops working at once on every replica. */
@@ -53,6 +56,20 @@ export interface HealthResource {
   live(options?: RequestOptions): Promise<{ status: 'ok' }>;
   /** GET /readyz: the database answers and every migration is applied (a 503 otherwise). */
   ready(options?: RequestOptions): Promise<{ status: 'ok' }>;
+}
+
+export interface ProblemsResource {
+  /** GET /problems/{code}: what an error code means and what to do (`code` as in a problem's `type`: `session-archived`). */
+  get(code: string, options?: RequestOptions): Promise<Schemas['ProblemType']>;
+}
+
+export function createProblemsResource(api: TypedPaths): ProblemsResource {
+  return {
+    // The page is HTML unless Accept asks for JSON, as this does: the answer is the JSON variant.
+    get: async (code, options) =>
+      (await api.GET('/problems/{code}', { params: { path: { code } }, ...requestInit(options, { accept: 'application/json' }) }))
+        .data as Schemas['ProblemType'],
+  };
 }
 
 export function createModelsResource(api: TypedPaths): ModelsResource {
@@ -89,8 +106,8 @@ export function createAdminResource(api: TypedPaths): AdminResource {
   return {
     projects: {
       create: async (body, options) => (await api.POST('/v1/admin/projects', { body, ...requestInit(options) })).data,
-      createApiKey: async (id, options) =>
-        (await api.POST('/v1/admin/projects/{id}/api-keys', { params: { path: { id } }, ...requestInit(options) })).data,
+      createApiKey: async (id, body = {}, options) =>
+        (await api.POST('/v1/admin/projects/{id}/api-keys', { params: { path: { id } }, body, ...requestInit(options) })).data,
     },
     apiKeys: {
       async revoke(id, options) {
