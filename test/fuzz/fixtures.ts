@@ -35,6 +35,8 @@ export const PARAM_KINDS: Record<string, { tenantScoped: boolean; unknown: () =>
   'mcp-servers': { tenantScoped: false, unknown: () => 'no-such-server' },
   // PUT /v1/models/{model}/prices takes any model name (a project may price its own models).
   models: { tenantScoped: false, unknown: () => 'no-such-model' },
+  // GET /problems/{code}: the pages of the error codes, the same for everyone.
+  problems: { tenantScoped: false, unknown: () => 'no-such-code' },
   projects: { tenantScoped: false, unknown: () => fakeId('proj') },
   'api-keys': { tenantScoped: false, unknown: () => fakeId('key') },
 };
@@ -131,6 +133,7 @@ export async function createFixtures(t: TestApp, label: string): Promise<Fixture
     agents: ['agent-a', 'agent-b'],
     'mcp-servers': ['my-server', 'context7'],
     models: ['claude-sonnet-4-5-20250929', 'gpt-4o'],
+    problems: ['session-archived', 'validation-failed'],
     projects: [projectId],
     'api-keys': [spareKey.api_key_id as string],
   };
