@@ -16,6 +16,8 @@ export const statusByCode = {
   SPEC_NOT_RUNNING: 409,
   IDEMPOTENCY_REQUEST_IN_PROGRESS: 409,
   EXTERNAL_ID_TAKEN: 409,
+  BUDGET_EXHAUSTED: 409,
+  RESERVATION_NOT_HELD: 409,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   CHECKPOINT_TOO_LARGE: 413,
@@ -27,6 +29,7 @@ export const statusByCode = {
   HANDOFF_INVALID: 422,
   WEBHOOK_URL_REFUSED: 422,
   ORCHESTRATION_INVALID: 422,
+  BUDGET_TREE_TOO_DEEP: 422,
   RATE_LIMITED: 429,
   TOO_MANY_STREAMS: 429,
   INTERNAL: 500,
@@ -52,6 +55,8 @@ export const titleByCode: Record<ErrorCode, string> = {
   SPEC_NOT_RUNNING: 'Spec is not running',
   IDEMPOTENCY_REQUEST_IN_PROGRESS: 'A request with this Idempotency-Key is still in progress',
   EXTERNAL_ID_TAKEN: 'External id already names another session',
+  BUDGET_EXHAUSTED: 'Not enough budget available for this reservation',
+  RESERVATION_NOT_HELD: 'Reservation is not held',
   PRECONDITION_FAILED: 'Precondition failed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   CHECKPOINT_TOO_LARGE: 'Checkpoint snapshot too large',
@@ -63,6 +68,7 @@ export const titleByCode: Record<ErrorCode, string> = {
   HANDOFF_INVALID: 'Handoff failed validation',
   WEBHOOK_URL_REFUSED: 'Webhook URL refused',
   ORCHESTRATION_INVALID: 'Orchestration graph is invalid',
+  BUDGET_TREE_TOO_DEEP: 'Shared budget tree too deep',
   RATE_LIMITED: 'Too many requests',
   TOO_MANY_STREAMS: 'Too many open event streams',
   INTERNAL: 'Internal server error',
@@ -80,8 +86,13 @@ export class AppError extends Error {
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** Extension members of the problem document (RFC 9457 §3.2), e.g. `available` of BUDGET_EXHAUSTED. */
+  readonly extensions: Record<string, number> | undefined;
 
-  constructor(code: ErrorCode, options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, number>; cause?: unknown } = {},
+  ) {
     super(options.detail ?? titleByCode[code], { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -89,6 +100,7 @@ export class AppError extends Error {
     this.detail = options.detail;
     this.errors = options.errors;
     this.headers = options.headers;
+    this.extensions = options.extensions;
   }
 }
 

@@ -11,6 +11,8 @@ export const ProblemSchema = z
     instance: z.string(),
     code: z.string().describe('Machine-readable error code, e.g. SESSION_ARCHIVED'),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    available: z.int().optional().describe('BUDGET_EXHAUSTED: tokens available (total - used - reserved) when the reservation was refused'),
+    reserved: z.int().optional().describe('BUDGET_EXHAUSTED: tokens in live reservations when the reservation was refused'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem document' });
 

@@ -15,6 +15,7 @@ export interface Problem {
   instance: string;
   code: ErrorCode;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
 const problemType = (code: ErrorCode) => `/problems/${code.toLowerCase().replaceAll('_', '-')}`;
@@ -28,6 +29,7 @@ export function problemFor(error: AppError, instance: string): Problem {
     instance,
     code: error.code,
     ...(error.errors ? { errors: error.errors } : {}),
+    ...error.extensions,
   };
 }
 

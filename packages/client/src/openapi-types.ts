@@ -118,6 +118,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/reservations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A session's reservations, newest first */
+        get: operations["listReservations"];
+        put?: never;
+        /**
+         * Hold tokens of the budget before a model call
+         * @description Granted only when used + reserved + tokens ≤ total, atomically under any concurrency; otherwise 409 BUDGET_EXHAUSTED (with `available` and `reserved`) and nothing is held. The hold counts in token_budget.reserved until it is committed, released or past expires_at.
+         */
+        post: operations["createReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reservations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a reservation */
+        get: operations["getReservation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reservations/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the usage of the model call and end the hold, in one atomic step
+         * @description Takes the body of POST /v1/sessions/{id}/usage and records it exactly as that route does (policies, crossings, events); the tokens may exceed the estimate. A commit after expiry is still recorded. A second commit with the same body returns the first answer with `idempotent-replayed: true`; with another body, or of a released hold, 409 RESERVATION_NOT_HELD.
+         */
+        post: operations["commitReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reservations/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a hold without usage (the model call was not made)
+         * @description Releasing a released or expired reservation changes nothing; a committed one is 409 RESERVATION_NOT_HELD.
+         */
+        post: operations["releaseReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{id}/checkpoints": {
         parameters: {
             query?: never;
@@ -578,7 +656,7 @@ export interface paths {
         put?: never;
         /**
          * What the active MCP servers' tool definitions cost, and which ones a task needs
-         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1636), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
+         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1992), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
          */
         post: operations["analyzeMcpServers"];
         delete?: never;
@@ -966,6 +1044,22 @@ export interface components {
              */
             max_parallel_sessions: number;
         };
+        /**
+         * @description held (counts in reserved until expires_at) · committed · released · expired
+         * @enum {string}
+         */
+        ReservationStatusInput: "held" | "committed" | "released" | "expired";
+        CreateReservationRequestInput: {
+            /** @description The call's estimate: prompt tokens + max_tokens */
+            tokens: number;
+            /** @description Default 300 */
+            ttl_seconds?: number;
+            /** @description Free text: which agent or call holds this */
+            source?: string;
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
         CreateWebhookRequestInput: {
             /** Format: uri */
             url: string;
@@ -995,6 +1089,10 @@ export interface components {
                 path: string;
                 message: string;
             }[];
+            /** @description BUDGET_EXHAUSTED: tokens available (total - used - reserved) when the reservation was refused */
+            available?: number;
+            /** @description BUDGET_EXHAUSTED: tokens in live reservations when the reservation was refused */
+            reserved?: number;
         };
         CreatedProject: {
             project_id: string;
@@ -1031,6 +1129,16 @@ export interface components {
          */
         Level: "normal" | "progressive_disclosure" | "defer_non_critical" | "emergency";
         TokenBudget: {
+            total: number;
+            used: number;
+            /** @description Tokens in live reservations (holds not yet committed, released or expired) */
+            reserved: number;
+            /** @description total - used - reserved; negative when over budget */
+            available: number;
+            /** @description used / total * 100, rounded to 2 decimals */
+            position_percent: number;
+        };
+        TokenUsage: {
             total: number;
             used: number;
             /** @description total - used; negative when over budget */
@@ -1081,7 +1189,7 @@ export interface components {
             session_id: string;
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
-            token_usage: components["schemas"]["TokenBudget"];
+            token_usage: components["schemas"]["TokenUsage"];
             context_snapshot: {
                 [key: string]: unknown;
             };
@@ -1097,7 +1205,7 @@ export interface components {
             session_id: string;
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
-            token_usage: components["schemas"]["TokenBudget"];
+            token_usage: components["schemas"]["TokenUsage"];
             /** @description Left out under `Prefer: return=minimal` */
             context_snapshot?: {
                 [key: string]: unknown;
@@ -1156,7 +1264,7 @@ export interface components {
             tool_definition_tokens: number;
             /** @enum {string} */
             source: "project" | "reference";
-            /** @description The reference default (context7 2000, playwright 3000, session-state 1636), or null */
+            /** @description The reference default (context7 2000, playwright 3000, session-state 1992), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
@@ -1436,6 +1544,60 @@ export interface components {
             updated_at: string;
             /** @description When the orchestration became completed or failed */
             completed_at: string | null;
+        };
+        /**
+         * @description held (counts in reserved until expires_at) · committed · released · expired
+         * @enum {string}
+         */
+        ReservationStatus: "held" | "committed" | "released" | "expired";
+        Reservation: {
+            reservation_id: string;
+            session_id: string;
+            tokens: number;
+            /** @description A hold past expires_at is expired from that instant */
+            status: components["schemas"]["ReservationStatus"];
+            source: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @description RFC 3339 UTC timestamp with milliseconds */
+            expires_at: string;
+            /** @description RFC 3339 UTC timestamp with milliseconds */
+            created_at: string;
+            /** @description When it was committed, released or marked expired */
+            resolved_at: string | null;
+            /** @description Who released it: the client, or the end of the session (archive, emergency recovery, merge) */
+            release_reason: ("client" | "archived" | "emergency_recovery" | "merged") | null;
+        };
+        ReservationGrant: {
+            reservation_id: string;
+            session_id: string;
+            tokens: number;
+            /** @description A hold past expires_at is expired from that instant */
+            status: components["schemas"]["ReservationStatus"];
+            source: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @description RFC 3339 UTC timestamp with milliseconds */
+            expires_at: string;
+            /** @description RFC 3339 UTC timestamp with milliseconds */
+            created_at: string;
+            /** @description When it was committed, released or marked expired */
+            resolved_at: string | null;
+            /** @description Who released it: the client, or the end of the session (archive, emergency recovery, merge) */
+            release_reason: ("client" | "archived" | "emergency_recovery" | "merged") | null;
+            /** @description The session's budget with this hold counted in reserved */
+            token_budget: components["schemas"]["TokenBudget"];
+        };
+        CommitResult: {
+            session_id: string;
+            token_budget: components["schemas"]["TokenBudget"];
+            level: components["schemas"]["Level"];
+            /** @description Thresholds this update crossed, ascending; each emits session.threshold_crossed */
+            crossed: number[];
+            status: components["schemas"]["SessionStatus"];
+            reservation: components["schemas"]["Reservation"];
         };
         Webhook: {
             webhook_id: string;
@@ -2022,6 +2184,364 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReservations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                status?: components["schemas"]["ReservationStatusInput"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Reservation"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createReservation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReservationRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationGrant"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reservation"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    commitReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordUsageRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitResult"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description No fields: send `{}` or no body */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reservation"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Default Response */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

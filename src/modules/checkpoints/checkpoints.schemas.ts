@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JsonObjectInputSchema, JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { IdempotencyHeadersSchema } from '../idempotency/idempotency-key.js';
-import { TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import { TokenUsageSchema, tokenUsageWire } from '../sessions/sessions.schemas.js';
 import type { Checkpoint } from './checkpoints.repository.js';
 
 export const CheckpointSchema = z
@@ -9,7 +9,7 @@ export const CheckpointSchema = z
     checkpoint_id: z.string(),
     session_id: z.string(),
     phase: z.string(),
-    token_usage: TokenBudgetSchema.describe("The session's token budget when the checkpoint was taken"),
+    token_usage: TokenUsageSchema.describe("The session's token budget when the checkpoint was taken"),
     context_snapshot: JsonObjectSchema,
     sha256: z.string().describe('SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot'),
     size_bytes: z.int().describe('Bytes of the canonical JSON of context_snapshot'),
@@ -58,7 +58,7 @@ export function checkpointWire(checkpoint: Checkpoint): z.infer<typeof Checkpoin
     checkpoint_id: checkpoint.id,
     session_id: checkpoint.sessionId,
     phase: checkpoint.phase,
-    token_usage: tokenBudgetWire(checkpoint.total, checkpoint.used),
+    token_usage: tokenUsageWire(checkpoint.total, checkpoint.used),
     context_snapshot: checkpoint.contextSnapshot,
     sha256: checkpoint.sha256,
     size_bytes: checkpoint.sizeBytes,

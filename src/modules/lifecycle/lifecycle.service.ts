@@ -11,6 +11,7 @@ import { LOW_BUDGET_TOKENS, deferNonCriticalContext } from '../../domain/budget.
 import { mergeContexts, type MergeStrategy } from './context-merge.js';
 import type { Session } from '../../domain/session.js';
 import type { NewSession, SessionsRepository } from '../sessions/sessions.repository.js';
+import type { ReservationsRepository } from '../reservations/reservations.repository.js';
 import { sessionArchivedEvent, sessionCreatedEvent } from '../sessions/session-events.js';
 import { assertAllowed, nextStatus } from '../../domain/transitions.js';
 
@@ -32,6 +33,8 @@ export interface LifecycleServiceDeps {
   sessions: SessionsRepository;
   checkpoints: Pick<CheckpointsRepository, 'find' | 'latestOf'>;
   takeCheckpoint: CheckpointsService['take'];
+  /** Archive, emergency recovery and merge end the session's holds in their own transaction. */
+  holds: Pick<ReservationsRepository, 'endHoldsOf'>;
   clock: Clock;
 }
 
@@ -48,7 +51,7 @@ const inheritedFrom = (source: Session, createdAt: Date) => ({
   createdAt,
 });
 
-export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, clock }: LifecycleServiceDeps) {
+export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, holds, clock }: LifecycleServiceDeps) {
   async function lock(tx: Tx, projectId: string, id: string): Promise<Session> {
     const session = await sessions.findForUpdate(tx, projectId, id);
     if (!session) throw notFound('session', id);
@@ -116,6 +119,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const session = await lock(tx, projectId, id);
         const status = nextStatus('archive', session);
         const now = clock.now();
+        await holds.endHoldsOf(tx, id, 'archived', now);
         const archived = await sessions.update(tx, id, { status, archivedAt: now, updatedAt: now });
         await appendEvents(tx, clock, [sessionArchivedEvent(archived, 'archived')]);
         return archived;
@@ -159,6 +163,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const forkStatus = nextStatus('merge_fork', fork);
 
         const now = clock.now();
+        await holds.endHoldsOf(tx, fork.id, 'merged', now);
         const merged = await sessions.update(tx, kept.id, {
           context: mergeContexts(kept.context, fork.context, strategy),
           updatedAt: now,
@@ -197,6 +202,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const { checkpoint, event: checkpointEvent } = await takeCheckpoint(tx, original, EMERGENCY_RECOVERY_PHASE, original.context, {
           enforceSizeLimit: false,
         });
+        await holds.endHoldsOf(tx, id, 'emergency_recovery', now);
         // The external id moves to the new session, so telemetry naming it goes on counting there.
         const archived = await sessions.update(tx, id, {
           status,

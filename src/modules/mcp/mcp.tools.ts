@@ -1,7 +1,7 @@
 // The service's MCP tools: one entry each in MCP_TOOLS, with an input schema built from the very zod
 // schemas the REST routes validate with, and a `run` that calls the same service the route calls
 // and answers the route's wire shape. Problems the services throw (AppError) become tool errors in
-// plugins/mcp.ts. To add a tool, add an entry (reserve_tokens & co. once reservations exist).
+// plugins/mcp.ts. To add a tool, add an entry.
 import { z } from 'zod';
 import { levelOf } from '../../domain/budget.js';
 import {
@@ -20,6 +20,8 @@ import { SessionParamsSchema, sessionWire, tokenBudgetWire } from '../sessions/s
 import type { SessionsService } from '../sessions/sessions.service.js';
 import { RecordUsageBodySchema, usageResultWire } from '../usage/usage.schemas.js';
 import type { UsageService } from '../usage/usage.service.js';
+import { CreateReservationBodySchema, ReservationParamsSchema, reservationWire } from '../reservations/reservations.schemas.js';
+import type { ReservationsService } from '../reservations/reservations.service.js';
 import { pageWire } from '../../lib/wire.js';
 import { decodeCursor } from '../../lib/wire.js';
 
@@ -29,6 +31,7 @@ export interface McpToolServices {
   checkpoints: Pick<CheckpointsService, 'create' | 'list' | 'restore'>;
   lifecycle: Pick<LifecycleService, 'fork' | 'merge' | 'emergencyRecover'>;
   handoffs: Pick<HandoffsService, 'create' | 'accept'>;
+  reservations: Pick<ReservationsService, 'reserve' | 'commit' | 'release'>;
 }
 
 export interface McpTool<S extends z.ZodType = z.ZodType> {
@@ -46,13 +49,14 @@ const tool = <S extends z.ZodType>(definition: McpTool<S>): McpTool => definitio
 // The REST routes take these ids from the path; a tool takes them as arguments, named as in the bodies.
 const sessionId = { session_id: SessionParamsSchema.shape.id.describe('Session id (sess_…)') };
 const SessionInputSchema = z.strictObject(sessionId);
+const reservationId = { reservation_id: ReservationParamsSchema.shape.id };
 
 /** The budget as GET /v1/sessions/{id}/budget answers it (its route maps it inline; the same mapping here). */
 export async function budgetWire(usage: Pick<UsageService, 'budget'>, projectId: string, id: string) {
   const { session, ageSeconds, recommendations, forecast } = await usage.budget(projectId, id);
   return {
     session_id: session.id,
-    token_budget: tokenBudgetWire(session.total, session.used),
+    token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
     level: levelOf(session.used, session.total),
     thresholds: session.thresholds,
     session_age_seconds: ageSeconds,
@@ -95,6 +99,33 @@ export const MCP_TOOLS: readonly McpTool[] = [
       );
       return usageResultWire(result);
     },
+  }),
+  tool({
+    name: 'reserve_tokens',
+    // Held 300 s (the REST default): the tools/list budget has no room for ttl_seconds.
+    description: "Hold a call's estimated tokens first (300 s); BUDGET_EXHAUSTED if they do not fit.",
+    input: CreateReservationBodySchema.pick({ tokens: true }).safeExtend(sessionId),
+    run: async ({ reservations }, projectId, { session_id, tokens }) => {
+      const grant = await reservations.reserve(projectId, session_id, { tokens });
+      return { ...reservationWire(grant.reservation), token_budget: tokenBudgetWire(grant.total, grant.used, grant.reserved) };
+    },
+  }),
+  tool({
+    name: 'commit_reservation',
+    description: "Record the call's usage (as record_usage) and end its hold.",
+    input: RecordUsageBodySchema.safeExtend(reservationId),
+    run: async ({ reservations }, projectId, { reservation_id, ...body }) => {
+      const hash = requestHash({ method: 'POST', url: `/v1/reservations/${encodeURIComponent(reservation_id)}/commit`, body });
+      const input = { tokens: body.tokens, inputTokens: body.input_tokens, outputTokens: body.output_tokens, model: body.model, source: body.source };
+      const { result, reservation } = await reservations.commit(projectId, reservation_id, input, hash);
+      return { ...usageResultWire(result), reservation: reservationWire(reservation) };
+    },
+  }),
+  tool({
+    name: 'release_reservation',
+    description: 'End a hold unused.',
+    input: z.strictObject(reservationId),
+    run: async ({ reservations }, projectId, args) => reservationWire(await reservations.release(projectId, args.reservation_id)),
   }),
   tool({
     name: 'create_checkpoint',

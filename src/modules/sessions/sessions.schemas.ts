@@ -22,10 +22,21 @@ export const TokenBudgetSchema = z
   .object({
     total: z.int(),
     used: z.int(),
-    available: z.int().describe('total - used; negative when over budget'),
+    reserved: z.int().describe('Tokens in live reservations (holds not yet committed, released or expired)'),
+    available: z.int().describe('total - used - reserved; negative when over budget'),
     position_percent: z.number().describe('used / total * 100, rounded to 2 decimals'),
   })
   .meta({ id: 'TokenBudget' });
+
+/** A past position (a checkpoint's): used of total, without the holds of that moment. */
+export const TokenUsageSchema = z
+  .object({
+    total: z.int(),
+    used: z.int(),
+    available: z.int().describe('total - used; negative when over budget'),
+    position_percent: z.number().describe('used / total * 100, rounded to 2 decimals'),
+  })
+  .meta({ id: 'TokenUsage' });
 
 export const ThresholdsSchema = z
   .array(z.int().min(1).max(100))
@@ -123,9 +134,21 @@ export const IfMatchHeadersSchema = z.object({
 export type SessionWire = z.infer<typeof SessionSchema>;
 export type TokenBudgetWire = z.infer<typeof TokenBudgetSchema>;
 
-export function tokenBudgetWire(total: number, used: number): TokenBudgetWire {
-  const budget = tokenBudget(total, used);
-  return { total: budget.total, used: budget.used, available: budget.available, position_percent: budget.positionPercent };
+/** The one place a token_budget is built for the wire. */
+export function tokenBudgetWire(total: number, used: number, reserved = 0): TokenBudgetWire {
+  const budget = tokenBudget(total, used, reserved);
+  return {
+    total: budget.total,
+    used: budget.used,
+    reserved: budget.reserved,
+    available: budget.available,
+    position_percent: budget.positionPercent,
+  };
+}
+
+export function tokenUsageWire(total: number, used: number): z.infer<typeof TokenUsageSchema> {
+  const budget = tokenBudgetWire(total, used);
+  return { total: budget.total, used: budget.used, available: budget.available, position_percent: budget.position_percent };
 }
 
 export function sessionWire(session: Session): SessionWire {
@@ -136,7 +159,7 @@ export function sessionWire(session: Session): SessionWire {
     external_id: session.externalId,
     model: session.model,
     status: session.status,
-    token_budget: tokenBudgetWire(session.total, session.used),
+    token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
     level: levelOf(session.used, session.total),
     thresholds: session.thresholds,
     non_critical_keys: session.nonCriticalKeys,

@@ -62,6 +62,12 @@ export const RECORD_USAGE_STATEMENT = 'sss_record_usage';
 export const RECORD_USAGE_NO_CROSSING_STATEMENT = 'sss_record_usage_no_crossing';
 const RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT = 'sss_record_usage_no_crossing_keyed';
 
+/**
+ * The tokens of the live holds on the updated session, for its token_budget. A session holding
+ * nothing (held_tokens = 0, the common case) skips the sum: CASE runs the sub-select only when needed.
+ */
+const reservedSql = (now: Prisma.Sql) => Prisma.sql`CASE WHEN u.held_tokens = 0 THEN 0 ELSE sss_reserved(u.id, ${now}) END AS reserved`;
+
 /** Every percent at which something happens: the session's own thresholds and the two policies'. */
 const EVERY_CROSSING_PERCENT = Prisma.sql`s.thresholds || ARRAY[${Prisma.raw(String(DEFER_AT_PERCENT))}, ${Prisma.raw(String(EMERGENCY_AT_PERCENT))}]`;
 
@@ -91,7 +97,7 @@ export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
         AND NOT EXISTS (
           SELECT 1 FROM unnest(${EVERY_CROSSING_PERCENT}) AS t(percent)
           WHERE s.used * 100 < t.percent * s.total AND (s.used + ${tokens}) * 100 >= t.percent * s.total)
-      RETURNING s.id, s.project_id, s.total, s.used, s.status, s.thresholds
+      RETURNING s.id, s.project_id, s.total, s.used, s.status, s.thresholds, s.held_tokens
     ),
     usage_row AS (
       INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
@@ -100,7 +106,7 @@ export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
         u.used, u.total, '{}', u.status, ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now}
       FROM updated u
     )${idempotency}
-    SELECT u.total, u.used, u.status, u.thresholds, '{}'::int[] AS crossed FROM updated u`;
+    SELECT u.total, u.used, u.status, u.thresholds, '{}'::int[] AS crossed, ${reservedSql(now)} FROM updated u`;
 }
 
 /**
@@ -132,7 +138,7 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
         version = s.version + 1,
         updated_at = ${now}
       WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
-      RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status
+      RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status, s.held_tokens
     ),
     crossings AS (
       SELECT t.threshold FROM updated u, unnest(u.thresholds) AS t(threshold)
@@ -164,13 +170,15 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
       RETURNING id, project_id, type, created_at
     ),
     deliveries AS (${fanOutSql('new_events')})
-    SELECT u.total, u.used, u.status, u.thresholds, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed
+    SELECT u.total, u.used, u.status, u.thresholds, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed,
+      ${reservedSql(now)}
     FROM updated u`;
 }
 
 export interface RecordedUsage {
   total: number;
   used: number;
+  reserved: number;
   status: SessionStatus;
   thresholds: number[];
   crossed: number[];
@@ -190,13 +198,28 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
       const [name, statement] = mayCross
         ? [RECORD_USAGE_STATEMENT, recordUsageSql(write)]
         : [write.idempotency ? RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT : RECORD_USAGE_NO_CROSSING_STATEMENT, recordUsageNoCrossingSql(write)];
-      const rows = await hotQuery<{ total: bigint; used: bigint; status: SessionStatus; thresholds: number[]; crossed: number[] }>({
+      const rows = await hotQuery<{ total: bigint; used: bigint; reserved: bigint; status: SessionStatus; thresholds: number[]; crossed: number[] }>({
         name,
         text: statement.text,
         values: statement.values,
       });
       const row = rows[0];
-      return row ? { total: Number(row.total), used: Number(row.used), status: row.status, thresholds: row.thresholds, crossed: row.crossed } : null;
+      return row
+        ? {
+            total: Number(row.total),
+            used: Number(row.used),
+            reserved: Number(row.reserved),
+            status: row.status,
+            thresholds: row.thresholds,
+            crossed: row.crossed,
+          }
+        : null;
+    },
+
+    /** The tokens of the live holds counting on the session at `now`. */
+    async liveReserved(sessionId: string, now: Date): Promise<number> {
+      const rows = await prisma.$queryRaw<{ reserved: bigint }[]>`SELECT sss_reserved(${sessionId}, ${now}::timestamptz) AS reserved`;
+      return Number(rows[0]?.reserved ?? 0);
     },
 
     /** Why an update touched no row: the session's status, or null when it is not in this project. */

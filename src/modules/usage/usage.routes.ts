@@ -78,7 +78,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
       const { session, ageSeconds, recommendations, forecast } = await usage.budget(request.auth.projectId, request.params.id);
       return {
         session_id: session.id,
-        token_budget: tokenBudgetWire(session.total, session.used),
+        token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
         level: levelOf(session.used, session.total),
         thresholds: session.thresholds,
         session_age_seconds: ageSeconds,

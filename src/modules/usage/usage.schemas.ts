@@ -78,7 +78,7 @@ export const UsageListQuerySchema = ListQuerySchema.extend({
 export function usageResultWire(result: UsageResult): z.infer<typeof UsageResultSchema> {
   return {
     session_id: result.sessionId,
-    token_budget: tokenBudgetWire(result.total, result.used),
+    token_budget: tokenBudgetWire(result.total, result.used, result.reserved),
     level: levelOf(result.used, result.total),
     crossed: result.crossed,
     status: result.status,

@@ -21,12 +21,16 @@ export interface UsageInput {
   source?: string;
   /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
   origin?: string;
+  /** The id of the usage row to write (a reservation's commit names it in the same transaction); default a new one. */
+  usageId?: string;
 }
 
 export interface UsageResult {
   sessionId: string;
   total: number;
   used: number;
+  /** Tokens in live holds on the session: after the update (a replay: at the time of the replay). */
+  reserved: number;
   status: SessionStatus;
   crossed: number[];
 }
@@ -60,9 +64,20 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     const first = await idempotency.firstUse(projectId, key);
     if (!first) return null;
     assertSameRequest(key, first, { requestHash, kind: 'usage' });
-    const row = await usage.find(sessionId, first.usageRecordId!);
-    if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
-    return { sessionId, total: row.totalAfter, used: row.usedAfter, status: row.statusAfter, crossed: row.crossed };
+    const answer = await answerOf(sessionId, first.usageRecordId!);
+    if (!answer) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
+    return answer;
+  }
+
+  /**
+   * The answer an update gave, rebuilt from its usage row (null once pruned). `reserved` is the
+   * session's at the time of the replay: the usage row does not keep it.
+   */
+  async function answerOf(sessionId: string, usageRecordId: string): Promise<UsageResult | null> {
+    const row = await usage.find(sessionId, usageRecordId);
+    if (!row) return null;
+    const reserved = await usage.liveReserved(sessionId, clock.now());
+    return { sessionId, total: row.totalAfter, used: row.usedAfter, reserved, status: row.statusAfter, crossed: row.crossed };
   }
 
   /** Counts the update with the short statement when nothing can cross, with the full one otherwise. */
@@ -73,6 +88,13 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
   }
 
   return {
+    /** The answer of a counted update, from its usage row; 409 once the row has been pruned. */
+    async answerOf(sessionId: string, usageRecordId: string): Promise<UsageResult> {
+      const answer = await answerOf(sessionId, usageRecordId);
+      if (!answer) throw new AppError('RESERVATION_NOT_HELD', { detail: 'the usage this reservation was committed with has been pruned' });
+      return answer;
+    },
+
     async record(
       projectId: string,
       sessionId: string,
@@ -81,7 +103,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     ): Promise<UsageResult & { replayed: boolean }> {
       const tokens = input.tokens ?? (input.inputTokens ?? 0) + (input.outputTokens ?? 0);
       const write: UsageWrite = {
-        usageId: newId('use'),
+        usageId: input.usageId ?? newId('use'),
         projectId,
         sessionId,
         tokens,
@@ -107,7 +129,15 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       }
       if (counted) {
         hints.note(sessionId, counted);
-        return { sessionId, total: counted.total, used: counted.used, status: counted.status, crossed: counted.crossed, replayed: false };
+        return {
+          sessionId,
+          total: counted.total,
+          used: counted.used,
+          reserved: counted.reserved,
+          status: counted.status,
+          crossed: counted.crossed,
+          replayed: false,
+        };
       }
       // Nothing counted. A retry of an update that counted before the session was archived (or
       // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
