@@ -10,6 +10,11 @@ import { newId } from '../src/lib/ids.js';
 import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from '../src/lib/migrate.js';
 import { RECORD_USAGE_STATEMENT, recordUsageSql, type UsageWrite } from '../src/modules/usage/usage.repository.js';
 import { createBenchDatabase } from './database.js';
+import { DEFAULT_MODELS } from '../src/domain/model-catalog.js';
+import { createModelCatalog } from '../src/modules/models/models.js';
+import { catalogPricesSql } from '../src/modules/usage/usage-cost.repository.js';
+
+const catalogPrices = catalogPricesSql(createModelCatalog(DEFAULT_MODELS));
 
 const STATEMENTS = Number(process.env.STATEMENTS ?? 2000);
 const ROUNDS = 2;
@@ -37,8 +42,9 @@ try {
     projectId: 'proj_bench',
     sessionId: 'sess_bench',
     tokens: 1,
-    inputTokens: null,
-    outputTokens: null,
+    billableTokens: 1,
+    classes: null,
+    provider: null,
     model: null,
     source: 'bench',
     idempotency: null,
@@ -48,12 +54,12 @@ try {
   const clientPid = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
 
   const ways: [string, number, () => Promise<unknown>][] = [
-    ['Prisma $queryRaw (the service today)', prismaPid, () => db.prisma.$queryRaw(recordUsageSql(write()))],
+    ['Prisma $queryRaw (the service today)', prismaPid, () => db.prisma.$queryRaw(recordUsageSql(write(), catalogPrices))],
     [
       'pg, unnamed statement',
       clientPid,
       () => {
-        const statement = recordUsageSql(write());
+        const statement = recordUsageSql(write(), catalogPrices);
         return client.query(statement.text, statement.values);
       },
     ],
@@ -61,7 +67,7 @@ try {
       'pg, named prepared statement',
       clientPid,
       () => {
-        const statement = recordUsageSql(write());
+        const statement = recordUsageSql(write(), catalogPrices);
         return client.query({ name: RECORD_USAGE_STATEMENT, text: statement.text, values: statement.values });
       },
     ],

@@ -23,6 +23,7 @@ import { usageRoutes } from './modules/usage/usage.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { forgetRevokedKeys, requireApiKey, requireStaticToken } from './plugins/auth.js';
 import { bodyLimits } from './plugins/body-limits.js';
+import { jsonBodies } from './plugins/json-bodies.js';
 import { prometheusPlugin } from './plugins/prometheus.js';
 import { limitPerApiKey } from './plugins/rate-limit.js';
 import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
@@ -65,18 +66,8 @@ export async function buildApp({ config, container, logger, logStream, processMe
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // The API speaks JSON only: anything else is 415 rather than a string the schemas then refuse.
-  app.removeContentTypeParser('text/plain');
-  // An empty JSON body counts as no body: lifecycle POSTs take no fields, and many HTTP clients
-  // send `content-type: application/json` anyway. Routes that need a body still say so (400).
-  // PATCH bodies are JSON merge patches (RFC 7396); accept their media type as JSON.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    if (text === '') return done(null, undefined);
-    return parseJson(request, text, done);
-  });
+  // JSON bodies only, UTF-8 and uncompressed, with nothing PostgreSQL or RFC 8785 cannot store.
+  jsonBodies(app);
 
   // A POST without a body is a POST of `{}`: the schema then names the fields that are missing.
   app.addHook('preValidation', async (request) => {
@@ -95,7 +86,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
   await app.register(errorHandlerPlugin);
   await app.register(prometheusPlugin, {
     db: container.db,
-    deliveries: container.repositories.webhookDeliveries,
+    deliveries: container.repositories.webhookDeliveryQueue,
     dispatcher: container.webhookDispatcher,
     clock: container.clock,
     token: config.metricsToken,
@@ -125,7 +116,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
       await v1.register(lifecycleRoutes, { lifecycle: services.lifecycle, lineage: services.lineage });
       await v1.register(exportRoutes, { exports: services.exports });
       await v1.register(webhooksRoutes, { webhooks: services.webhooks });
-      await v1.register(modelsRoutes, { models: container.models });
+      await v1.register(modelsRoutes, { models: container.services.models });
       await v1.register(agentsRoutes, { agents: services.agents });
       await v1.register(handoffsRoutes, { handoffs: services.handoffs });
       await v1.register(contextRoutes, { context: services.context });

@@ -1,13 +1,11 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
-/** Models every deployment knows; `MODELS` adds to or overrides these by name. */
-export const DEFAULT_MODELS: readonly { model: string; contextWindow: number }[] = Object.freeze([
-  { model: 'claude-sonnet-4-5-20250929', contextWindow: 200_000 },
-  { model: 'claude-haiku-4-5-20251001', contextWindow: 200_000 },
-  { model: 'claude-opus-4-1-20250805', contextWindow: 200_000 },
-  { model: 'claude-opus-4-5-20251101', contextWindow: 200_000 },
-]);
+import { DEFAULT_MODELS, type CatalogModel } from './domain/model-catalog.js';
+import { canonicalPrice } from './domain/prices.js';
+
+/** Models every deployment knows (with their published prices); `MODELS` adds to or overrides these by name. */
+export { DEFAULT_MODELS };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -56,9 +54,29 @@ const delayList = z
       .min(1),
   );
 
+const PriceSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const price = canonicalPrice(value);
+  if (price === null) {
+    ctx.addIssue({ code: 'custom', message: 'must be a price in USD per million tokens: a decimal ≥ 0 with at most 6 decimals' });
+    return z.NEVER;
+  }
+  return price;
+});
+
 const ModelEntrySchema = z.strictObject({
   model: z.string().min(1).max(256),
   context_window: z.number().int().positive(),
+  prices_usd_per_mtok: z
+    .strictObject({
+      input: PriceSchema,
+      output: PriceSchema,
+      cache_read: PriceSchema,
+      cache_write: PriceSchema,
+      cache_write_1h: PriceSchema.optional(),
+    })
+    .optional(),
+  /** The date the prices were taken (YYYY-MM-DD); part of their version. */
+  prices_as_of: z.iso.date().optional(),
 });
 
 const modelList = z
@@ -71,7 +89,7 @@ const modelList = z
       return z.NEVER;
     }
   })
-  .pipe(z.array(ModelEntrySchema, { error: 'must be a JSON array of {"model","context_window"}' }))
+  .pipe(z.array(ModelEntrySchema, { error: 'must be a JSON array of {"model","context_window","prices_usd_per_mtok"?}' }))
   .transform(mergeModels);
 
 /** proxy-addr's names for address ranges, accepted in TRUST_PROXY lists. */
@@ -103,10 +121,31 @@ const trustProxy = z
     return entries.map((entry) => (PROXY_RANGE_NAMES.includes(entry.toLowerCase()) ? entry.toLowerCase() : entry));
   });
 
-function mergeModels(extra: z.infer<typeof ModelEntrySchema>[]): { model: string; contextWindow: number }[] {
-  const byName = new Map(DEFAULT_MODELS.map((entry) => [entry.model, entry.contextWindow]));
-  for (const entry of extra) byName.set(entry.model, entry.context_window);
-  return [...byName].map(([model, contextWindow]) => ({ model, contextWindow }));
+/** MODELS over the built-in models: an entry without prices keeps the built-in model's prices (if any). */
+function mergeModels(extra: z.infer<typeof ModelEntrySchema>[]): CatalogModel[] {
+  const byName = new Map(DEFAULT_MODELS.map((entry) => [entry.model, entry]));
+  for (const entry of extra) {
+    const prices = entry.prices_usd_per_mtok;
+    const asOf = entry.prices_as_of ?? null;
+    byName.set(entry.model, {
+      model: entry.model,
+      contextWindow: entry.context_window,
+      price: prices
+        ? {
+            prices: {
+              input: prices.input,
+              output: prices.output,
+              cacheRead: prices.cache_read,
+              cacheWrite: prices.cache_write,
+              cacheWrite1h: prices.cache_write_1h ?? null,
+            },
+            version: `settings:${asOf ?? 'undated'}`,
+            asOf,
+          }
+        : (byName.get(entry.model)?.price ?? null),
+    });
+  }
+  return [...byName.values()];
 }
 
 /** The parsed configuration; keys are camelCase, inputs are the raw environment strings. */
@@ -140,7 +179,9 @@ export const ConfigSchema = z.object({
   // Maximum connections in the PostgreSQL pool when DATABASE_URL is set.
   databasePoolMax: int(1).default(10),
   // Models and context windows served by GET /v1/models and used as default budgets.
-  models: modelList.default(() => DEFAULT_MODELS.map((entry) => ({ ...entry }))),
+  models: modelList.default(() => [...DEFAULT_MODELS]),
+  // A session may name a model that MODELS lacks (its budget then defaults to 200,000); else that is 400.
+  allowUnknownModels: bool.default(false),
   // Most requests one API key may make per window on /v1, counted per replica; 0 turns limiting off.
   rateLimitMax: int(0).default(10_000),
   rateLimitWindowMs: int(1).default(1000),
@@ -188,6 +229,7 @@ export const ENV_VARS = {
   authCacheTtlMs: 'AUTH_CACHE_TTL_MS',
   databasePoolMax: 'DATABASE_POOL_MAX',
   models: 'MODELS',
+  allowUnknownModels: 'ALLOW_UNKNOWN_MODELS',
   rateLimitMax: 'RATE_LIMIT_MAX',
   rateLimitWindowMs: 'RATE_LIMIT_WINDOW_MS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',

@@ -20,6 +20,8 @@ import { createHousekeeping } from './modules/maintenance/housekeeping.js';
 import { createSummaryRepository } from './modules/summary/summary.repository.js';
 import { createSummaryService } from './modules/summary/summary.service.js';
 import { createModelCatalog } from './modules/models/models.js';
+import { createModelsService } from './modules/models/models.service.js';
+import { createPricesRepository } from './modules/models/prices.repository.js';
 import { createOrchestrationsRepository } from './modules/orchestrations/orchestrations.repository.js';
 import { createOrchestrationsService } from './modules/orchestrations/orchestrations.service.js';
 import { createOtlpService } from './modules/otlp/otlp.service.js';
@@ -35,7 +37,8 @@ import { createSessionsRepository } from './modules/sessions/sessions.repository
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
 import { createUsageService } from './modules/usage/usage.service.js';
-import { createDeliveriesRepository, WAKE_CHANNEL } from './modules/webhooks/deliveries.repository.js';
+import { createDeliveriesRepository } from './modules/webhooks/deliveries.repository.js';
+import { createDeliveryQueueRepository, WAKE_CHANNEL } from './modules/webhooks/delivery-queue.repository.js';
 import { createDispatcher, type DispatcherLogger } from './modules/webhooks/dispatcher.js';
 import { createEndpointsRepository } from './modules/webhooks/endpoints.repository.js';
 import { createOutboxRepository } from './modules/webhooks/outbox.repository.js';
@@ -55,10 +58,11 @@ export interface ContainerOptions {
 const silentLogger: DispatcherLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createContainer({ config, db, migrations, clock = systemClock, logger = silentLogger }: ContainerOptions) {
+  const models = createModelCatalog(config.models, { allowUnknown: config.allowUnknownModels });
   const repositories = {
     projects: createProjectsRepository(db.prisma),
     sessions: createSessionsRepository(db.prisma, clock),
-    usage: createUsageRepository(db.prisma, db.hotQuery),
+    usage: createUsageRepository(db.prisma, db.hotQuery, models),
     idempotency: createIdempotencyRepository(db.prisma),
     reservations: createReservationsRepository(db.prisma, db.hotQuery),
     checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
@@ -67,13 +71,14 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     eventStream: createEventStreamRepository(db.prisma),
     webhookEndpoints: createEndpointsRepository(db.prisma),
     webhookDeliveries: createDeliveriesRepository(db.prisma),
+    webhookDeliveryQueue: createDeliveryQueueRepository(db.prisma),
     agents: createAgentsRepository(db.prisma),
     handoffs: createHandoffsRepository(db.prisma),
     context: createContextRepository(db.prisma),
     summary: createSummaryRepository(db.prisma),
     orchestrations: createOrchestrationsRepository(db.prisma),
+    prices: createPricesRepository(db.prisma),
   };
-  const models = createModelCatalog(config.models);
   const idempotency = createIdempotencyService({ idempotency: repositories.idempotency, clock, ttlHours: config.idempotencyTtlHours });
   const checkpoints = createCheckpointsService({
     checkpoints: repositories.checkpoints,
@@ -105,6 +110,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     logger,
   });
   const services = {
+    models: createModelsService({ catalog: models, prices: repositories.prices, clock }),
     idempotency,
     checkpoints,
     events: createEventsService({
@@ -166,7 +172,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     eventRetentionDays: config.eventRetentionDays,
   });
   const webhookDispatcher = createDispatcher({
-    deliveries: repositories.webhookDeliveries,
+    deliveries: repositories.webhookDeliveryQueue,
     clock,
     http: createGuardedHttpAgent({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, timeoutMs: config.webhookTimeoutMs }),
     retryDelaysSeconds: config.webhookRetryDelaysSeconds,

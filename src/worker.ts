@@ -40,7 +40,7 @@ if (metricsServer) {
   await metricsServer.register(errorHandlerPlugin);
   await metricsServer.register(prometheusPlugin, {
     db,
-    deliveries: container.repositories.webhookDeliveries,
+    deliveries: container.repositories.webhookDeliveryQueue,
     dispatcher: container.webhookDispatcher,
     clock: container.clock,
     token: config.metricsToken,

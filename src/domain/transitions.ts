@@ -57,12 +57,22 @@ const HINTS: Partial<Record<SessionAction, string>> = {
 /** The statuses in which `action` is allowed. */
 export const allowedFrom = (action: SessionAction): SessionStatus[] => Object.keys(TRANSITIONS[action]) as SessionStatus[];
 
+/** What the state machine reads of a session; the successor (if any) goes into SESSION_ARCHIVED. */
+export type SessionState = Pick<Session, 'id' | 'status'> & Partial<Pick<Session, 'recoveredToSessionId'>>;
+
 /** The status `session` moves to under `action`, or the 409 that refuses it. */
-export function nextStatus(action: SessionAction, session: Pick<Session, 'id' | 'status'>): SessionStatus {
+export function nextStatus(action: SessionAction, session: SessionState): SessionStatus {
   const next = TRANSITIONS[action][session.status];
   if (next !== undefined) return next;
   const cannot = `cannot ${ACTION_PHRASES[action]} session ${session.id}`;
   if (session.status === 'archived') {
+    const successor = session.recoveredToSessionId;
+    if (successor) {
+      throw new AppError('SESSION_ARCHIVED', {
+        detail: `${cannot}: it was archived by emergency recovery; session ${successor} carries it on`,
+        extensions: { recovered_to_session_id: successor },
+      });
+    }
     throw new AppError('SESSION_ARCHIVED', { detail: `${cannot}: it is archived` });
   }
   const hint = HINTS[action] ? `; ${HINTS[action]}` : '';
@@ -70,6 +80,6 @@ export function nextStatus(action: SessionAction, session: Pick<Session, 'id' | 
 }
 
 /** Throws the 409 that refuses `action` on `session`, unless it is allowed in the session's status. */
-export function assertAllowed(action: SessionAction, session: Pick<Session, 'id' | 'status'>): void {
+export function assertAllowed(action: SessionAction, session: SessionState): void {
   nextStatus(action, session);
 }

@@ -75,9 +75,35 @@ export const titleByCode: Record<ErrorCode, string> = {
   NOT_READY: 'Service not ready',
 };
 
+/** The media type of every error answer (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** A problem's `type`: `/problems/session-archived`, a page that explains the code (src/plugins/problem-pages.ts). */
+export const problemSlugOf = (code: ErrorCode): string => code.toLowerCase().replaceAll('_', '-');
+export const problemTypeOf = (code: ErrorCode): string => `/problems/${problemSlugOf(code)}`;
+
+/** The code a `/problems/<slug>` names, or undefined for a slug no code has. */
+export function codeOfProblemSlug(slug: string): ErrorCode | undefined {
+  const code = slug.toUpperCase().replaceAll('-', '_');
+  return Object.hasOwn(statusByCode, code) && problemSlugOf(code as ErrorCode) === slug ? (code as ErrorCode) : undefined;
+}
+
 export interface FieldError {
   path: string;
   message: string;
+}
+
+/** Members a problem carries besides the standard ones, so a client can act on it (RFC 9457 §3.2). */
+export interface ProblemExtensions {
+  /** SESSION_ARCHIVED of a session archived by emergency recovery: the session to go on with. */
+  recovered_to_session_id?: string;
+  /** An unknown model: the models this deployment knows. */
+  known_models?: string[];
+  /** A handoff naming an agent nobody registered: the project's registered agents. */
+  known_agents?: string[];
+  /** BUDGET_EXHAUSTED: the tokens available (total - used - reserved) and those reserved when the hold was refused. */
+  available?: number;
+  reserved?: number;
 }
 
 export class AppError extends Error {
@@ -86,12 +112,11 @@ export class AppError extends Error {
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
-  /** Extension members of the problem document (RFC 9457 §3.2), e.g. `available` of BUDGET_EXHAUSTED. */
-  readonly extensions: Record<string, number> | undefined;
+  readonly extensions: ProblemExtensions | undefined;
 
   constructor(
     code: ErrorCode,
-    options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, number>; cause?: unknown } = {},
+    options: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; extensions?: ProblemExtensions; cause?: unknown } = {},
   ) {
     super(options.detail ?? titleByCode[code], { cause: options.cause });
     this.name = 'AppError';

@@ -2,12 +2,20 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { databaseUnavailable, isDatabaseUnavailable, isUnstorableText } from '../lib/prisma-errors.js';
-import { AppError, titleByCode, type ErrorCode, type FieldError } from '../lib/errors.js';
+import {
+  AppError,
+  PROBLEM_CONTENT_TYPE,
+  problemTypeOf,
+  titleByCode,
+  type ErrorCode,
+  type FieldError,
+  type ProblemExtensions,
+} from '../lib/errors.js';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export { PROBLEM_CONTENT_TYPE };
 
 /** RFC 9457 problem document, as every error response of this service is shaped. */
-export interface Problem {
+export interface Problem extends ProblemExtensions {
   type: string;
   title: string;
   status: number;
@@ -18,11 +26,9 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-const problemType = (code: ErrorCode) => `/problems/${code.toLowerCase().replaceAll('_', '-')}`;
-
 export function problemFor(error: AppError, instance: string): Problem {
   return {
-    type: problemType(error.code),
+    type: problemTypeOf(error.code),
     title: titleByCode[error.code],
     status: error.status,
     detail: error.detail ?? titleByCode[error.code],

@@ -8,7 +8,7 @@ export interface ReadinessCheck {
   pendingMigrations(): Promise<string[]>;
 }
 
-const StatusSchema = z.object({ status: z.literal('ok') });
+const StatusSchema = z.object({ status: z.literal('ok').describe('Always ok: any other state answers a problem') });
 
 /** /readyz answers 503 when the database has not answered within this long (a probe must not hang). */
 export const READINESS_TIMEOUT_MS = 2000;
@@ -32,7 +32,16 @@ export const healthRoutes: FastifyPluginAsyncZod<{ readiness: ReadinessCheck }> 
 
   app.get(
     '/healthz',
-    { schema: { ...common, operationId: 'getHealth', summary: 'The process is up', response: { 200: StatusSchema } } },
+    {
+      schema: {
+        ...common,
+        operationId: 'getHealth',
+        summary: 'The process is up',
+        description: 'A liveness probe: answers as long as the process serves HTTP; it does not touch the database.',
+        response: { 200: StatusSchema },
+        responseDescriptions: { 200: 'The process is up' },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -43,7 +52,9 @@ export const healthRoutes: FastifyPluginAsyncZod<{ readiness: ReadinessCheck }> 
         ...common,
         operationId: 'getReadiness',
         summary: 'The database is reachable and every migration is applied',
+        description: 'A readiness probe: 503 `NOT_READY` (with `Retry-After`) while the database is away or migrations are pending.',
         response: { 200: StatusSchema, ...problems(503) },
+        responseDescriptions: { 200: 'Ready to serve' },
       },
     },
     async () => {

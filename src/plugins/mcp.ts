@@ -37,13 +37,27 @@ export interface McpPluginOptions {
  * The tool's zod schema as the SDK lists it, without the `$schema` key zod adds: MCP's default dialect
  * is JSON Schema 2020-12 already, and the key would cost every tool ~15 tokens. Validation is zod's.
  */
+/**
+ * The schema without its `examples` and `example` keys: they document the REST contract (openapi.yaml),
+ * and in tools/list they would cost every agent ~400 tokens for nothing it needs to call a tool.
+ */
+function withoutExamples(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutExamples);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== 'examples' && key !== 'example')
+      .map(([key, child]) => [key, withoutExamples(child)]),
+  );
+}
+
 function listedWithoutDialect(schema: StandardSchemaWithJSON): StandardSchemaWithJSON {
   const standard = schema['~standard'];
   type Convert = (typeof standard)['jsonSchema']['input'];
   const strip =
     (convert: Convert): Convert =>
     (options) => {
-      const listed = { ...convert(options) };
+      const listed = withoutExamples({ ...convert(options) }) as ReturnType<Convert>;
       delete listed.$schema;
       return listed;
     };

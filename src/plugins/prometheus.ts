@@ -7,13 +7,13 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../lib/db.js';
 import type { CountedUsage } from '../modules/otlp/otlp.routes.js';
-import type { DeliveriesRepository } from '../modules/webhooks/deliveries.repository.js';
+import type { DeliveryQueueRepository } from '../modules/webhooks/delivery-queue.repository.js';
 import type { WebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { requireStaticToken } from './auth.js';
 
 export interface PrometheusOptions {
   db: Pick<Database, 'poolStats'>;
-  deliveries: Pick<DeliveriesRepository, 'backlog'>;
+  deliveries: Pick<DeliveryQueueRepository, 'backlog'>;
   dispatcher: Pick<WebhookDispatcher, 'observe'>;
   clock: Clock;
   /** When set, /metrics needs `Authorization: Bearer <token>`. */

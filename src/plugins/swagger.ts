@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { ProblemSchema } from '../lib/wire.js';
 import { IdempotencyHeadersSchema } from '../modules/idempotency/idempotency-key.js';
+import { withDocumentedResponses, withRequestBodyExamples, withoutSafeIntegerBounds } from './openapi-responses.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -47,8 +48,12 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
       },
       security: [{ apiKey: [] }],
     },
-    transform: (input) => jsonSchemaTransform({ ...input, schema: withIdempotencyKey(withImpliedProblems(input.schema, input.route), input.route) }),
-    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
+    transform: (input) =>
+      jsonSchemaTransform({
+        ...input,
+        schema: withDocumentedResponses(withIdempotencyKey(withImpliedProblems(input.schema, input.route), input.route)),
+      }),
+    transformObject: (input) => polished(withoutUnusedSchemas(jsonSchemaTransformObject(input))),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -85,6 +90,14 @@ function withIdempotencyKey(schema: RouteSchema, route: { config?: unknown }): R
 }
 
 type TransformedDocument = ReturnType<typeof jsonSchemaTransformObject>;
+
+/** The document as clients read it: body examples where Swagger UI prefills from, no placeholder bounds. */
+function polished(document: TransformedDocument): TransformedDocument {
+  const json = document as unknown as Parameters<typeof withRequestBodyExamples>[0];
+  withRequestBodyExamples(json);
+  withoutSafeIntegerBounds(json as Parameters<typeof withoutSafeIntegerBounds>[0]);
+  return document;
+}
 
 const SCHEMA_REF_PREFIX = '#/components/schemas/';
 

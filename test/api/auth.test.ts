@@ -78,7 +78,13 @@ describe('GET /v1/models', () => {
     const { auth } = await t.newProject();
     const res = await t.http.get('/v1/models').set(auth);
     expect(res.status).toBe(200);
-    expect(res.body).toContainEqual({ model: 'claude-sonnet-4-5-20250929', context_window: 200000 });
+    expect(res.body).toContainEqual({
+      model: 'claude-sonnet-4-5-20250929',
+      context_window: 200000,
+      prices_usd_per_mtok: { input: '3', output: '15', cache_read: '0.3', cache_write: '3.75', cache_write_1h: '6' },
+      prices_as_of: '2025-12-01',
+      price_version: 'catalog:2025-12-01',
+    });
   });
 });
 

@@ -103,20 +103,59 @@ describe('POST /v1/handoffs', () => {
     expect(later.context_snapshot).toEqual({ step: 1 });
   });
 
-  it('lets an unregistered receiver, one that accepts "*", and one that lists the sender take the handoff', async () => {
+  it('lets any names hand off in a project that registered no agent', async () => {
+    const { make, handoff } = await setup();
+    const session = await make.session();
+    expect((await handoff({ session_id: session.session_id, from_agent: 'anyone', to_agent: 'never-registered' })).to_agent).toBe('never-registered');
+  });
+
+  it('lets a receiver that accepts "*", and one that lists the sender, take the handoff', async () => {
     const { make, handoff, registerAgent } = await setup();
     const session = await make.session();
+    await registerAgent('spec-builder', []);
     await registerAgent('open', ['*']);
     await registerAgent('picky', ['architect', 'spec-builder']);
-    for (const to of ['never-registered', 'open', 'picky']) {
+    for (const to of ['open', 'picky']) {
       expect((await handoff({ session_id: session.session_id, to_agent: to })).to_agent).toBe(to);
     }
-    expect(await handoffRows(session.session_id)).toHaveLength(3);
+    expect(await handoffRows(session.session_id)).toHaveLength(2);
+  });
+
+  it('answers 422 naming the registered agents when the project has some and to_agent or from_agent is not one', async () => {
+    const { projectId, auth, make, registerAgent } = await setup();
+    const session = await make.session();
+    await registerAgent('reviewer', ['*']);
+    await registerAgent('planner', []);
+    const send = (body: Record<string, string>) =>
+      t.http
+        .post('/v1/handoffs')
+        .set(auth)
+        .send({ session_id: session.session_id, task_context: {}, ...body });
+
+    const toNobody = await send({ from_agent: 'planner', to_agent: 'reviewr' });
+    expect(toNobody.status).toBe(422);
+    expect(toNobody.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(toNobody.body).toMatchObject({ code: 'HANDOFF_INVALID', known_agents: ['planner', 'reviewer'] });
+    expect(toNobody.body.errors).toEqual([
+      {
+        path: 'body.to_agent',
+        message: expect.stringContaining('"reviewr" is not a registered agent of this project (registered: "planner", "reviewer")'),
+      },
+    ]);
+
+    const fromNobody = await send({ from_agent: 'stranger', to_agent: 'reviewer' });
+    expect(fromNobody.status).toBe(422);
+    expect(fromNobody.body.errors).toEqual([{ path: 'body.from_agent', message: expect.stringContaining('"stranger" is not a registered agent') }]);
+    expect(fromNobody.body.known_agents).toEqual(['planner', 'reviewer']);
+
+    expect(await t.db.prisma.handoff.count({ where: { projectId } })).toBe(0);
+    expect((await send({ from_agent: 'planner', to_agent: 'reviewer' })).status).toBe(201);
   });
 
   it('answers 422 HANDOFF_INVALID listing every failed check, and stores nothing, not even the deferral', async () => {
     const { projectId, auth, make, registerAgent } = await setup();
     await registerAgent('tdd-implementer', ['architect']);
+    await registerAgent('spec-builder', []);
     const session = await make.session({ token_budget: { total: 100_000 }, context: { plan: 'p', temp_context: 'scratch' } });
     await make.usage(session.session_id, 80_000);
     await t.http
@@ -141,6 +180,7 @@ describe('POST /v1/handoffs', () => {
       { path: 'session_context.available_tokens', message: expect.stringContaining('is 20000') },
     ]);
     expect(res.body.detail).toContain('3 checks');
+    expect(res.body).not.toHaveProperty('known_agents');
 
     expect(await t.db.prisma.handoff.count({ where: { projectId } })).toBe(0);
     expect(await eventsOf(t.db, session.session_id)).toEqual(eventsBefore);
@@ -193,6 +233,7 @@ describe('POST /v1/handoffs', () => {
     expect(self.status).toBe(422);
     expect(self.body.errors).toEqual([{ path: 'body.to_agent', message: expect.stringContaining('same agent') }]);
 
+    await registerAgent('a', []);
     await registerAgent('closed', []);
     const closed = await t.http
       .post('/v1/handoffs')
@@ -209,12 +250,19 @@ describe('POST /v1/handoffs', () => {
     const send = () =>
       t.http.post('/v1/handoffs').set(auth).send({ from_agent: 'a', to_agent: 'b', session_id: session.session_id, task_context: {} });
     await registerAgent('b', ['c']);
+    expect((await send()).body.errors.map((e: { path: string }) => e.path)).toEqual(['body.from_agent', 'body.to_agent']);
+    await registerAgent('a', []);
     expect((await send()).status).toBe(422);
     await registerAgent('b', ['c', 'a']);
     expect((await send()).status).toBe(201);
     await registerAgent('b', []);
     expect((await send()).status).toBe(422);
+    // b removed: unknown while a is registered; with no registration left, any names again.
     expect((await t.http.delete('/v1/agents/b').set(auth)).status).toBe(204);
+    expect((await send()).body.errors).toEqual([
+      expect.objectContaining({ path: 'body.to_agent', message: expect.stringContaining('"b" is not a registered agent') }),
+    ]);
+    expect((await t.http.delete('/v1/agents/a').set(auth)).status).toBe(204);
     expect((await handoff({ session_id: session.session_id, from_agent: 'a', to_agent: 'b' })).status).toBe('pending');
   });
 

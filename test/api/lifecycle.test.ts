@@ -376,6 +376,59 @@ describe('POST /v1/sessions/{id}/emergency-recovery', () => {
     expect(await t.db.prisma.session.count({ where: { recoveredFromSessionId: original.session_id } })).toBe(1);
   });
 
+  it('names the successor on the archived session (GET) and in the 409 of every write refused on it', async () => {
+    const { auth, make } = await setup();
+    const original = await make.session({ context: { plan: 'p' } });
+    const { new_session: fresh } = await make.recover(original.session_id);
+    const successor = fresh.session_id;
+
+    expect(await make.get(`/v1/sessions/${original.session_id}`)).toMatchObject({ status: 'archived', recovered_to_session_id: successor });
+    expect(fresh.recovered_to_session_id).toBeNull();
+    expect((await make.get('/v1/sessions')).data.find((s: { session_id: string }) => s.session_id === original.session_id)).toMatchObject({
+      recovered_to_session_id: successor,
+    });
+
+    const id = original.session_id;
+    const refused = [
+      await t.http.post(`/v1/sessions/${id}/usage`).set(auth).send({ tokens: 10 }),
+      await t.http.post(`/v1/sessions/${id}/usage`).set(auth).set('idempotency-key', 'after-recovery').send({ tokens: 10 }),
+      await t.http
+        .post(`/v1/sessions/${id}/checkpoints`)
+        .set(auth)
+        .send({ phase: 'late', context_snapshot: { a: 1 } }),
+      await t.http.post(`/v1/sessions/${id}/checkpoints`).set(auth).send({ phase: 'late' }),
+      await t.http
+        .patch(`/v1/sessions/${id}`)
+        .set(auth)
+        .send({ metadata: { a: 1 } }),
+      await t.http.post(`/v1/sessions/${id}/resume`).set(auth),
+      await t.http.post(`/v1/sessions/${id}/archive`).set(auth),
+    ];
+    for (const res of refused) {
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.body).toMatchObject({ code: 'SESSION_ARCHIVED', recovered_to_session_id: successor });
+      expect(res.body.detail).toContain(successor);
+    }
+    // Nothing was counted on the archived session; the successor takes the update.
+    expect((await make.get(`/v1/sessions/${id}`)).token_budget.used).toBe(0);
+    expect((await make.usage(successor, 10)).token_budget.used).toBe(10);
+
+    const again = await t.http.post(`/v1/sessions/${id}/emergency-recovery`).set(auth);
+    expect(again.body).toMatchObject({ code: 'SESSION_ALREADY_RECOVERED', recovered_to_session_id: successor });
+  });
+
+  it('names no successor for a session archived without recovery', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session();
+    await t.http.post(`/v1/sessions/${session.session_id}/archive`).set(auth);
+    expect((await make.get(`/v1/sessions/${session.session_id}`)).recovered_to_session_id).toBeNull();
+    const res = await t.http.post(`/v1/sessions/${session.session_id}/usage`).set(auth).send({ tokens: 10 });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('SESSION_ARCHIVED');
+    expect(res.body).not.toHaveProperty('recovered_to_session_id');
+  });
+
   it('answers 409 SESSION_ARCHIVED for a session archived without recovery, and 404 for an unknown one', async () => {
     const { auth, make } = await setup();
     const session = await make.session();

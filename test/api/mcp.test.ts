@@ -104,15 +104,15 @@ describe('the MCP server at /mcp', () => {
     expect(refused).toMatchObject({ isError: true, body: { code: 'BUDGET_EXHAUSTED', status: 409, available: 4_000, reserved: 6_000 } });
     const second = await call(client, 'reserve_tokens', { session_id: sessionId, tokens: 1_000 });
 
-    const committed = await call(client, 'commit_reservation', { reservation_id: hold.body.reservation_id, input_tokens: 5_000, output_tokens: 500 });
+    const committed = await call(client, 'commit_reservation', { reservation_id: hold.body.reservation_id, tokens: 5_500 });
     expect(committed).toMatchObject({
       isError: false,
       body: { crossed: [], token_budget: { used: 5_500, reserved: 1_000, available: 3_500 }, reservation: { status: 'committed' } },
     });
     // The same body again is counted once (the REST route's replay); the REST commit agrees it is the same request.
-    const again = await call(client, 'commit_reservation', { reservation_id: hold.body.reservation_id, input_tokens: 5_000, output_tokens: 500 });
+    const again = await call(client, 'commit_reservation', { reservation_id: hold.body.reservation_id, tokens: 5_500 });
     expect(again.isError).toBe(false);
-    const rest = await t.http.post(`/v1/reservations/${hold.body.reservation_id}/commit`).set(auth).send({ input_tokens: 5_000, output_tokens: 500 });
+    const rest = await t.http.post(`/v1/reservations/${hold.body.reservation_id}/commit`).set(auth).send({ tokens: 5_500 });
     expect(rest.headers['idempotent-replayed']).toBe('true');
     expect(await t.db.prisma.usageRecord.count({ where: { sessionId } })).toBe(1);
 

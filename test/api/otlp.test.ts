@@ -174,6 +174,28 @@ describe('OTLP traces from the SDK exporters', () => {
     expect(await t.db.prisma.usageRecord.count({ where: { projectId } })).toBe(2);
   });
 
+  it('create the session of a span naming a model the catalog lacks with the default model; its usage keeps the name', async () => {
+    const { auth, apiKey } = await t.newProject();
+    const span = tracer().span(
+      'chat gpt-4o',
+      chat(
+        {
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.response.model': 'gpt-4o-2024-08-06',
+          'gen_ai.usage.input_tokens': 30,
+          'gen_ai.usage.output_tokens': 5,
+        },
+        {
+          'session.id': 'other-vendor-run',
+        },
+      ),
+    );
+    expect(await exportWith(protoTraces(apiKey), [span])).toEqual({ code: ExportResultCode.SUCCESS });
+    const created = await sessionByExternalId(auth, 'other-vendor-run');
+    expect(created).toMatchObject({ model: 'claude-sonnet-4-5-20250929', token_budget: { total: 200000, used: 35 } });
+    expect(await usageOf(auth, created.session_id)).toEqual([expect.objectContaining({ tokens: 35, model: 'gpt-4o-2024-08-06' })]);
+  });
+
   it('count what the JSON exporter sends the same way', async () => {
     const { auth, apiKey } = await t.newProject();
     const span = tracer().span(
@@ -287,6 +309,12 @@ describe('OTLP logs from the SDK exporter', () => {
     // Input counts uncached input and both cache classes (12 + 38012 + 1520); output is 845.
     expect(entry).toMatchObject({ tokens: 40389, input_tokens: 39544, output_tokens: 845, model: 'claude-sonnet-4-5-20250929', source: 'otlp' });
     expect(entry!.origin).toMatch(/^log:[0-9a-f]{64}$/);
+    // Stored in their classes and priced as such: 12×3 + 38012×0.3 + 1520×3.75 + 845×15 µ$ (Sonnet 4.5).
+    expect(entry).toMatchObject({
+      classes: { input: 12, cache_read: 38012, cache_write: 1520, cache_write_1h: 0, output: 845, reasoning: 0 },
+      cost_usd: '0.0298146',
+      price_version: 'catalog:2025-12-01',
+    });
   });
 
   it('count two API requests of one Claude Code session twice', async () => {

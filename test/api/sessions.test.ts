@@ -44,8 +44,9 @@ describe('POST /v1/sessions', () => {
 
   it('takes the budget from the model context window, or from token_budget.total', async () => {
     const { auth } = await t.newProject();
-    const unknownModel = await createSession(auth, { task_id: 'a', model: 'some-new-model' });
-    expect(unknownModel.token_budget.total).toBe(200000);
+    // (test/api/models.test.ts: a model MODELS adds, and unknown models.)
+    const haiku = await createSession(auth, { task_id: 'a', model: 'claude-haiku-4-5-20251001' });
+    expect(haiku).toMatchObject({ model: 'claude-haiku-4-5-20251001', token_budget: { total: 200000 } });
     const explicit = await createSession(auth, { task_id: 'a', token_budget: { total: 1_000_000_000_000 } });
     expect(explicit.token_budget).toEqual({ total: 1_000_000_000_000, used: 0, reserved: 0, available: 1_000_000_000_000, position_percent: 0 });
   });
@@ -164,12 +165,12 @@ describe('GET /v1/sessions', () => {
     },
   );
 
-  it('treats a cursor it never issued as the end of the list', async () => {
+  it('refuses a cursor it never issued with a 400 problem (every list: test/api/list-cursors.test.ts)', async () => {
     const { auth } = await t.newProject();
     await createSession(auth);
     const res = await t.http.get('/v1/sessions?cursor=bm9wZQ').set(auth);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ data: [], next_cursor: null });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'query.cursor', message: 'is not a cursor of this list' }] });
   });
 });
 

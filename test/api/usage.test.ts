@@ -31,6 +31,13 @@ describe('POST /v1/sessions/{id}/usage', () => {
       level: 'normal',
       crossed: [],
       status: 'active',
+      // A plain { tokens } update has no classes, so no cost.
+      tokens: 15000,
+      classes: null,
+      cost_usd: null,
+      price_version: null,
+      cost: { used_usd: '0', limit_usd: null, position_percent: null },
+      cost_crossed: [],
     });
   });
 
@@ -236,6 +243,23 @@ describe('GET /v1/sessions/{id}/budget', () => {
       { metric: 'token_usage_percent', value: 40, target: '<60%', action: 'Normal operation' },
       { metric: 'session_duration', value: 4, target: '<30 min', action: 'Normal' },
     ]);
+  });
+
+  it('slows the forecast down while the session is idle, and has none after 10 idle minutes', async () => {
+    const s = await newSession({ token_budget: { total: 100000 } });
+    for (let i = 0; i < 4; i++) {
+      if (i > 0) clock.advance(60_000);
+      await s.use({ tokens: 10000 });
+    }
+    const secondsUntil = async () => (await t.http.get(`/v1/sessions/${s.id}/budget`).set(s.auth)).body.forecast.seconds_until;
+    // 40,000 tokens in the 180 s since the session was created.
+    expect(await secondsUntil()).toEqual({ '75': 158, '85': 203, '100': 270 });
+    // 4 minutes idle: 40,000 tokens in 420 s.
+    clock.advance(240_000);
+    expect(await secondsUntil()).toEqual({ '75': 368, '85': 473, '100': 630 });
+    // Nothing in the last 10 minutes: no pace to forecast from.
+    clock.advance(600_000);
+    expect(await secondsUntil()).toEqual({ '75': null, '85': null, '100': null });
   });
 
   it('has no forecast before any usage', async () => {

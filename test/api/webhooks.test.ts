@@ -74,7 +74,7 @@ describe('webhook subscriptions', () => {
     expect((await t.http.get('/v1/webhooks').set(auth)).body.data).toEqual([]);
   });
 
-  it('refuses loopback, private, link-local, CGNAT, unique-local and IPv4-mapped literals with 422 unless allowed', async () => {
+  it('refuses loopback, private, link-local, CGNAT, unique-local literals, and IPv6 ones embedding them, with 422 unless allowed', async () => {
     const { auth } = await setup(guarded);
     for (const url of [
       'http://127.0.0.1:8080/x',
@@ -85,6 +85,12 @@ describe('webhook subscriptions', () => {
       'http://[::1]/x',
       'http://[fd00::1]/x',
       'http://[::ffff:10.0.0.1]/x',
+      // IPv4-compatible (::/96), IPv4-translated and NAT64 literals, judged by the IPv4 inside.
+      'http://[::127.0.0.1]/',
+      'http://[::169.254.169.254]/latest/meta-data',
+      'http://[::10.0.0.1]/x',
+      'http://[::ffff:0:127.0.0.1]/x',
+      'http://[64:ff9b::169.254.169.254]/x',
       'http://0.0.0.0/x',
       'http://localhost:3000/x',
     ]) {

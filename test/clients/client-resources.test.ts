@@ -169,10 +169,12 @@ describe('resource methods', () => {
     const { client } = await newClient();
     await client.agents.put('tdd-implementer', { accepts_handoffs_from: ['spec-builder'] });
     await client.agents.put('reviewer', { accepts_handoffs_from: [] });
+    // Once a project registers agents, both agents of a handoff must be registered.
+    await client.agents.put('spec-builder', { accepts_handoffs_from: [] });
     expect((await client.agents.get('tdd-implementer')).accepts_handoffs_from).toEqual(['spec-builder']);
-    expect((await client.agents.list().toArray()).map((a) => a.name).sort()).toEqual(['reviewer', 'tdd-implementer']);
+    expect((await client.agents.list().toArray()).map((a) => a.name).sort()).toEqual(['reviewer', 'spec-builder', 'tdd-implementer']);
     await client.agents.delete('reviewer');
-    expect((await client.agents.list().toArray()).map((a) => a.name)).toEqual(['tdd-implementer']);
+    expect((await client.agents.list().toArray()).map((a) => a.name)).toEqual(['spec-builder', 'tdd-implementer']);
 
     const session = await client.sessions.create({ task_id: 'SPEC-003' });
     const handoff = () =>

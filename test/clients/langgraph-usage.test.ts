@@ -186,12 +186,16 @@ describe('recoverThread', () => {
       [0, ['start']],
       [-1, []],
     ]);
-    // Checkpoints up to the step whose model call set off the recovery stay in the old session; that
-    // step's own checkpoint (4) and the later ones went to the new one.
+    // The step whose model call set off the recovery (4) and the later ones went to the new session;
+    // the checkpoint of the input before it (3) is put while that call runs (LangGraph's "async"
+    // durability), so it lands on whichever session was live when it arrived. None is in both.
     const phases = async (id: string) =>
       (await client.checkpoints.list(id).toArray()).map((c) => c.phase).filter((p) => p.startsWith('langgraph:checkpoint:'));
-    expect(await phases(recoveries[0]!)).toHaveLength(4);
-    expect(await phases(first!.session_id)).toHaveLength(5);
+    const [inNew, inOld] = [await phases(recoveries[0]!), await phases(first!.session_id)];
+    expect(inNew.length).toBeGreaterThanOrEqual(4);
+    expect(inOld.length).toBeGreaterThanOrEqual(4);
+    expect(inNew.length + inOld.length).toBe(9);
+    expect(inNew.filter((phase) => inOld.includes(phase))).toEqual([]);
   });
 
   it('refuses a thread that has no live session', async () => {

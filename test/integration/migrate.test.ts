@@ -185,6 +185,37 @@ describe.each(kinds)('migrations on %s', (kind) => {
     expect(await tableExists(db, 't')).toBe(false);
   });
 
+  it('names the successor of sessions recovered before recovered_to_session_id existed', async () => {
+    const db = await (await emptyDatabase(kind))();
+    const migrations = await loadMigrations(MIGRATIONS_DIR);
+    const at = migrations.findIndex((m) => m.name === '20261207140000_recovered_to');
+    expect(at).toBeGreaterThan(0);
+    await applyMigrations(db, migrations.slice(0, at));
+    await db.withConnection(async (conn) => {
+      await conn.query(`INSERT INTO projects (id, name) VALUES ('proj_m', 'p')`);
+      for (const [id, status, from] of [
+        ['sess_original', 'archived', null],
+        ['sess_successor', 'active', 'sess_original'],
+        ['sess_alone', 'archived', null],
+      ]) {
+        await conn.query(
+          `INSERT INTO sessions (id, project_id, task_id, model, status, total, thresholds, non_critical_keys, recovered_from_session_id)
+           VALUES ($1, 'proj_m', 't', 'm', $2, 1000, '{75,85}', '{}', $3)`,
+          [id, status, from],
+        );
+      }
+    });
+    await applyMigrations(db, migrations);
+    const rows = await db.withConnection((conn) =>
+      conn.query<{ id: string; recovered_to_session_id: string | null }>('SELECT id, recovered_to_session_id FROM sessions ORDER BY id'),
+    );
+    expect(rows).toEqual([
+      { id: 'sess_alone', recovered_to_session_id: null },
+      { id: 'sess_original', recovered_to_session_id: 'sess_successor' },
+      { id: 'sess_successor', recovered_to_session_id: null },
+    ]);
+  });
+
   it('round-trips a BigInt above 2^53, JSON and arrays through Prisma', async () => {
     const db = await (await emptyDatabase(kind))();
     await applyMigrations(db, await loadMigrations(MIGRATIONS_DIR));

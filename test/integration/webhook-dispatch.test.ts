@@ -336,7 +336,7 @@ describe('the dispatcher driven by tick() and a test clock', () => {
     // What a dispatcher does before it calls the endpoint; it "dies" here and never records anything.
     const claimedAt = clock.now();
     const leaseUntil = new Date(claimedAt.getTime() + TIMEOUT_MS + LEASE_MARGIN_MS);
-    const deliveriesRepository = t.container.repositories.webhookDeliveries;
+    const deliveriesRepository = t.container.repositories.webhookDeliveryQueue;
     const [dead, ...others] = await deliveriesRepository.claim({
       now: claimedAt,
       limit: 10,
@@ -409,7 +409,14 @@ describe('the dispatcher driven by tick() and a test clock', () => {
       return endpointCalls(app, project, endpoint.id);
     };
     try {
-      for (const url of [`http://localhost:${counter.port}/x`, `http://127.0.0.1:${counter.port}/x`, `http://[::ffff:127.0.0.1]:${counter.port}/x`]) {
+      for (const url of [
+        `http://localhost:${counter.port}/x`,
+        `http://127.0.0.1:${counter.port}/x`,
+        `http://[::ffff:127.0.0.1]:${counter.port}/x`,
+        `http://[::127.0.0.1]:${counter.port}/x`,
+        `http://[::ffff:0:127.0.0.1]:${counter.port}/x`,
+        `http://[64:ff9b::127.0.0.1]:${counter.port}/x`,
+      ]) {
         const h = await insertEndpoint(guarded, url);
         const test = await h.sendTest();
         expect(await h.tick()).toBe(1);

@@ -43,7 +43,7 @@ describe.skipIf(!onPostgres)('webhook delivery from three replicas on one Postgr
       replicas.push(replica);
       // Real sockets: supertest cannot run hundreds of requests at once against one unbound server.
       baseUrls.push(await replica.app.listen({ port: 0, host: '127.0.0.1' }));
-      const deliveries = replica.container.repositories.webhookDeliveries;
+      const deliveries = replica.container.repositories.webhookDeliveryQueue;
       const claim = deliveries.claim.bind(deliveries);
       vi.spyOn(deliveries, 'claim').mockImplementation(async (options) => {
         const claimed = await claim(options);

@@ -17,7 +17,7 @@ export async function resourceMethods(): Promise<void> {
   // @ts-expect-error a misspelt field of a nested object
   await client.sessions.create({ task_id: 'SPEC-001', token_budget: { totl: 100_000 } });
   // @ts-expect-error a required field missing
-  await client.sessions.create({ model: 'claude-sonnet-4' });
+  await client.sessions.create({ model: 'claude-sonnet-4-5-20250929' });
   // @ts-expect-error a status the API does not have
   client.sessions.list({ status: 'paused' });
   // @ts-expect-error a misspelt query parameter

@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       authCacheTtlMs: 5000,
       databasePoolMax: 10,
       models: [...DEFAULT_MODELS],
+      allowUnknownModels: false,
       rateLimitMax: 10_000,
       rateLimitWindowMs: 1000,
       requestTimeoutMs: 30_000,
@@ -85,6 +86,7 @@ describe('parseConfig', () => {
     ['EVENT_STREAM_HEARTBEAT_MS', '5000', { eventStreamHeartbeatMs: 5000 }],
     ['AUTH_CACHE_TTL_MS', '0', { authCacheTtlMs: 0 }],
     ['DATABASE_POOL_MAX', '25', { databasePoolMax: 25 }],
+    ['ALLOW_UNKNOWN_MODELS', 'true', { allowUnknownModels: true }],
     ['RATE_LIMIT_MAX', '0', { rateLimitMax: 0 }],
     ['RATE_LIMIT_MAX', '600', { rateLimitMax: 600 }],
     ['RATE_LIMIT_WINDOW_MS', '60000', { rateLimitWindowMs: 60_000 }],
@@ -169,17 +171,38 @@ describe('parseConfig', () => {
     expect(errorFor({ ADMIN_TOKEN: 'hunter2', DATABASE_URL: 'mysql://u:s3cr3t@h/db' })).not.toMatch(/hunter2|s3cr3t/);
   });
 
-  it('adds MODELS to the built-in models and overrides them by name', () => {
+  it('adds MODELS to the built-in models and overrides them by name, keeping built-in prices unless it gives its own', () => {
     const { models } = parseConfig({
-      MODELS: '[{"model":"claude-haiku-4-5-20251001","context_window":100000},{"model":"my-model","context_window":32000}]',
+      MODELS: JSON.stringify([
+        { model: 'claude-haiku-4-5-20251001', context_window: 100000 },
+        { model: 'my-model', context_window: 32000 },
+        {
+          model: 'gpt-4o',
+          context_window: 128000,
+          prices_usd_per_mtok: { input: 2, output: '8.50', cache_read: 0.5, cache_write: 2 },
+          prices_as_of: '2026-01-15',
+        },
+      ]),
     });
-    expect(models).toEqual([
-      { model: 'claude-sonnet-4-5-20250929', contextWindow: 200_000 },
-      { model: 'claude-haiku-4-5-20251001', contextWindow: 100_000 },
-      { model: 'claude-opus-4-1-20250805', contextWindow: 200_000 },
-      { model: 'claude-opus-4-5-20251101', contextWindow: 200_000 },
-      { model: 'my-model', contextWindow: 32_000 },
-    ]);
+    const byName = new Map(models.map((entry) => [entry.model, entry]));
+    expect(models.map((entry) => entry.model)).toEqual([...DEFAULT_MODELS.map((entry) => entry.model), 'my-model']);
+    expect(byName.get('claude-haiku-4-5-20251001')).toEqual({
+      model: 'claude-haiku-4-5-20251001',
+      contextWindow: 100_000,
+      price: DEFAULT_MODELS.find((entry) => entry.model === 'claude-haiku-4-5-20251001')!.price,
+    });
+    expect(byName.get('my-model')).toEqual({ model: 'my-model', contextWindow: 32_000, price: null });
+    expect(byName.get('gpt-4o')!.price).toEqual({
+      prices: { input: '2', output: '8.5', cacheRead: '0.5', cacheWrite: '2', cacheWrite1h: null },
+      version: 'settings:2026-01-15',
+      asOf: '2026-01-15',
+    });
+  });
+
+  it('refuses a MODELS price that is not an exact decimal', () => {
+    expect(
+      errorFor({ MODELS: '[{"model":"x","context_window":5,"prices_usd_per_mtok":{"input":"-1","output":1,"cache_read":1,"cache_write":1}}]' }),
+    ).toMatch(/MODELS\[0\]\.prices_usd_per_mtok\.input/);
   });
 
   it('returns a frozen config, arrays included', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   HANDOFF_MIN_AVAILABLE_TOKENS,
+  KNOWN_AGENTS_LISTED,
   canAgentsCooperate,
   handoffValidationErrors,
   type HandoffCandidate,
@@ -11,6 +12,7 @@ const valid: HandoffCandidate = {
   fromAgent: 'spec-builder',
   toAgent: 'tdd-implementer',
   receiver: null,
+  unregistered: null,
   session: { id: 'sess_1', status: 'active', availableTokens: 125_000 },
 };
 const withSession = (session: Partial<HandoffCandidate['session']>): HandoffCandidate => ({ ...valid, session: { ...valid.session, ...session } });
@@ -68,6 +70,44 @@ describe('handoffValidationErrors', () => {
     expect(errors[0]).toMatchObject({ path: 'body.to_agent', message: expect.stringContaining('same agent') });
   });
 
+  it('refuses agents the project did not register, when it registered some, naming the registered ones', () => {
+    const errors = handoffValidationErrors({
+      ...valid,
+      receiver: null,
+      unregistered: { names: ['spec-builder', 'tdd-implementer'], known: ['architect', 'reviewer'] },
+    });
+    expect(errors).toEqual([
+      {
+        path: 'body.from_agent',
+        message:
+          '"spec-builder" is not a registered agent of this project (registered: "architect", "reviewer"); register it with PUT /v1/agents/{name}',
+      },
+      {
+        path: 'body.to_agent',
+        message:
+          '"tdd-implementer" is not a registered agent of this project (registered: "architect", "reviewer"); register it with PUT /v1/agents/{name}',
+      },
+    ]);
+    const receiverOnly = handoffValidationErrors({
+      ...valid,
+      receiver: { acceptsHandoffsFrom: ['*'] },
+      unregistered: { names: ['spec-builder'], known: ['tdd-implementer'] },
+    });
+    expect(receiverOnly.map((error) => error.path)).toEqual(['body.from_agent']);
+  });
+
+  it('names an unregistered agent once when it hands off to itself', () => {
+    const errors = handoffValidationErrors({ ...valid, toAgent: 'spec-builder', unregistered: { names: ['spec-builder'], known: ['architect'] } });
+    expect(errors.map((error) => error.path)).toEqual(['body.from_agent', 'body.to_agent']);
+    expect(errors[1]!.message).toContain('same agent');
+  });
+
+  it('says where the rest are when it lists only the first registered names', () => {
+    const known = Array.from({ length: KNOWN_AGENTS_LISTED }, (_, i) => `agent-${String(i).padStart(2, '0')}`);
+    const [error] = handoffValidationErrors({ ...valid, unregistered: { names: ['spec-builder'], known } });
+    expect(error!.message).toContain('"agent-49", … (GET /v1/agents)');
+  });
+
   it('refuses an archived session and accepts every live status', () => {
     expect(pathsOf(withSession({ status: 'archived' }))).toEqual(['session_context.status']);
     for (const status of ['active', 'resumed', 'recovering', 'emergency_recovery'] as const) {
@@ -80,6 +120,7 @@ describe('handoffValidationErrors', () => {
       fromAgent: 'spec-builder',
       toAgent: 'tdd-implementer',
       receiver: { acceptsHandoffsFrom: ['architect'] },
+      unregistered: null,
       session: { id: 'sess_1', status: 'archived', availableTokens: 1_000 },
     };
     expect(pathsOf(everything)).toEqual(['body.to_agent', 'session_context.status', 'session_context.available_tokens']);

@@ -20,6 +20,9 @@ const resolve = fakeResolver({
   'metadata.example': ['169.254.169.254'],
   'split.example': ['93.184.215.14', '192.168.1.10'],
   'mapped.example': ['::ffff:127.0.0.1'],
+  'compatible.example': ['::7f00:1'],
+  'nat64.example': ['64:ff9b::a9fe:a9fe'],
+  'nat64-public.example': ['64:ff9b::808:808'],
   'empty.example': [],
 });
 
@@ -54,11 +57,36 @@ describe('nonPublicAddress', () => {
     expect(nonPublicAddress(address)).toEqual({ address: unwrapped, description });
   });
 
-  it.each(['64:ff9b::a00:1', '2002:a00:1::1', '2001:db8::1'])('refuses %s, which is not plain unicast', (address) => {
+  // ipaddr.js calls IPv4-compatible ::/96 unicast, and its parser reads `::a.b.c.d` as IPv4-mapped
+  // although the URL parser writes it `::7f00:1`: both spellings must be judged by the IPv4 inside.
+  it.each([
+    { address: '::7f00:1', unwrapped: '127.0.0.1', description: 'a loopback address' },
+    { address: '::127.0.0.1', unwrapped: '127.0.0.1', description: 'a loopback address' },
+    { address: '::a9fe:a9fe', unwrapped: '169.254.169.254', description: 'a link-local address' },
+    { address: '::a00:1', unwrapped: '10.0.0.1', description: 'a private address' },
+    { address: '::c0a8:1', unwrapped: '192.168.0.1', description: 'a private address' },
+    { address: '::ffff:0:7f00:1', unwrapped: '127.0.0.1', description: 'a loopback address' },
+    { address: '::ffff:0:a00:1', unwrapped: '10.0.0.1', description: 'a private address' },
+    { address: '64:ff9b::7f00:1', unwrapped: '127.0.0.1', description: 'a loopback address' },
+    { address: '64:ff9b::a9fe:a9fe', unwrapped: '169.254.169.254', description: 'a link-local address' },
+    { address: '64:ff9b::6440:1', unwrapped: '100.64.0.1', description: 'a carrier-grade NAT address' },
+  ])('judges $address, which embeds an IPv4 address, as $unwrapped', ({ address, unwrapped, description }) => {
+    expect(nonPublicAddress(address)).toEqual({ address: unwrapped, description });
+  });
+
+  it.each([
+    { address: '::808:808', description: 'an IPv4-compatible address (deprecated)' },
+    { address: '::ffff:0:808:808', description: 'an IPv4-translated address' },
+  ])('refuses $address, a deprecated or translated form, even around a public IPv4 address', ({ address, description }) => {
+    expect(nonPublicAddress(address)).toEqual({ address, description });
+  });
+
+  it.each(['64:ff9b::a00:1', '64:ff9b:1::808:808', '2002:a00:1::1', '2001:db8::1'])('refuses %s, which is not plain unicast', (address) => {
     expect(nonPublicAddress(address)).not.toBeNull();
   });
 
-  it.each(['8.8.8.8', '93.184.215.14', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])(
+  // A NAT64 gateway turns 64:ff9b::808:808 into 8.8.8.8: public.
+  it.each(['8.8.8.8', '93.184.215.14', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])(
     'accepts the public address %s',
     (address) => {
       expect(nonPublicAddress(address)).toBeNull();
@@ -79,6 +107,14 @@ describe('checkWebhookUrl', () => {
     { url: 'http://[fc00::1]/hook', reason: 'fc00::1 is a unique local address' },
     { url: 'http://[fe80::1]/hook', reason: 'fe80::1 is a link-local address' },
     { url: 'http://[::ffff:10.0.0.1]/hook', reason: '::ffff:a00:1 maps to 10.0.0.1, a private address' },
+    { url: 'http://[::127.0.0.1]/', reason: '::7f00:1 maps to 127.0.0.1, a loopback address' },
+    { url: 'http://[::169.254.169.254]/latest/meta-data', reason: '::a9fe:a9fe maps to 169.254.169.254, a link-local address' },
+    { url: 'http://[::10.0.0.1]/', reason: '::a00:1 maps to 10.0.0.1, a private address' },
+    { url: 'http://[::ffff:0:127.0.0.1]/', reason: '::ffff:0:7f00:1 maps to 127.0.0.1, a loopback address' },
+    { url: 'http://[64:ff9b::10.0.0.1]/', reason: '64:ff9b::a00:1 maps to 10.0.0.1, a private address' },
+    { url: 'http://[::8.8.8.8]/', reason: '::808:808 is an IPv4-compatible address (deprecated)' },
+    { url: 'https://compatible.example/', reason: 'compatible.example resolves to 127.0.0.1, a loopback address' },
+    { url: 'https://nat64.example/', reason: 'nat64.example resolves to 169.254.169.254, a link-local address' },
     // The WHATWG URL parser turns these spellings into 127.0.0.1 before anything else sees them.
     { url: 'http://2130706433/', reason: '127.0.0.1 is a loopback address' },
     { url: 'http://0x7f.1/', reason: '127.0.0.1 is a loopback address' },
@@ -102,6 +138,8 @@ describe('checkWebhookUrl', () => {
     { url: 'https://[2606:4700::1111]/hook', addresses: ['2606:4700::1111'] },
     { url: 'https://public.example/hook?x=1', addresses: ['93.184.215.14'] },
     { url: 'https://public6.example:8443/hook', addresses: ['2606:4700::1111'] },
+    { url: 'http://[64:ff9b::8.8.8.8]/hook', addresses: ['64:ff9b::808:808'] },
+    { url: 'https://nat64-public.example/', addresses: ['64:ff9b::808:808'] },
   ])('accepts $url', async ({ url, addresses }) => {
     expect(await checkWebhookUrl(url, { allowPrivateNetworks: false, resolve })).toEqual({ ok: true, addresses });
   });
@@ -172,11 +210,20 @@ describe('createGuardedHttpAgent', () => {
   it.each([
     { name: 'an IP literal', host: '127.0.0.1', reason: '127.0.0.1 is a loopback address' },
     { name: 'a name resolving to it', host: 'receiver.test', reason: 'receiver.test resolves to 127.0.0.1, a loopback address' },
+    { name: 'an IPv4-compatible literal', host: '[::127.0.0.1]', reason: '::7f00:1 maps to 127.0.0.1, a loopback address' },
+    { name: 'an IPv4-translated literal', host: '[::ffff:0:127.0.0.1]', reason: '::ffff:0:7f00:1 maps to 127.0.0.1, a loopback address' },
+    { name: 'a NAT64 literal', host: '[64:ff9b::127.0.0.1]', reason: '64:ff9b::7f00:1 maps to 127.0.0.1, a loopback address' },
+    {
+      name: 'a name resolving to an IPv4-compatible address',
+      host: 'compatible.test',
+      reason: 'compatible.test resolves to 127.0.0.1, a loopback address',
+    },
+    { name: 'a name resolving to a NAT64 address', host: 'nat64.test', reason: 'nat64.test resolves to 127.0.0.1, a loopback address' },
   ])('refuses to connect to a local server through $name', async ({ host, reason }) => {
     const result = await post(`http://${host}:${port}/hook`, {
       allowPrivateNetworks: false,
       timeoutMs: 2000,
-      resolve: fakeResolver({ 'receiver.test': ['127.0.0.1'] }),
+      resolve: fakeResolver({ 'receiver.test': ['127.0.0.1'], 'compatible.test': ['::7f00:1'], 'nat64.test': ['64:ff9b::7f00:1'] }),
     });
     expect(result.error).toMatchObject({
       name: 'WebhookAddressRefusedError',

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /**
+         * The process is up
+         * @description A liveness probe: answers as long as the process serves HTTP; it does not touch the database.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database is reachable and every migration is applied */
+        /**
+         * The database is reachable and every migration is applied
+         * @description A readiness probe: 503 `NOT_READY` (with `Retry-After`) while the database is away or migrations are pending.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -45,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List sessions, newest first */
+        /**
+         * List sessions, newest first
+         * @description The sessions of the project, filtered by status, task, parent or external id; `next_cursor` pages on.
+         */
         get: operations["listSessions"];
         put?: never;
         /**
@@ -66,7 +75,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a session (with its ETag) */
+        /**
+         * Get a session (with its ETag)
+         * @description The session with its budget, level, context and lineage ids. `ETag` is its version, for a conditional PATCH.
+         */
         get: operations["getSession"];
         put?: never;
         post?: never;
@@ -87,7 +99,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Usage history of a session, newest first */
+        /**
+         * Usage history of a session, newest first
+         * @description Every usage update counted on the session, with the budget after it; `next_cursor` pages on.
+         */
         get: operations["listUsage"];
         put?: never;
         /**
@@ -108,7 +123,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Token budget, level, recommendations and a burn-rate forecast */
+        /**
+         * Token budget, level, recommendations and a burn-rate forecast
+         * @description The level of the reference table the session is at, the actions it recommends, and how many updates and seconds remain until each threshold at the recent rate of usage.
+         */
         get: operations["getBudget"];
         put?: never;
         post?: never;
@@ -220,6 +238,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/checkpoints/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checkpoint several snapshots at once
+         * @description Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.
+         */
+        post: operations["createCheckpointBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkpoints/{id}": {
         parameters: {
             query?: never;
@@ -227,7 +265,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a checkpoint */
+        /**
+         * Get a checkpoint
+         * @description The checkpoint with its snapshot, SHA-256 and the token budget of the moment it was taken.
+         */
         get: operations["getCheckpoint"];
         put?: never;
         post?: never;
@@ -364,7 +405,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ancestors and descendants through forks and recoveries */
+        /**
+         * Ancestors and descendants through forks and recoveries
+         * @description The sessions this one was forked or recovered from, nearest first, and those forked or recovered from it, by generation.
+         */
         get: operations["getLineage"];
         put?: never;
         post?: never;
@@ -381,7 +425,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session, its checkpoints, usage, handoffs and events as one JSON document */
+        /**
+         * The session, its checkpoints, usage, handoffs and events as one JSON document
+         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`).
+         */
         get: operations["exportSession"];
         put?: never;
         post?: never;
@@ -398,7 +445,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhook subscriptions, newest first */
+        /**
+         * List webhook subscriptions, newest first
+         * @description The subscriptions of the project, without their secrets; `next_cursor` pages on.
+         */
         get: operations["listWebhooks"];
         put?: never;
         /**
@@ -419,15 +469,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a webhook subscription */
+        /**
+         * Get a webhook subscription
+         * @description Its URL, event types and whether it is enabled (and why not). The secret is shown only on create and rotation.
+         */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
-        /** Delete a webhook subscription and its delivery log */
+        /**
+         * Delete a webhook subscription and its delivery log
+         * @description No more deliveries are attempted to it.
+         */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
-        /** Change the URL, the event types or the description; enable or disable */
+        /**
+         * Change the URL, the event types or the description; enable or disable
+         * @description `enabled: true` re-enables an endpoint the service disabled (after 410 Gone, or failing for 5 days).
+         */
         patch: operations["updateWebhook"];
         trace?: never;
     };
@@ -460,7 +519,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a webhook.test event to this endpoint */
+        /**
+         * Send a webhook.test event to this endpoint
+         * @description Queues a `webhook.test` event for this endpoint only (409 `WEBHOOK_DISABLED` when it is disabled). Deliveries follow the Standard Webhooks specification: `webhook-id` (the event id, the same on every retry), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, two of them for 24 hours after a rotation).
+         */
         post: operations["testWebhook"];
         delete?: never;
         options?: never;
@@ -475,7 +537,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deliveries to this endpoint with every attempt, newest first */
+        /**
+         * Deliveries to this endpoint with every attempt, newest first
+         * @description Each delivery with its status, the next attempt due and the log of attempts; filter by `status`.
+         */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -512,9 +577,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Models and their context windows (the default token budget of a new session) */
+        /**
+         * Models, their context windows (the default token budget of a new session) and prices per token class
+         * @description The project's own prices (PUT /v1/models/{model}/prices) replace the built-in ones.
+         */
         get: operations["listModels"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set this project's prices of a model (USD per million tokens), as a new version
+         * @description Usage updates from now on are priced at these prices; every usage row keeps the cost and price_version it was computed with, so a price change never rewrites history.
+         */
+        put: operations["setModelPrices"];
         post?: never;
         delete?: never;
         options?: never;
@@ -529,17 +617,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an agent's registration */
+        /**
+         * Get an agent's registration
+         * @description From whom the agent accepts handoffs. 404 for an agent never registered (it accepts handoffs from anyone).
+         */
         get: operations["getAgent"];
         /**
          * Register an agent, or replace its registration
-         * @description Says from whom the agent accepts handoffs. An agent that was never registered accepts handoffs from anyone; a registered one only from the agents it lists (`["*"]`: anyone). 201 when the agent was new, 200 when replaced.
+         * @description Says from whom the agent accepts handoffs: only from the agents it lists (`["*"]`: anyone). Once a project has registered an agent, both agents of a handoff must be registered (422 `HANDOFF_INVALID` naming the registered ones); a project that registered none hands off between any names. 201 when the agent was new, 200 when replaced.
          */
         put: operations["putAgent"];
         post?: never;
         /**
          * Remove an agent's registration
-         * @description The agent then accepts handoffs from anyone again, as an unregistered agent does.
+         * @description Handoffs to or from the agent are then refused while the project has other registrations; with none left, any names may hand off again.
          */
         delete: operations["deleteAgent"];
         options?: never;
@@ -554,7 +645,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List registered agents, by name */
+        /**
+         * List registered agents, by name
+         * @description The agents of the project and from whom each accepts handoffs; `next_cursor` pages on.
+         */
         get: operations["listAgents"];
         put?: never;
         post?: never;
@@ -579,7 +673,7 @@ export interface paths {
         put?: never;
         /**
          * Hand a session over from one agent to another
-         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender; otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
+         * @description Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. With fewer than 30,000 available tokens the non-critical context is deferred first. A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender, and, once the project has registered agents, both agents registered (`known_agents` then lists them); otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.
          */
         post: operations["createHandoff"];
         delete?: never;
@@ -595,7 +689,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a handoff package */
+        /**
+         * Get a handoff package
+         * @description The package as it was built, and whether it was accepted or rejected.
+         */
         get: operations["getHandoff"];
         put?: never;
         post?: never;
@@ -672,7 +769,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** MCP server costs: the reference defaults merged with the project's own, by name */
+        /**
+         * MCP server costs: the reference defaults merged with the project's own, by name
+         * @description Every server with a cost: the reference defaults, replaced or joined by the project's own figures; `next_cursor` pages on.
+         */
         get: operations["listMcpServers"];
         put?: never;
         post?: never;
@@ -733,7 +833,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List orchestrations, newest first */
+        /**
+         * List orchestrations, newest first
+         * @description The orchestrations of the project, filtered by status; `next_cursor` pages on.
+         */
         get: operations["listOrchestrations"];
         put?: never;
         /**
@@ -754,7 +857,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an orchestration: its specs, their sessions and explorations */
+        /**
+         * Get an orchestration: its specs, their sessions and explorations
+         * @description Where each spec stands, the session it runs in, which specs are ready, and the forks made to explore.
+         */
         get: operations["getOrchestration"];
         put?: never;
         post?: never;
@@ -853,7 +959,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a project and its first API key */
+        /**
+         * Create a project and its first API key
+         * @description With `Authorization: Bearer <ADMIN_TOKEN>`. The key is shown only in this answer.
+         */
         post: operations["createProject"];
         delete?: never;
         options?: never;
@@ -870,7 +979,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue another API key for a project (for rotation) */
+        /**
+         * Issue another API key for a project (for rotation)
+         * @description The old keys keep working until revoked. The new key is shown only in this answer.
+         */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -888,7 +1000,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key */
+        /**
+         * Revoke an API key
+         * @description Requests with it are 401 from then on, on every replica.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
@@ -899,30 +1014,104 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "name": "checkout-agents"
+         *     }
+         */
         CreateProjectRequestInput: {
+            /**
+             * @description What to call the project (1–256 characters)
+             * @example checkout-agents
+             */
             name: string;
         };
+        /**
+         * @example {
+         *       "accepts_handoffs_from": [
+         *         "planner"
+         *       ],
+         *       "description": "Reviews diffs before merge"
+         *     }
+         */
         PutAgentRequestInput: {
-            /** @description `["*"]` accepts handoffs from any agent; a list of names only from those (`[]`: from none) */
+            /**
+             * @description `["*"]` accepts handoffs from any agent; a list of names only from those (`[]`: from none)
+             * @example [
+             *       "planner"
+             *     ]
+             */
             accepts_handoffs_from: string[];
-            /** @description Omitted: none (PUT replaces the whole registration) */
+            /**
+             * @description What the agent does; omitted: none (PUT replaces the whole registration)
+             * @example Reviews diffs before merge
+             */
             description?: string;
         };
-        /** @enum {string} */
+        /**
+         * @description active: new or restored · resumed: resumed after a pause · emergency_recovery: at or past 85% of its budget, to be recovered (POST …/emergency-recovery) or restored from a checkpoint · archived: takes no more usage, checkpoints or changes
+         * @enum {string}
+         */
         SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
+        /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountModeInput: "all" | "billable_input_output";
+        /**
+         * @example {
+         *       "task_id": "refactor-billing-module",
+         *       "model": "claude-sonnet-4-5-20250929",
+         *       "token_budget": {
+         *         "total": 200000
+         *       },
+         *       "context": {
+         *         "files": [
+         *           "src/billing/invoice.ts"
+         *         ]
+         *       },
+         *       "thresholds": [
+         *         75,
+         *         85,
+         *         100
+         *       ],
+         *       "metadata": {
+         *         "team": "payments"
+         *       }
+         *     }
+         */
         CreateSessionRequestInput: {
+            /**
+             * @description The task the session works on: your name for it (1–256 characters)
+             * @example refactor-billing-module
+             */
             task_id: string;
             /**
              * @description Your own name for this session, unique in the project (409 EXTERNAL_ID_TAKEN otherwise): a conversation or agent session id. OTLP telemetry whose gen_ai.conversation.id or session.id is this value counts on this session. May not start with "sess_".
              * @example claude-code-8f14e45f
              */
             external_id?: string;
-            /** @description Defaults to claude-sonnet-4-5-20250929 */
+            /**
+             * @description One of GET /v1/models (400 listing them otherwise, unless the deployment sets ALLOW_UNKNOWN_MODELS=true). Defaults to claude-sonnet-4-5-20250929
+             * @example claude-sonnet-4-5-20250929
+             */
             model?: string;
             /** @description Defaults to the model's context window (GET /v1/models), else 200000 */
             token_budget?: {
+                /**
+                 * @description The budget in tokens
+                 * @example 200000
+                 */
                 total: number;
             };
+            /**
+             * @description The initial working context, a JSON object; default {}
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ]
+             *     }
+             */
             context?: {
                 [key: string]: unknown;
             };
@@ -930,10 +1119,37 @@ export interface components {
             thresholds?: number[];
             /** @description Default ["temp_context"] */
             non_critical_keys?: string[];
+            /**
+             * @description Your own data about the session; default {}
+             * @example {
+             *       "team": "payments"
+             *     }
+             */
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description Default all */
+            count?: components["schemas"]["CountModeInput"];
+            /**
+             * @description Cost limit in US dollars (a decimal string or a number)
+             * @example 25.00
+             */
+            cost_limit_usd?: string | number;
+            /** @description Default [75, 85] */
+            cost_thresholds?: number[];
         };
+        /**
+         * @description At least one field
+         * @example {
+         *       "context": {
+         *         "current_step": "write tests",
+         *         "temp_context": null
+         *       },
+         *       "metadata": {
+         *         "reviewed": true
+         *       }
+         *     }
+         */
         PatchSessionRequestInput: {
             /** @description JSON merge patch (RFC 7396): null removes a key */
             context?: {
@@ -943,77 +1159,297 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description A new total; used stays */
             token_budget?: {
+                /**
+                 * @description The budget in tokens
+                 * @example 200000
+                 */
                 total: number;
             };
-            /** @description Percentages of the budget whose crossing emits session.threshold_crossed */
+            /** @description Replaces the thresholds */
             thresholds?: number[];
-            /** @description Context keys moved to deferred_context when usage crosses 75% */
+            /** @description Replaces the non-critical keys */
             non_critical_keys?: string[];
+            /** @description Applies to the updates from now on; tokens counted so far stay counted */
+            count?: components["schemas"]["CountModeInput"];
+            /** @description null removes the limit */
+            cost_limit_usd?: (string | number) | null;
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
+            cost_thresholds?: number[];
         };
+        /**
+         * @example {
+         *       "phase": "iteration_2",
+         *       "context_snapshot": {
+         *         "files": [
+         *           "src/billing/invoice.ts"
+         *         ],
+         *         "current_step": "write tests"
+         *       }
+         *     }
+         */
         CreateCheckpointRequestInput: {
-            /** @description Where the work stands, e.g. "iteration_2" */
+            /**
+             * @description Where the work stands, e.g. "iteration_2"
+             * @example iteration_2
+             */
             phase: string;
-            /** @description Omitted: the session's current context */
+            /**
+             * @description The context to keep; omitted: the session's current context
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ],
+             *       "current_step": "write tests"
+             *     }
+             */
             context_snapshot?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @example {
+         *       "checkpoints": [
+         *         {
+         *           "phase": "iteration_2",
+         *           "context_snapshot": {
+         *             "current_step": "write tests"
+         *           }
+         *         },
+         *         {
+         *           "phase": "iteration_3",
+         *           "context_snapshot": {
+         *             "current_step": "review"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CreateCheckpointBatchRequestInput: {
+            /** @description 1 to 100 checkpoints, stored in this order */
+            checkpoints: {
+                /**
+                 * @description Where the work stands, e.g. "iteration_2"
+                 * @example iteration_2
+                 */
+                phase: string;
+                /**
+                 * @description The context to keep
+                 * @example {
+                 *       "current_step": "write tests"
+                 *     }
+                 */
+                context_snapshot: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
          * @enum {string}
          */
         McpTaskTypeInput: "code_analysis" | "web_interaction" | "general";
+        /**
+         * @example {
+         *       "servers": [
+         *         "context7",
+         *         "playwright"
+         *       ],
+         *       "task_type": "implementation",
+         *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
+         *     }
+         */
         McpAnalysisRequestInput: {
-            /** @description The active MCP servers, each once (`[]`: none) */
+            /**
+             * @description The active MCP servers, each once (`[]`: none)
+             * @example [
+             *       "context7",
+             *       "playwright"
+             *     ]
+             */
             servers: string[];
             /** @description Omitted: no recommendation (`recommended` is null, nothing to enable or disable) */
             task_type?: components["schemas"]["McpTaskTypeInput"];
-            /** @description A session of this project: the result then says what share of its available tokens the definitions take */
+            /**
+             * @description A session of this project: the result then says what share of its available tokens the definitions take
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id?: string;
         };
+        /**
+         * @example {
+         *       "tool_definition_tokens": 2400
+         *     }
+         */
         PutMcpServerRequestInput: {
-            /** @description What the server's tool definitions take in context */
+            /**
+             * @description What the server's tool definitions take in context, in tokens
+             * @example 2400
+             */
             tool_definition_tokens: number;
         };
-        /** @enum {string} */
+        /**
+         * @description pending until the receiving side accepts or rejects it
+         * @enum {string}
+         */
         HandoffStatusInput: "pending" | "accepted" | "rejected";
+        /**
+         * @example {
+         *       "from_agent": "planner",
+         *       "to_agent": "code-reviewer",
+         *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf",
+         *       "task_context": {
+         *         "phase": "review"
+         *       }
+         *     }
+         */
         CreateHandoffRequestInput: {
+            /**
+             * @description The agent handing over
+             * @example planner
+             */
             from_agent: string;
-            /** @description Must accept handoffs from from_agent (PUT /v1/agents/{name}); an unregistered agent accepts anyone */
+            /**
+             * @description Must accept handoffs from from_agent (PUT /v1/agents/{name}); an unregistered agent accepts anyone
+             * @example code-reviewer
+             */
             to_agent: string;
-            /** @description A session of this project with more than 30000 available tokens, not archived */
+            /**
+             * @description A session of this project with more than 30000 available tokens, not archived
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
-            /** @description What the receiving agent is to do, e.g. {"phase": "implementation"} */
+            /**
+             * @description What the receiving agent is to do, e.g. {"phase": "implementation"}
+             * @example {
+             *       "phase": "review"
+             *     }
+             */
             task_context: {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @example {
+         *       "reason": "The diff is too large to review in one pass"
+         *     }
+         */
         RejectHandoffRequestInput: {
-            /** @description Why the receiving side refuses the handoff */
+            /**
+             * @description Why the receiving side refuses the handoff
+             * @example The diff is too large to review in one pass
+             */
             reason: string;
         };
+        /**
+         * @description Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all
+         * @example {
+         *       "input_tokens": 1000,
+         *       "output_tokens": 250,
+         *       "model": "claude-sonnet-4-5-20250929",
+         *       "source": "planner"
+         *     }
+         */
         RecordUsageRequestInput: {
-            /** @description Tokens this model call used; or give input_tokens and output_tokens */
+            /**
+             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)
+             * @example 1250
+             */
             tokens?: number;
+            /**
+             * @description Input (prompt) tokens of the call; with output_tokens, instead of tokens
+             * @example 1000
+             */
             input_tokens?: number;
+            /**
+             * @description Output (completion) tokens of the call; with input_tokens, instead of tokens
+             * @example 250
+             */
             output_tokens?: number;
+            /**
+             * @description Whose usage object `usage` is
+             * @enum {string}
+             */
+            provider?: "anthropic" | "openai" | "openai_responses" | "gemini" | "langchain";
+            /**
+             * @description The provider's usage object, verbatim: Anthropic Messages `usage`, OpenAI Chat Completions or Responses `usage`, Gemini `usageMetadata`, or a LangChain message's `usage_metadata`. Unknown fields are ignored, missing counts are 0.
+             * @example {
+             *       "input_tokens": 50,
+             *       "cache_read_input_tokens": 100000,
+             *       "cache_creation_input_tokens": 248,
+             *       "output_tokens": 503
+             *     }
+             */
+            usage?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The model that was called (prices the call); default the session's model
+             * @example claude-sonnet-4-5-20250929
+             */
             model?: string;
-            /** @description Free text: which agent or call reported this usage */
+            /**
+             * @description Free text: which agent or call reported this usage
+             * @example planner
+             */
             source?: string;
         };
+        /**
+         * @example {
+         *       "input": "3",
+         *       "output": "15",
+         *       "cache_read": "0.3",
+         *       "cache_write": "3.75",
+         *       "cache_write_1h": "6"
+         *     }
+         */
+        SetModelPricesRequestInput: {
+            input: string | number;
+            output: string | number;
+            cache_read: string | number;
+            cache_write: string | number;
+            cache_write_1h?: string | number;
+        };
+        /**
+         * @example {
+         *       "task_id": "try-alternative-parser",
+         *       "token_budget": {
+         *         "total": 100000
+         *       }
+         *     }
+         */
         ForkSessionRequestInput: {
-            /** @description A checkpoint of this session; default its latest (or, without one, the current context) */
+            /**
+             * @description A checkpoint of this session; default its latest (or, without one, the current context)
+             * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+             */
             checkpoint_id?: string;
-            /** @description Default fork_<parent task_id> */
+            /**
+             * @description Default `fork_<parent task_id>`; a fork of a fork keeps its parent's task_id (the prefix is not stacked). One that would pass 256 characters is cut to 256: its first 243 characters, `~` and 12 hex digits of its SHA-256.
+             * @example try-alternative-parser
+             */
             task_id?: string;
             /** @description Default the parent's total; used starts at 0 */
             token_budget?: {
+                /**
+                 * @description The budget in tokens
+                 * @example 200000
+                 */
                 total: number;
             };
         };
+        /**
+         * @example {
+         *       "fork_session_id": "sess_01a252c39c91724fa500d77a45bda549",
+         *       "strategy": "deep"
+         *     }
+         */
         MergeSessionRequestInput: {
-            /** @description A fork of this session (its parent_session_id is this session) */
+            /**
+             * @description A fork of this session (its parent_session_id is this session)
+             * @example sess_01a252c39c91724fa500d77a45bda549
+             */
             fork_session_id: string;
             /**
              * @description shallow: the fork's top-level keys win; deep: objects merge key by key, the fork winning on conflicts
@@ -1027,16 +1463,52 @@ export interface components {
          * @enum {string}
          */
         OrchestrationStatusInput: "running" | "completed" | "failed";
+        /** @description A spec and what it depends on */
         OrchestrationSpecInput: {
-            /** @description 1–256 characters, unique within the orchestration */
+            /**
+             * @description The spec: 1–256 characters, unique within the orchestration
+             * @example design
+             */
             spec_id: string;
             /**
              * @description Spec ids of this orchestration that must complete before this one starts, each once; default []
              * @default []
+             * @example []
              */
             depends_on: string[];
         };
+        /**
+         * @example {
+         *       "specs": [
+         *         {
+         *           "spec_id": "design",
+         *           "depends_on": []
+         *         },
+         *         {
+         *           "spec_id": "implement",
+         *           "depends_on": [
+         *             "design"
+         *           ]
+         *         },
+         *         {
+         *           "spec_id": "write-docs",
+         *           "depends_on": [
+         *             "design"
+         *           ]
+         *         },
+         *         {
+         *           "spec_id": "release",
+         *           "depends_on": [
+         *             "implement",
+         *             "write-docs"
+         *           ]
+         *         }
+         *       ],
+         *       "max_parallel_sessions": 2
+         *     }
+         */
         CreateOrchestrationRequestInput: {
+            /** @description The graph: 1 to 200 specs, each naming the specs it depends on */
             specs: components["schemas"]["OrchestrationSpecInput"][];
             /**
              * @description How many specs may run (have a session) at once; default 3
@@ -1060,84 +1532,254 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @example {
+         *       "url": "https://hooks.example.com/session-state",
+         *       "events": [
+         *         "session.threshold_crossed",
+         *         "handoff.created"
+         *       ],
+         *       "description": "Alerts for the on-call channel"
+         *     }
+         */
         CreateWebhookRequestInput: {
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: an http:// or https:// URL
+             * @example https://hooks.example.com/session-state
+             */
             url: string;
-            /** @description Event types to receive; "*" for all */
-            events: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            /**
+             * @description Event types to receive, each once; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
+            events: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            /**
+             * @description Your note about it (up to 1024 characters)
+             * @example Alerts for the on-call channel
+             */
             description?: string;
         };
+        /**
+         * @description At least one field
+         * @example {
+         *       "events": [
+         *         "*"
+         *       ],
+         *       "enabled": true
+         *     }
+         */
         UpdateWebhookRequestInput: {
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: an http:// or https:// URL
+             * @example https://hooks.example.com/session-state
+             */
             url?: string;
-            /** @description Event types to receive; "*" for all */
-            events?: ("session.threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            /**
+             * @description Event types to receive, each once; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
+            events?: ("session.threshold_crossed" | "session.cost_threshold_crossed" | "session.created" | "session.archived" | "session.emergency_recovered" | "checkpoint.created" | "handoff.created" | "handoff.accepted" | "handoff.rejected" | "orchestration.completed" | "webhook.test" | "*")[];
+            /** @description A new note; null removes it */
             description?: string | null;
             /** @description true re-enables an endpoint the service disabled */
             enabled?: boolean;
         };
-        /** @description RFC 9457 problem document */
+        /** @description RFC 9457 problem document: every error answer of the service, as application/problem+json */
         Problem: {
+            /**
+             * @description A URL (relative to this server) of a page that explains the code: GET it for HTML, or JSON with `Accept: application/json`
+             * @example /problems/session-archived
+             */
             type: string;
+            /**
+             * @description A short summary of the code, the same for every occurrence
+             * @example Session is archived
+             */
             title: string;
+            /**
+             * @description The HTTP status of the answer
+             * @example 409
+             */
             status: number;
+            /**
+             * @description What went wrong with this request, for a person to read
+             * @example session sess_01a252c39c91724fa500d7794bd6f1bf is archived and takes no more usage
+             */
             detail: string;
+            /**
+             * @description The path and query of the request
+             * @example /v1/sessions/sess_01a252c39c91724fa500d7794bd6f1bf/usage
+             */
             instance: string;
-            /** @description Machine-readable error code, e.g. SESSION_ARCHIVED */
+            /**
+             * @description Machine-readable error code, one per kind of error (a client branches on it, not on `title`)
+             * @example SESSION_ARCHIVED
+             */
             code: string;
+            /** @description Each failed check, for VALIDATION_FAILED and the 422 problems that list them */
             errors?: {
+                /**
+                 * @description Where: `body.`, `query.`, `params.` or `headers.` and the field
+                 * @example body.token_budget.total
+                 */
                 path: string;
+                /**
+                 * @description What is wrong with it
+                 * @example Too small: expected number to be >=1
+                 */
                 message: string;
             }[];
+            /** @description SESSION_ARCHIVED (and SESSION_ALREADY_RECOVERED) of a session archived by emergency recovery: the session that carries it on (send the update there) */
+            recovered_to_session_id?: string;
+            /** @description An unknown model (400 VALIDATION_FAILED): the models this deployment knows */
+            known_models?: string[];
+            /** @description A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents */
+            known_agents?: string[];
             /** @description BUDGET_EXHAUSTED: tokens available (total - used - reserved) when the reservation was refused */
             available?: number;
             /** @description BUDGET_EXHAUSTED: tokens in live reservations when the reservation was refused */
             reserved?: number;
         };
+        /** @description A new project and its first API key */
         CreatedProject: {
+            /**
+             * @description The project id
+             * @example proj_01a252c39c7477f396fa25de2eec888c
+             */
             project_id: string;
+            /**
+             * @description Its name
+             * @example checkout-agents
+             */
             name: string;
+            /**
+             * @description The id of its first API key (to revoke it)
+             * @example key_01a252c39c887ea7a7d826de3d81538c
+             */
             api_key_id: string;
-            /** @description Shown only here: store it now */
+            /**
+             * @description Shown only here: store it now. Send it as `Authorization: Bearer <api key>`
+             * @example sss_q8V0xkJ3o2b8X1YtQm9eLr7sWc4nHd6uPz1aG5fT2yE
+             */
             api_key: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
+        /** @description A new API key */
         CreatedApiKey: {
+            /**
+             * @description The id of the key (to revoke it)
+             * @example key_01a252c39c887ea7a7d826de3d81538c
+             */
             api_key_id: string;
+            /**
+             * @description Its project
+             * @example proj_01a252c39c7477f396fa25de2eec888c
+             */
             project_id: string;
-            /** @description Shown only here: store it now */
+            /**
+             * @description Shown only here: store it now. Send it as `Authorization: Bearer <api key>`
+             * @example sss_q8V0xkJ3o2b8X1YtQm9eLr7sWc4nHd6uPz1aG5fT2yE
+             */
             api_key: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it was issued
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
+        /** @description A registered agent and from whom it accepts handoffs */
         Agent: {
+            /**
+             * @description The agent's name
+             * @example code-reviewer
+             */
             name: string;
-            /** @description `["*"]`: any agent; otherwise the names of the agents it accepts handoffs from */
+            /**
+             * @description `["*"]`: any agent; otherwise the names of the agents it accepts handoffs from
+             * @example [
+             *       "planner"
+             *     ]
+             */
             accepts_handoffs_from: string[];
+            /** @description What the agent does; null when none was given */
             description: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it was first registered
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When its registration last changed
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
         };
-        /** @enum {string} */
+        /**
+         * @description active: new or restored · resumed: resumed after a pause · emergency_recovery: at or past 85% of its budget, to be recovered (POST …/emergency-recovery) or restored from a checkpoint · archived: takes no more usage, checkpoints or changes
+         * @enum {string}
+         */
         SessionStatus: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
         /**
          * @description normal [0,60) · progressive_disclosure [60,75) · defer_non_critical [75,85) · emergency [85,∞)
          * @enum {string}
          */
         Level: "normal" | "progressive_disclosure" | "defer_non_critical" | "emergency";
+        /** @description A session's token budget and how much of it is used */
         TokenBudget: {
+            /**
+             * @description The budget: how many tokens the session may use
+             * @example 200000
+             */
             total: number;
+            /**
+             * @description Tokens counted so far (usage updates)
+             * @example 1250
+             */
             used: number;
-            /** @description Tokens in live reservations (holds not yet committed, released or expired) */
+            /**
+             * @description Tokens in live reservations (holds not yet committed, released or expired)
+             * @example 0
+             */
             reserved: number;
-            /** @description total - used - reserved; negative when over budget */
+            /**
+             * @description total - used - reserved; negative when over budget
+             * @example 198750
+             */
             available: number;
-            /** @description used / total * 100, rounded to 2 decimals */
+            /**
+             * @description used / total * 100, rounded to 2 decimals
+             * @example 0.63
+             */
             position_percent: number;
         };
+        Cost: {
+            /**
+             * @description Exact sum of the cost_usd of every usage update (those of models without a price count 0)
+             * @example 0.03885
+             */
+            used_usd: string;
+            /** @description cost_limit_usd; null when the session has none */
+            limit_usd: string | null;
+            /** @description used_usd / limit_usd * 100, rounded to 2 decimals; null without a limit */
+            position_percent: number | null;
+        };
+        /**
+         * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
+         * @enum {string}
+         */
+        CountMode: "all" | "billable_input_output";
         TokenUsage: {
             total: number;
             used: number;
@@ -1146,63 +1788,184 @@ export interface components {
             /** @description used / total * 100, rounded to 2 decimals */
             position_percent: number;
         };
+        /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
+            /**
+             * @description The session id (`sess_` and 32 hex digits)
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
+            /**
+             * @description The project of the API key that created it
+             * @example proj_01a252c39c7477f396fa25de2eec888c
+             */
             project_id: string;
+            /**
+             * @description The task the session works on, as the caller named it
+             * @example refactor-billing-module
+             */
             task_id: string;
             /**
              * @description The caller's own name for the session, unique in the project; null when none was given
              * @example conv_5j66UpCpwteGg4YSxUnt7lPY
              */
             external_id: string | null;
+            /**
+             * @description The model the session runs on (its context window is the default budget)
+             * @example claude-sonnet-4-5-20250929
+             */
             model: string;
             status: components["schemas"]["SessionStatus"];
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
+            /**
+             * @description Percentages of the budget whose crossing emits session.threshold_crossed
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
             thresholds: number[];
+            count: components["schemas"]["CountMode"];
+            cost: components["schemas"]["Cost"];
+            /**
+             * @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
+            cost_thresholds: number[];
+            /**
+             * @description Context keys moved to deferred_context when usage crosses 75%
+             * @example [
+             *       "temp_context"
+             *     ]
+             */
             non_critical_keys: string[];
+            /**
+             * @description The session's working context, a JSON object
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ]
+             *     }
+             */
             context: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Non-critical context moved out of context on a tight budget (restored by a restore or merge)
+             * @example {}
+             */
             deferred_context: {
                 [key: string]: unknown;
             };
+            /**
+             * @description The caller's own data about the session; the service does not read it
+             * @example {
+             *       "team": "payments"
+             *     }
+             */
             metadata: {
                 [key: string]: unknown;
             };
+            /** @description The session this one was forked from; null when not a fork */
             parent_session_id: string | null;
+            /** @description The checkpoint of the parent the fork started from; null when not a fork */
             fork_checkpoint_id: string | null;
+            /** @description The session whose emergency recovery created this one; null otherwise */
             recovered_from_session_id: string | null;
+            /** @description Set when emergency recovery archived this session: the new session that carries it on (usage and checkpoints go there) */
+            recovered_to_session_id: string | null;
+            /**
+             * @description How many checkpoints the session has
+             * @example 0
+             */
             checkpoints_count: number;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the session was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the session last changed
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
+            /** @description When it was last resumed; null if never */
             last_resumed_at: string | null;
+            /** @description When it was last restored from a checkpoint; null if never */
             last_recovery_at: string | null;
+            /** @description When it was archived; null while live */
             archived_at: string | null;
-            /** @description Increases with every change; the ETag of the session */
+            /**
+             * @description Increases with every change; the ETag of the session
+             * @example 1
+             */
             version: number;
         };
+        /** @description A snapshot of a session's context, verified by its SHA-256 */
         Checkpoint: {
+            /**
+             * @description The checkpoint id (`ckpt_` and 32 hex digits)
+             * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+             */
             checkpoint_id: string;
+            /**
+             * @description The session it is a checkpoint of
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
+            /**
+             * @description Where the work stood, as the caller named it
+             * @example iteration_2
+             */
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
             token_usage: components["schemas"]["TokenUsage"];
+            /**
+             * @description The context as it was checkpointed
+             * @example {
+             *       "files": [
+             *         "src/billing/invoice.ts"
+             *       ]
+             *     }
+             */
             context_snapshot: {
                 [key: string]: unknown;
             };
-            /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
+            /**
+             * @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot
+             * @example 5f0d9b3e0c4d8b7b2f1a6c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f
+             */
             sha256: string;
-            /** @description Bytes of the canonical JSON of context_snapshot */
+            /**
+             * @description Bytes of the canonical JSON of context_snapshot
+             * @example 38
+             */
             size_bytes: number;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the checkpoint was taken
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
         CreatedCheckpoint: {
+            /**
+             * @description The checkpoint id (`ckpt_` and 32 hex digits)
+             * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+             */
             checkpoint_id: string;
+            /**
+             * @description The session it is a checkpoint of
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
+            /**
+             * @description Where the work stood, as the caller named it
+             * @example iteration_2
+             */
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
             token_usage: components["schemas"]["TokenUsage"];
@@ -1210,20 +1973,42 @@ export interface components {
             context_snapshot?: {
                 [key: string]: unknown;
             };
-            /** @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot */
+            /**
+             * @description SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot
+             * @example 5f0d9b3e0c4d8b7b2f1a6c9e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f
+             */
             sha256: string;
-            /** @description Bytes of the canonical JSON of context_snapshot */
+            /**
+             * @description Bytes of the canonical JSON of context_snapshot
+             * @example 38
+             */
             size_bytes: number;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the checkpoint was taken
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
+        };
+        CreatedCheckpointBatch: {
+            /** @description The checkpoints, in the order sent (ids ascending) */
+            data: components["schemas"]["CreatedCheckpoint"][];
         };
         /**
          * @description The servers each task type needs, as in the reference: code_analysis: [context7]; web_interaction: [playwright]; general: []
          * @enum {string}
          */
         McpTaskType: "code_analysis" | "web_interaction" | "general";
+        /** @description One active server's cost */
         McpServerCost: {
+            /**
+             * @description The server
+             * @example context7
+             */
             name: string;
+            /**
+             * @description What its tool definitions take in context
+             * @example 2000
+             */
             tool_definition_tokens: number;
             /** @description false when neither the project nor the reference gives a cost: then it counts as 0 */
             known: boolean;
@@ -1233,10 +2018,14 @@ export interface components {
              */
             source: "project" | "reference" | "unknown";
         };
+        /** @description What the tool definitions of the active servers cost, and which servers the task needs */
         McpAnalysis: {
             /** @description The active servers, in the order given */
             servers: components["schemas"]["McpServerCost"][];
-            /** @description What their tool definitions take in context */
+            /**
+             * @description What their tool definitions take in context
+             * @example 5000
+             */
             total_tokens: number;
             /** @description Set when total_tokens is above 5000 */
             warning: string | null;
@@ -1249,6 +2038,10 @@ export interface components {
             to_enable: string[];
             /** @description Only with session_id; null otherwise */
             session: {
+                /**
+                 * @description The session
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 session_id: string;
                 /** @description The session's available tokens now (negative when over budget) */
                 available_tokens: number;
@@ -1258,37 +2051,89 @@ export interface components {
                 available_after_tokens: number;
             } | null;
         };
+        /** @description An MCP server's cost of tool definitions */
         McpServer: {
+            /**
+             * @description The server
+             * @example context7
+             */
             name: string;
-            /** @description The cost analyses use: the project's figure, else the reference default */
+            /**
+             * @description The cost analyses use: the project's figure, else the reference default
+             * @example 2400
+             */
             tool_definition_tokens: number;
-            /** @enum {string} */
+            /**
+             * @description Where the cost comes from: the project's own figure or the reference default
+             * @enum {string}
+             */
             source: "project" | "reference";
             /** @description The reference default (context7 2000, playwright 3000, session-state 1992), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
+            /** @description When the project last changed its figure; null for a reference default */
             updated_at: string | null;
         };
-        /** @enum {string} */
+        /**
+         * @description pending until the receiving side accepts or rejects it
+         * @enum {string}
+         */
         HandoffStatus: "pending" | "accepted" | "rejected";
+        /** @description A handoff package: the session, the task and a snapshot of the context, from one agent to another */
         Handoff: {
+            /**
+             * @description The handoff id (`hoff_` and 32 hex digits)
+             * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+             */
             handoff_id: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the handoff was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
+            /**
+             * @description The agent handing over
+             * @example planner
+             */
             from_agent: string;
+            /**
+             * @description The agent taking over
+             * @example code-reviewer
+             */
             to_agent: string;
             /** @description pending until the receiving side accepts or rejects it, once */
             status: components["schemas"]["HandoffStatus"];
             /** @description The session as it stood when the handoff was created */
             session_context: {
+                /**
+                 * @description The session handed over
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 session_id: string;
+                /**
+                 * @description Its model
+                 * @example claude-sonnet-4-5-20250929
+                 */
                 model: string;
-                /** @description The session's position_percent when the handoff was created */
+                /**
+                 * @description The session's position_percent when the handoff was created
+                 * @example 0.63
+                 */
                 context_position: number;
+                /**
+                 * @description Its available tokens then
+                 * @example 198750
+                 */
                 available_tokens: number;
                 status: components["schemas"]["SessionStatus"];
             };
+            /**
+             * @description What the receiving agent is to do
+             * @example {
+             *       "phase": "review"
+             *     }
+             */
             task_context: {
                 [key: string]: unknown;
             };
@@ -1296,84 +2141,235 @@ export interface components {
             context_snapshot: {
                 [key: string]: unknown;
             };
+            /** @description How the receiver can recover or branch off */
             recovery_info: {
                 /** @description Id of the session's latest checkpoint then, or null */
                 last_checkpoint: string | null;
-                /** @constant */
+                /**
+                 * @description Tokens kept in reserve for a recovery
+                 * @constant
+                 */
                 recovery_tokens_reserved: 55000;
-                /** @constant */
+                /**
+                 * @description The receiver may fork the session instead of working on it
+                 * @constant
+                 */
                 fork_available: true;
             };
             /** @description When it was accepted or rejected */
             decided_at: string | null;
+            /** @description Why it was rejected; null unless rejected */
             rejection_reason: string | null;
         };
+        /** @description Every token of the call in exactly one of input, cache_read, cache_write, output */
+        TokenClasses: {
+            /** @description Input tokens not read from or written to a cache */
+            input: number;
+            /** @description Input tokens read from a prompt cache */
+            cache_read: number;
+            /** @description Input tokens written to a prompt cache */
+            cache_write: number;
+            /** @description The part of cache_write written to a 1-hour cache (priced apart by Anthropic) */
+            cache_write_1h: number;
+            /** @description Output tokens, reasoning included */
+            output: number;
+            /** @description The part of output spent reasoning (shown apart, not added) */
+            reasoning: number;
+        };
+        /** @description The budget after the update */
         UsageResult: {
+            /**
+             * @description The session
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
-            /** @description Thresholds this update crossed, ascending; each emits session.threshold_crossed */
+            /**
+             * @description Thresholds this update crossed, ascending; each emits session.threshold_crossed
+             * @example []
+             */
             crossed: number[];
             status: components["schemas"]["SessionStatus"];
-        };
-        UsageEntry: {
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
             tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
+        };
+        /** @description One usage update as it was counted */
+        UsageEntry: {
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
+            tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
+            /** @description All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens } */
             input_tokens: number | null;
+            /** @description Output tokens, when the update gave them apart */
             output_tokens: number | null;
+            /** @description Whose usage object was sent; null for the plain bodies */
+            provider: ("anthropic" | "openai" | "openai_responses" | "gemini" | "langchain") | null;
+            /**
+             * @description The session's used tokens after this update
+             * @example 1250
+             */
             used: number;
+            /**
+             * @description Its available tokens after this update
+             * @example 198750
+             */
             available: number;
+            /**
+             * @description Its position after this update, in percent of the budget
+             * @example 0.63
+             */
             position_percent: number;
+            /** @description Thresholds this update crossed */
             crossed: number[];
+            /** @description The model the update named; null when none */
             model: string | null;
+            /** @description The source the update named; null when none */
             source: string | null;
             /**
              * @description The telemetry item this update came from: `span:<trace_id>/<span_id>` for an OTLP span, `log:<sha-256>` for an OTLP log record (the hash of its trace and span ids, timestamps, body and attributes); null for updates sent to this API
              * @example span:5b8efff798038103d269b633813fc60c/eee19b7ec3c1b174
              */
             origin: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the update was counted
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
+        /** @description The budget of a session, what to do about it, and a forecast */
         Budget: {
+            /**
+             * @description The session
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
+            /**
+             * @description The session's thresholds
+             * @example [
+             *       75,
+             *       85
+             *     ]
+             */
             thresholds: number[];
+            /**
+             * @description What the budget counts: every token, or all but cache reads
+             * @enum {string}
+             */
+            count: "all" | "billable_input_output";
+            cost: components["schemas"]["Cost"];
+            /** @description Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed */
+            cost_thresholds: number[];
+            /**
+             * @description Seconds since the session was created
+             * @example 420
+             */
             session_age_seconds: number;
+            /** @description What to do about the metrics that are past their target; [] when none is */
             recommendations: {
-                /** @enum {string} */
+                /**
+                 * @description Which metric of the reference table
+                 * @enum {string}
+                 */
                 metric: "token_usage_percent" | "session_duration";
+                /**
+                 * @description Its value now (percent, or minutes)
+                 * @example 76.5
+                 */
                 value: number;
+                /**
+                 * @description The healthy target
+                 * @example <60%
+                 */
                 target: string;
+                /**
+                 * @description What the reference table says to do
+                 * @example Defer non-critical context
+                 */
                 action: string;
             }[];
+            /** @description When the thresholds will be reached at the recent rate */
             forecast: {
                 /** @description Mean tokens of the recent updates */
                 tokens_per_update: number | null;
-                /** @description Keyed by threshold percent ("75", "85", "100"); null without enough history */
+                /** @description How many more such updates until each threshold; null without enough history */
                 updates_until: {
                     [key: string]: number | null;
                 };
-                /** @description Keyed by threshold percent ("75", "85", "100"); null without enough history */
+                /** @description Seconds until each threshold at the pace of the last 10 minutes up to now (idle time slows it); null without usage in them */
                 seconds_until: {
                     [key: string]: number | null;
                 };
             };
         };
+        /** @description An event as webhooks deliver it and event streams and exports carry it */
         Event: {
+            /**
+             * @description The event id, also `webhook-id` of its deliveries
+             * @example evt_01a252c39c91724fa500d77fe2bf82dd
+             */
             id: string;
+            /**
+             * @description The event type
+             * @example session.threshold_crossed
+             */
             type: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the event happened
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
+            /**
+             * @description What happened, by type
+             * @example {
+             *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf",
+             *       "threshold": 75
+             *     }
+             */
             data: {
                 [key: string]: unknown;
             };
         };
+        /** @description One session and everything recorded about it */
         SessionExport: {
-            /** @constant */
+            /**
+             * @description The format and its version
+             * @constant
+             */
             format: "session-state-service/session-export/v1";
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the export was made
+             * @example 2026-12-07T14:03:12.345Z
+             */
             exported_at: string;
+            /** @description The session as it is now */
             session: components["schemas"]["Session"];
             /** @description Oldest first, snapshots included */
             checkpoints: components["schemas"]["Checkpoint"][];
@@ -1386,43 +2382,74 @@ export interface components {
         };
         /** @description In seconds, 3 decimals (percentile_cont); p50, p95 and max are null when count is 0 */
         SecondsDistribution: {
+            /**
+             * @description How many were measured
+             * @example 4
+             */
             count: number;
+            /** @description The median */
             p50: number | null;
+            /** @description The 95th percentile */
             p95: number | null;
+            /** @description The longest */
             max: number | null;
         };
+        /** @description One metric of the reference table against its target */
         TargetCheck: {
-            /** @enum {string} */
+            /**
+             * @description The metric of the reference table
+             * @enum {string}
+             */
             metric: "token_usage_percent" | "session_duration" | "handoff_success_percent" | "recovery_time";
             /** @description The healthy target of the reference table, e.g. "<60%" */
             target: string;
             /** @description token_usage_percent: highest position of a live session; session_duration: age of the oldest live session (minutes); handoff_success_percent: accepted of decided handoffs; recovery_time: p95 of recovery times (minutes). Null when there is nothing to measure */
             actual: number | null;
-            /** @enum {string} */
+            /**
+             * @description The unit of actual
+             * @enum {string}
+             */
             unit: "percent" | "minutes";
+            /** @description true when actual is past the target */
             missed: boolean;
             /** @description What the reference table says to do at `actual` */
             action: string;
             /** @description The figures behind `actual` */
             detail: string;
         };
+        /** @description The health of a project's sessions against the reference targets */
         MetricsSummary: {
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the summary was computed
+             * @example 2026-12-07T14:03:12.345Z
+             */
             generated_at: string;
+            /** @description The `since` of the request; null when it gave none */
             since: string | null;
+            /** @description How many sessions, by status */
             sessions: {
+                /**
+                 * @description Sessions created (since `since`)
+                 * @example 12
+                 */
                 total: number;
                 /** @description Not archived */
                 live: number;
                 /** @description Every status, 0 when none */
                 by_status: {
+                    /** @description Sessions active */
                     active: number;
+                    /** @description Sessions resumed */
                     resumed: number;
+                    /** @description Sessions recovering */
                     recovering: number;
+                    /** @description Sessions emergency_recovery */
                     emergency_recovery: number;
+                    /** @description Sessions archived */
                     archived: number;
                 };
             };
+            /** @description Tokens used and budgeted */
             tokens: {
                 /** @description Tokens used, summed over the sessions (an integer; beyond 2^53 as precise as a JSON number is) */
                 used: number;
@@ -1430,29 +2457,50 @@ export interface components {
                 budget: number;
                 /** @description Live sessions at each level of the reference table, and the tokens they used */
                 live_by_level: {
+                    /** @description At level normal */
                     normal: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
+                    /** @description At level progressive_disclosure */
                     progressive_disclosure: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
+                    /** @description At level defer_non_critical */
                     defer_non_critical: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
+                    /** @description At level emergency */
                     emergency: {
+                        /** @description Live sessions at this level */
                         sessions: number;
+                        /** @description The tokens they used */
                         used: number;
                     };
                 };
             };
+            /** @description How many handoffs, by status, and how many of those decided were accepted */
             handoffs: {
+                /**
+                 * @description Handoffs created
+                 * @example 5
+                 */
                 total: number;
+                /** @description Every status, 0 when none */
                 by_status: {
+                    /** @description Handoffs pending */
                     pending: number;
+                    /** @description Handoffs accepted */
                     accepted: number;
+                    /** @description Handoffs rejected */
                     rejected: number;
                 };
                 /** @description accepted / (accepted + rejected) * 100, 2 decimals; null when none was decided */
@@ -1460,6 +2508,7 @@ export interface components {
             };
             /** @description From the first usage update that brought a session to 85% of its budget or more, to its emergency recovery. Recoveries of sessions that never reached 85% (or whose usage history retention removed) are not measured */
             recovery_time_seconds: components["schemas"]["SecondsDistribution"];
+            /** @description How long sessions last */
             session_duration_seconds: {
                 /** @description archived_at - created_at of archived sessions */
                 archived: components["schemas"]["SecondsDistribution"];
@@ -1469,30 +2518,102 @@ export interface components {
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
         };
-        Model: {
-            model: string;
-            context_window: number;
+        ModelPrices: {
+            /**
+             * @description Uncached input
+             * @example 3.75
+             */
+            input: string;
+            /**
+             * @description Output, reasoning included
+             * @example 3.75
+             */
+            output: string;
+            /**
+             * @description Input read from a prompt cache
+             * @example 3.75
+             */
+            cache_read: string;
+            /**
+             * @description Input written to a (5-minute) prompt cache
+             * @example 3.75
+             */
+            cache_write: string;
+            /**
+             * @description Input written to a 1-hour cache, where the provider prices it apart (Anthropic)
+             * @example 3.75
+             */
+            cache_write_1h?: string;
         };
+        /** @description A known model and its prices */
+        Model: {
+            /**
+             * @description The model name, as sessions give it
+             * @example claude-sonnet-4-5-20250929
+             */
+            model: string;
+            /**
+             * @description Its context window in tokens: the default budget of its sessions
+             * @example 200000
+             */
+            context_window: number;
+            /** @description null: no price known, usage of this model has no cost */
+            prices_usd_per_mtok: components["schemas"]["ModelPrices"] | null;
+            /** @description The date the prices were taken from the provider's published prices; null for a project's own */
+            prices_as_of: string | null;
+            /**
+             * @description What usage rows priced at these prices name: `catalog:<date>`, `settings:<date>` (MODELS) or `project:<n>`
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+        };
+        /** @description What an emergency recovery did */
         EmergencyRecovery: {
+            /**
+             * @description The session recovered, now archived
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             original_session_id: string;
+            /** @description The final checkpoint of the original (phase `emergency_recovery`) */
             checkpoint: components["schemas"]["Checkpoint"];
+            /** @description The session that carries the work on, with a fresh budget and the checkpoint's context */
             new_session: components["schemas"]["Session"];
         };
+        /** @description One session of a lineage */
         LineageNode: {
+            /**
+             * @description A session of the lineage
+             * @example sess_01a252c39c91724fa500d77a45bda549
+             */
             session_id: string;
+            /**
+             * @description Its task
+             * @example try-alternative-parser
+             */
             task_id: string;
             status: components["schemas"]["SessionStatus"];
             /** @description 1 for a parent or a child, 2 for the generation beyond, … */
             depth: number;
             /** @description How this session came from from_session_id */
             relation: ("fork" | "recovery") | null;
+            /** @description The session it was forked or recovered from; null for the root */
             from_session_id: string | null;
+            /** @description For a fork, the checkpoint it started from */
             fork_checkpoint_id: string | null;
+            /** @description For a merged fork, the session it was merged into */
             merged_into_session_id: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the session was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
+        /** @description Where a session comes from and what came of it, through forks and recoveries */
         Lineage: {
+            /**
+             * @description The session asked about
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
             /** @description The oldest ancestor (the session itself when it has none) */
             root_session_id: string;
@@ -1511,26 +2632,56 @@ export interface components {
          * @enum {string}
          */
         SpecStatus: "pending" | "running" | "completed" | "failed" | "blocked";
+        /** @description One spec of an orchestration and where it stands */
         OrchestrationNode: {
+            /**
+             * @description The spec
+             * @example design
+             */
             spec_id: string;
+            /**
+             * @description The specs it waits for
+             * @example []
+             */
             depends_on: string[];
             status: components["schemas"]["SpecStatus"];
             /** @description The session created for this spec when it started; null until then */
             session_id: string | null;
+            /** @description When it started (got its session); null until then */
             started_at: string | null;
             /** @description When it completed, failed or was blocked */
             finished_at: string | null;
         };
+        /** @description A fork of a spec's session, made to explore an alternative */
         Exploration: {
+            /**
+             * @description The spec explored
+             * @example design
+             */
             spec_id: string;
-            /** @description The fork of the spec's session */
+            /**
+             * @description The fork of the spec's session
+             * @example sess_01a252c39c91724fa500d77a45bda549
+             */
             session_id: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the fork was made
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
         };
+        /** @description A dependency graph of specs, each run in its own session */
         Orchestration: {
+            /**
+             * @description The orchestration id (`orch_` and 32 hex digits)
+             * @example orch_01a252c39c91724fa500d77d6a196ac0
+             */
             orchestration_id: string;
             status: components["schemas"]["OrchestrationStatus"];
+            /**
+             * @description How many specs may run at once
+             * @example 3
+             */
             max_parallel_sessions: number;
             /** @description In the order the specs were given */
             nodes: components["schemas"]["OrchestrationNode"][];
@@ -1538,9 +2689,15 @@ export interface components {
             ready: string[];
             /** @description Forks of spec sessions made through explore, oldest first */
             explorations: components["schemas"]["Exploration"][];
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it last changed
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
             /** @description When the orchestration became completed or failed */
             completed_at: string | null;
@@ -1560,9 +2717,15 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             expires_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
             /** @description When it was committed, released or marked expired */
             resolved_at: string | null;
@@ -1579,9 +2742,15 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             expires_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
             /** @description When it was committed, released or marked expired */
             resolved_at: string | null;
@@ -1591,76 +2760,201 @@ export interface components {
             token_budget: components["schemas"]["TokenBudget"];
         };
         CommitResult: {
+            /**
+             * @description The session
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
             session_id: string;
             token_budget: components["schemas"]["TokenBudget"];
             level: components["schemas"]["Level"];
-            /** @description Thresholds this update crossed, ascending; each emits session.threshold_crossed */
+            /**
+             * @description Thresholds this update crossed, ascending; each emits session.threshold_crossed
+             * @example []
+             */
             crossed: number[];
             status: components["schemas"]["SessionStatus"];
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
+            tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
             reservation: components["schemas"]["Reservation"];
         };
+        /** @description A webhook subscription: a URL and the event types delivered to it */
         Webhook: {
+            /**
+             * @description The webhook id (`wh_` and 32 hex digits)
+             * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+             */
             webhook_id: string;
+            /**
+             * @description Where deliveries are POSTed
+             * @example https://hooks.example.com/session-state
+             */
             url: string;
+            /**
+             * @description The event types it receives; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
             events: string[];
+            /** @description Your note about it; null when none */
             description: string | null;
+            /** @description false: no deliveries (disabled by you, or by the service, see disabled_reason) */
             enabled: boolean;
             /** @description Why the service disabled it (410 Gone, or failing for 5 days) */
             disabled_reason: string | null;
+            /** @description When it was disabled; null while enabled */
             disabled_at: string | null;
             /** @description Until then deliveries carry a signature with the previous secret too */
             previous_secret_expires_at: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it last changed
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
         };
+        /** @description A webhook subscription with its signing secret */
         WebhookWithSecret: {
+            /**
+             * @description The webhook id (`wh_` and 32 hex digits)
+             * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+             */
             webhook_id: string;
+            /**
+             * @description Where deliveries are POSTed
+             * @example https://hooks.example.com/session-state
+             */
             url: string;
+            /**
+             * @description The event types it receives; ["*"] for all
+             * @example [
+             *       "session.threshold_crossed",
+             *       "handoff.created"
+             *     ]
+             */
             events: string[];
+            /** @description Your note about it; null when none */
             description: string | null;
+            /** @description false: no deliveries (disabled by you, or by the service, see disabled_reason) */
             enabled: boolean;
             /** @description Why the service disabled it (410 Gone, or failing for 5 days) */
             disabled_reason: string | null;
+            /** @description When it was disabled; null while enabled */
             disabled_at: string | null;
             /** @description Until then deliveries carry a signature with the previous secret too */
             previous_secret_expires_at: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it was created
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When it last changed
+             * @example 2026-12-07T14:03:12.345Z
+             */
             updated_at: string;
             /** @description whsec_…: verify deliveries with it; shown only here */
             secret: string;
         };
+        /** @description The delivery of one event to one webhook, with every attempt */
         WebhookDelivery: {
+            /**
+             * @description The delivery id (`dlv_` and 32 hex digits)
+             * @example dlv_01a252c39c91724fa500d78039b6e7e2
+             */
             delivery_id: string;
+            /**
+             * @description The webhook it goes to
+             * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+             */
             webhook_id: string;
-            /** @description Also the webhook-id header of every attempt */
+            /**
+             * @description Also the webhook-id header of every attempt
+             * @example evt_01a252c39c91724fa500d77fe2bf82dd
+             */
             event_id: string;
+            /**
+             * @description The type of the event delivered
+             * @example session.threshold_crossed
+             */
             event_type: string;
-            /** @enum {string} */
+            /**
+             * @description Where the delivery stands
+             * @enum {string}
+             */
             status: "pending" | "succeeded" | "failed";
+            /**
+             * @description Attempts made so far
+             * @example 1
+             */
             attempts: number;
+            /** @description When the next attempt is due; null when none is */
             next_attempt_at: string | null;
+            /** @description The HTTP status of the last attempt's answer; null without one */
             last_status_code: number | null;
+            /** @description Why the last attempt failed; null when it did not */
             last_error: string | null;
-            /** @description RFC 3339 UTC timestamp with milliseconds */
+            /**
+             * @description When the delivery was queued
+             * @example 2026-12-07T14:03:12.345Z
+             */
             created_at: string;
+            /** @description When it succeeded or failed for good; null until then */
             completed_at: string | null;
+            /** @description Every attempt, oldest first */
             attempt_log: {
+                /**
+                 * @description Its number, from 1
+                 * @example 1
+                 */
                 attempt: number;
-                /** @description RFC 3339 UTC timestamp with milliseconds */
+                /**
+                 * @description When it started
+                 * @example 2026-12-07T14:03:12.345Z
+                 */
                 started_at: string;
+                /**
+                 * @description How long it took
+                 * @example 84
+                 */
                 duration_ms: number;
+                /** @description The HTTP status answered; null without an answer */
                 status_code: number | null;
+                /** @description Why it failed; null when it did not */
                 error: string | null;
                 /** @description The first 1024 bytes of the response body */
                 response_snippet: string | null;
             }[];
         };
+        /** @description The test event queued for delivery */
         WebhookTestEvent: {
+            /**
+             * @description The webhook.test event
+             * @example evt_01a252c39c91724fa500d77fe2bf82dd
+             */
             event_id: string;
+            /**
+             * @description Its delivery to this webhook (GET …/deliveries shows its attempts)
+             * @example dlv_01a252c39c91724fa500d78039b6e7e2
+             */
             delivery_id: string;
         };
     };
@@ -1681,14 +2975,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The process is up */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
+                        /**
+                         * @description Always ok: any other state answers a problem
+                         * @enum {string}
+                         */
                         status: "ok";
                     };
                 };
@@ -1704,25 +3001,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Ready to serve */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @enum {string} */
+                        /**
+                         * @description Always ok: any other state answers a problem
+                         * @enum {string}
+                         */
                         status: "ok";
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The database is unreachable or not migrated (`NOT_READY`); retry after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1730,10 +3030,14 @@ export interface operations {
     listSessions: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 status?: components["schemas"]["SessionStatusInput"];
+                /** @description Only sessions of this task */
                 task_id?: string;
+                /** @description Only the forks of this session */
                 parent_session_id?: string;
                 /** @description Only the session with this external id */
                 external_id?: string;
@@ -1744,34 +3048,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of sessions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Session"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1788,11 +3094,33 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "refactor-billing-module",
+                 *       "model": "claude-sonnet-4-5-20250929",
+                 *       "token_budget": {
+                 *         "total": 200000
+                 *       },
+                 *       "context": {
+                 *         "files": [
+                 *           "src/billing/invoice.ts"
+                 *         ]
+                 *       },
+                 *       "thresholds": [
+                 *         75,
+                 *         85,
+                 *         100
+                 *       ],
+                 *       "metadata": {
+                 *         "team": "payments"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new session; `Location` is its URL and `ETag` its version */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1801,58 +3129,58 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1862,13 +3190,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The session; `ETag` is its version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1877,31 +3209,31 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1910,20 +3242,36 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The ETag of GET (`"3"`): change only that version (412 otherwise); `*` any */
                 "if-match"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "context": {
+                 *         "current_step": "write tests",
+                 *         "temp_context": null
+                 *       },
+                 *       "metadata": {
+                 *         "reviewed": true
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["PatchSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The changed session; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1932,67 +3280,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description If-Match names another version than the current one (`PRECONDITION_FAILED`): GET the resource again */
             412: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2000,54 +3348,62 @@ export interface operations {
     listUsage: {
         parameters: {
             query?: {
+                /** @description How many updates a page holds, 1 to 200; default 10 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of usage updates */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["UsageEntry"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2060,17 +3416,29 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "input_tokens": 1000,
+                 *       "output_tokens": 250,
+                 *       "model": "claude-sonnet-4-5-20250929",
+                 *       "source": "planner"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordUsageRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Counted: the budget after the update, and the thresholds it crossed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2079,67 +3447,67 @@ export interface operations {
                     "application/json": components["schemas"]["UsageResult"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2149,13 +3517,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The budget, recommendations and forecast */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2164,31 +3536,31 @@ export interface operations {
                     "application/json": components["schemas"]["Budget"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2197,11 +3569,16 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 status?: components["schemas"]["ReservationStatusInput"];
             };
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2215,36 +3592,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Reservation"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2257,6 +3636,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2276,67 +3659,67 @@ export interface operations {
                     "application/json": components["schemas"]["ReservationGrant"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2361,31 +3744,31 @@ export interface operations {
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2401,6 +3784,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "input_tokens": 1000,
+                 *       "output_tokens": 250,
+                 *       "model": "claude-sonnet-4-5-20250929",
+                 *       "source": "planner"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordUsageRequestInput"];
             };
         };
@@ -2414,58 +3805,58 @@ export interface operations {
                     "application/json": components["schemas"]["CommitResult"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2482,6 +3873,7 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -2495,58 +3887,58 @@ export interface operations {
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2554,56 +3946,64 @@ export interface operations {
     listCheckpoints: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 /** @description Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>` */
                 phase?: string;
             };
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of checkpoints, snapshots included */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Checkpoint"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2618,13 +4018,144 @@ export interface operations {
                 prefer?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "phase": "iteration_2",
+                 *       "context_snapshot": {
+                 *         "files": [
+                 *           "src/billing/invoice.ts"
+                 *         ],
+                 *         "current_step": "write tests"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateCheckpointRequestInput"];
+            };
+        };
+        responses: {
+            /** @description The new checkpoint (without its snapshot under `Prefer: return=minimal`); `Location` is its URL */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedCheckpoint"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCheckpointBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
+                "idempotency-key"?: string;
+                /** @description `return=minimal` (RFC 7240): answer without `context_snapshot`, which the client sent and has (the answer carries `Preference-Applied`) */
+                prefer?: string;
+            };
+            path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "checkpoints": [
+                 *         {
+                 *           "phase": "iteration_2",
+                 *           "context_snapshot": {
+                 *             "current_step": "write tests"
+                 *           }
+                 *         },
+                 *         {
+                 *           "phase": "iteration_3",
+                 *           "context_snapshot": {
+                 *             "current_step": "review"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCheckpointBatchRequestInput"];
             };
         };
         responses: {
@@ -2634,70 +4165,70 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedCheckpoint"];
+                    "application/json": components["schemas"]["CreatedCheckpointBatch"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2707,13 +4238,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The checkpoint id
+                 * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The checkpoint */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2722,31 +4257,31 @@ export interface operations {
                     "application/json": components["schemas"]["Checkpoint"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2759,13 +4294,17 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The checkpoint id
+                 * @example ckpt_01a252c39c91724fa500d77bdb91a4ef
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The restored session; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2774,67 +4313,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2847,6 +4386,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2854,11 +4397,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The resumed session; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2867,67 +4411,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2940,6 +4484,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2947,11 +4495,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The archived session */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2960,67 +4509,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3033,17 +4582,29 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "try-alternative-parser",
+                 *       "token_budget": {
+                 *         "total": 100000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ForkSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The fork; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3052,67 +4613,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3125,17 +4686,27 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fork_session_id": "sess_01a252c39c91724fa500d77a45bda549",
+                 *       "strategy": "deep"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MergeSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description This session with the fork's context merged in; `ETag` is its new version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3144,67 +4715,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3217,6 +4788,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3224,11 +4799,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The final checkpoint and the new session; `Location` is the new session */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3237,67 +4813,67 @@ export interface operations {
                     "application/json": components["schemas"]["EmergencyRecovery"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3307,13 +4883,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The lineage */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3322,31 +4902,31 @@ export interface operations {
                     "application/json": components["schemas"]["Lineage"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3356,13 +4936,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The export document */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3371,31 +4955,31 @@ export interface operations {
                     "application/json": components["schemas"]["SessionExport"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3403,7 +4987,9 @@ export interface operations {
     listWebhooks: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
@@ -3412,34 +4998,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of webhook subscriptions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Webhook"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3456,11 +5044,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/session-state",
+                 *       "events": [
+                 *         "session.threshold_crossed",
+                 *         "handoff.created"
+                 *       ],
+                 *       "description": "Alerts for the on-call channel"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWebhookRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new subscription with its signing secret; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3469,58 +5067,58 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3530,13 +5128,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The webhook subscription (without its secret) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3545,31 +5147,31 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3579,6 +5181,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3592,49 +5198,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3644,17 +5250,29 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         "*"
+                 *       ],
+                 *       "enabled": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWebhookRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The changed subscription */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3663,58 +5281,58 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3724,6 +5342,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3731,11 +5353,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The subscription with its new secret */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3744,49 +5367,49 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3796,6 +5419,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3803,11 +5430,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Queued: the event and its delivery */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3816,58 +5444,58 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookTestEvent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3875,55 +5503,64 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
+                /** @description Only deliveries in this status */
                 status?: "pending" | "succeeded" | "failed";
             };
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of deliveries */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["WebhookDelivery"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3933,7 +5570,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The webhook id
+                 * @example wh_01a252c39c91724fa500d77e1bf7dbf7
+                 */
                 id: string;
+                /**
+                 * @description A delivery to that webhook
+                 * @example dlv_01a252c39c91724fa500d78039b6e7e2
+                 */
                 delivery_id: string;
             };
             cookie?: never;
@@ -3941,11 +5586,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Queued for an attempt now */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3954,58 +5600,58 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4019,7 +5665,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Every known model */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4028,13 +5674,75 @@ export interface operations {
                     "application/json": components["schemas"]["Model"][];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setModelPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetModelPricesRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4044,13 +5752,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The agent's name (1–256 characters, not `*`)
+                 * @example code-reviewer
+                 */
                 name: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The registration */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4059,31 +5771,31 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4093,17 +5805,29 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The agent's name (1–256 characters, not `*`)
+                 * @example code-reviewer
+                 */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accepts_handoffs_from": [
+                 *         "planner"
+                 *       ],
+                 *       "description": "Reviews diffs before merge"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PutAgentRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Replaced: the registration */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4112,7 +5836,7 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Registered: the new registration; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4121,40 +5845,40 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4164,6 +5888,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The agent's name (1–256 characters, not `*`)
+                 * @example code-reviewer
+                 */
                 name: string;
             };
             cookie?: never;
@@ -4177,49 +5905,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4227,7 +5955,9 @@ export interface operations {
     listAgents: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
@@ -4236,34 +5966,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of agents, by name */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Agent"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4271,11 +6003,16 @@ export interface operations {
     listHandoffs: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
+                /** @description Only handoffs of this session */
                 session_id?: string;
                 status?: components["schemas"]["HandoffStatusInput"];
+                /** @description Only handoffs from this agent */
                 from_agent?: string;
+                /** @description Only handoffs to this agent */
                 to_agent?: string;
             };
             header?: never;
@@ -4284,34 +6021,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of handoffs */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Handoff"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4328,11 +6067,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_agent": "planner",
+                 *       "to_agent": "code-reviewer",
+                 *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf",
+                 *       "task_context": {
+                 *         "phase": "review"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateHandoffRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The handoff package; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4341,67 +6090,67 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4411,13 +6160,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The handoff id
+                 * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The handoff package */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4426,31 +6179,31 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4463,6 +6216,10 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The handoff id
+                 * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+                 */
                 id: string;
             };
             cookie?: never;
@@ -4470,11 +6227,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The accepted handoff */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4483,67 +6241,67 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4556,17 +6314,26 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The handoff id
+                 * @example hoff_01a252c39c91724fa500d77ce2ff5ef4
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "The diff is too large to review in one pass"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RejectHandoffRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The rejected handoff, with its reason */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4575,67 +6342,67 @@ export interface operations {
                     "application/json": components["schemas"]["Handoff"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4649,11 +6416,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "servers": [
+                 *         "context7",
+                 *         "playwright"
+                 *       ],
+                 *       "task_type": "implementation",
+                 *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
+                 *     }
+                 */
                 "application/json": components["schemas"]["McpAnalysisRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The analysis */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4662,49 +6439,49 @@ export interface operations {
                     "application/json": components["schemas"]["McpAnalysis"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4712,7 +6489,9 @@ export interface operations {
     listMcpServers: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
             };
             header?: never;
@@ -4721,34 +6500,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of MCP servers, by name */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["McpServer"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4758,17 +6539,26 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The MCP server (1–256 characters)
+                 * @example context7
+                 */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "tool_definition_tokens": 2400
+                 *     }
+                 */
                 "application/json": components["schemas"]["PutMcpServerRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Replaced: the server with the new figure */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4777,7 +6567,7 @@ export interface operations {
                     "application/json": components["schemas"]["McpServer"];
                 };
             };
-            /** @description Default Response */
+            /** @description Set: the server with the project figure */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4786,40 +6576,40 @@ export interface operations {
                     "application/json": components["schemas"]["McpServer"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4829,6 +6619,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The MCP server (1–256 characters)
+                 * @example context7
+                 */
                 name: string;
             };
             cookie?: never;
@@ -4842,49 +6636,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4892,7 +6686,10 @@ export interface operations {
     getMetricsSummary: {
         parameters: {
             query?: {
-                /** @description RFC 3339 timestamp: only sessions, handoffs and recoveries created at or after it. Omitted: everything the project has */
+                /**
+                 * @description RFC 3339 timestamp: only sessions, handoffs and recoveries created at or after it. Omitted: everything the project has
+                 * @example 2026-12-01T00:00:00Z
+                 */
                 since?: string;
             };
             header?: never;
@@ -4901,7 +6698,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The summary */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4910,22 +6707,22 @@ export interface operations {
                     "application/json": components["schemas"]["MetricsSummary"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4933,7 +6730,9 @@ export interface operations {
     listOrchestrations: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
                 status?: components["schemas"]["OrchestrationStatusInput"];
             };
@@ -4943,34 +6742,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of orchestrations */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description The items of this page */
                         data: components["schemas"]["Orchestration"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4987,11 +6788,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "specs": [
+                 *         {
+                 *           "spec_id": "design",
+                 *           "depends_on": []
+                 *         },
+                 *         {
+                 *           "spec_id": "implement",
+                 *           "depends_on": [
+                 *             "design"
+                 *           ]
+                 *         },
+                 *         {
+                 *           "spec_id": "write-docs",
+                 *           "depends_on": [
+                 *             "design"
+                 *           ]
+                 *         },
+                 *         {
+                 *           "spec_id": "release",
+                 *           "depends_on": [
+                 *             "implement",
+                 *             "write-docs"
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "max_parallel_sessions": 2
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateOrchestrationRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration, its first specs running; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5000,58 +6831,58 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5061,13 +6892,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5076,31 +6911,31 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5113,7 +6948,15 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
+                /**
+                 * @description A spec of the orchestration
+                 * @example design
+                 */
                 spec_id: string;
             };
             cookie?: never;
@@ -5121,11 +6964,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration after the spec completed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5134,67 +6978,67 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5207,7 +7051,15 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
+                /**
+                 * @description A spec of the orchestration
+                 * @example design
+                 */
                 spec_id: string;
             };
             cookie?: never;
@@ -5215,11 +7067,12 @@ export interface operations {
         /** @description No fields: send `{}` or no body */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The orchestration after the spec failed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5228,67 +7081,67 @@ export interface operations {
                     "application/json": components["schemas"]["Orchestration"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5301,18 +7154,34 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The orchestration id
+                 * @example orch_01a252c39c91724fa500d77d6a196ac0
+                 */
                 id: string;
+                /**
+                 * @description A spec of the orchestration
+                 * @example design
+                 */
                 spec_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "try-alternative-parser",
+                 *       "token_budget": {
+                 *         "total": 100000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ForkSessionRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The fork; `Location` is its URL */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5321,67 +7190,67 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5389,13 +7258,16 @@ export interface operations {
     streamEvents: {
         parameters: {
             query?: {
-                /** @description Only this session's events (404 when the project has no such session) */
+                /**
+                 * @description Only this session's events (404 when the project has no such session)
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
                 session_id?: string;
                 /** @description With session_id: also the events of the session's forks and recoveries, and theirs, including those created later */
                 descendants?: "true" | "false";
                 /** @description Comma-separated event types to receive; default all */
                 types?: string;
-                /** @description Replay every matching event after this one first (as `Last-Event-ID` does, which wins when both are sent) */
+                /** @description Replay every matching event after this one first (as `Last-Event-ID` does, which wins when both are sent), e.g. `evt_01a252c39c91724fa500d77fe2bf82dd` */
                 after?: string;
             };
             header?: {
@@ -5416,40 +7288,40 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Too many requests for this API key (`RATE_LIMITED`; wait `Retry-After` seconds) or too many open streams (`TOO_MANY_STREAMS`) */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5463,11 +7335,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "checkout-agents"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateProjectRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The project and its first API key */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5476,40 +7353,40 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedProject"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5519,13 +7396,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The project id
+                 * @example proj_01a252c39c7477f396fa25de2eec888c
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The new API key */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5534,49 +7415,49 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKey"];
                 };
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5586,6 +7467,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The API key id (api_key_id)
+                 * @example key_01a252c39c887ea7a7d826de3d81538c
+                 */
                 id: string;
             };
             cookie?: never;
@@ -5599,49 +7484,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Default Response */
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -3,34 +3,21 @@ import type { UsageMetadata } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import {
   BaseCheckpointSaver,
-  TASKS,
-  WRITES_IDX_MAP,
-  copyCheckpoint,
   getCheckpointId,
-  maxChannelVersion,
   type ChannelVersions,
   type Checkpoint,
   type CheckpointListOptions,
   type CheckpointMetadata,
-  type CheckpointPendingWrite,
   type CheckpointTuple,
   type PendingWrite,
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
-import { ProblemError, createClient, type ClientOptions, type Session, type SessionStateClient, type UsageResult } from '@session-state/client';
-import {
-  RECORD_FORMAT,
-  channelEntries,
-  checkpointPhase,
-  decodeBlob,
-  encodeBlob,
-  mergeWrites,
-  writesPhase,
-  type CheckpointRecord,
-  type TypedBlob,
-  type WritesRecord,
-} from './records.js';
+import { createClient, type ClientOptions, type Session, type SessionStateClient, type UsageResult } from '@session-state/client';
+import { checkpointRecord, putKeyOf, PutOrder, writesRecord, type CheckpointPut } from './checkpoint-writes.js';
+import { loadBlob, toTuple } from './checkpoint-tuples.js';
+import { checkpointPhase, writesPhase } from './records.js';
 import { createThreadStore, type NewSessionFields, type RecordLog, type ThreadStore, type UsageReport } from './thread-store.js';
+import { WriteQueue, type CarriedWrites, type HeldWrite } from './write-queue.js';
 import { findCheckpoint, keyOf, loadedView, scanningView, type StoredCheckpoint, type ThreadView } from './thread-views.js';
 
 export interface SessionStateSaverOptions extends Omit<ClientOptions, 'baseUrl' | 'apiKey'> {
@@ -48,10 +35,6 @@ export interface SessionStateSaverOptions extends Omit<ClientOptions, 'baseUrl' 
 
 /** Checkpoints this saver wrote lately, so that the next put finds its parent without a request. */
 const RECENT_CHECKPOINTS = 256;
-/** Checkpoints whose writes this saver sent before their put, to be named in the checkpoint's record. */
-const EARLY_WRITES_CHECKPOINTS = 1024;
-
-const putKeyOf = (threadId: string, ns: string, checkpointId: string): string => JSON.stringify([threadId, ns, checkpointId]);
 
 function threadIdOf(config: RunnableConfig): string | undefined {
   const threadId: unknown = config.configurable?.thread_id;
@@ -72,14 +55,8 @@ function threadIdOf(config: RunnableConfig): string | undefined {
 export class SessionStateSaver extends BaseCheckpointSaver {
   private readonly store: ThreadStore;
   private readonly recent = new Map<string, StoredCheckpoint>();
-  /**
-   * LangGraph (durability "async") sends a step's writes without waiting for the put of the
-   * checkpoint they belong to, so they can be stored before it. Writes sent while their checkpoint
-   * has no put under way are kept here (their session checkpoint ids, once stored) until its put
-   * names them in the record; writes sent while its put is under way wait for it.
-   */
-  private readonly earlyWrites = new Map<string, Promise<string | null>[]>();
-  private readonly puts = new Map<string, Promise<RunnableConfig>>();
+  private readonly order = new PutOrder();
+  private readonly writes = new WriteQueue((threadId, ns, held) => this.flushWrites(threadId, ns, held));
 
   constructor(options: SessionStateSaverOptions) {
     super(options.serde);
@@ -107,7 +84,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     usage: UsageReport | UsageMetadata,
     options: { idempotencyKey?: string; model?: string; source?: string } = {},
   ): Promise<UsageResult> {
-    const session = await this.store.ensureSession(threadId);
+    const session = await this.store.currentSession(threadId);
     const { tokens, input_tokens, output_tokens, model, source } = usage as UsageReport;
     // Only the fields the service takes: usage_metadata also carries totals and token details.
     const report: UsageReport = Object.fromEntries(
@@ -123,11 +100,27 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     if (threadId === undefined) return undefined;
     const ns: string = config.configurable?.checkpoint_ns ?? '';
     const checkpointId = getCheckpointId(config) || undefined;
+    // The session is looked up every time (another process may have deleted or recovered the
+    // thread); the session this saver knows is read at the same time, and its answer used if the
+    // look-up finds that same session.
+    const known = this.store.knownSession(threadId);
+    const early = known ? this.readCheckpoint(threadId, known, ns, checkpointId) : undefined;
+    early?.catch(() => undefined);
     const session = await this.store.liveSession(threadId);
     if (!session) return undefined;
-    const view = scanningView(threadId, this.store.log(session));
-    const stored = await this.findCheckpoint(view.log, ns, checkpointId);
+    const { view, stored } =
+      early && session.session_id === known!.session_id ? await early : await this.readCheckpoint(threadId, session, ns, checkpointId);
     return stored ? this.toTuple(view, stored) : undefined;
+  }
+
+  private async readCheckpoint(
+    threadId: string,
+    session: Session,
+    ns: string,
+    checkpointId: string | undefined,
+  ): Promise<{ view: ThreadView; stored: StoredCheckpoint | undefined }> {
+    const view = scanningView(threadId, this.store.log(session));
+    return { view, stored: await this.findCheckpoint(view.log, ns, checkpointId) };
   }
 
   override async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -150,7 +143,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
         if (checkpointId !== undefined && record.checkpoint_id !== checkpointId) continue;
         if (beforeId !== undefined && record.checkpoint_id >= beforeId) continue;
         if (filter && Object.keys(filter).length > 0) {
-          const metadata = (await this.load(record.metadata)) as Record<string, unknown>;
+          const metadata = (await loadBlob(this.serde, record.metadata)) as Record<string, unknown>;
           if (!Object.entries(filter).every(([key, value]) => isDeepStrictEqual(metadata[key], value))) continue;
         }
         if (limit !== undefined) {
@@ -173,59 +166,50 @@ export class SessionStateSaver extends BaseCheckpointSaver {
       throw new Error('Failed to put checkpoint: the config has no configurable.thread_id, which names the thread (and its session)');
     }
     const ns: string = config.configurable?.checkpoint_ns ?? '';
-    // Registered before any await, so that writes sent from now on wait for this put.
+    const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
+    // Before any await: writes stored on their own from now on come after this put, and the held
+    // writes it carries are its own.
     const key = putKeyOf(threadId, ns, checkpoint.id);
-    const early = this.earlyWrites.get(key) ?? [];
-    this.earlyWrites.delete(key);
-    const stored = this.putCheckpoint(threadId, ns, config, checkpoint, metadata, newVersions, early);
-    this.puts.set(key, stored);
-    const forget = () => {
-      if (this.puts.get(key) === stored) this.puts.delete(key);
-    };
-    stored.then(forget, forget);
+    const early = this.order.takeEarlyWrites(key);
+    const carried = this.writes.beginPut(threadId, ns, checkpoint.id, parentId);
+    const stored = this.putCheckpoint({ threadId, ns, parentId, checkpoint, metadata, newVersions }, early, carried);
+    this.order.trackPut(key, stored);
+    stored.then(carried.done, carried.done);
     return stored;
   }
 
+  /** Stores the checkpoint's record with the held writes it carries, in one request. */
   private async putCheckpoint(
-    threadId: string,
-    ns: string,
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    newVersions: ChannelVersions,
+    put: Omit<CheckpointPut, 'parent' | 'earlyWrites'>,
     early: Promise<string | null>[],
+    carried: CarriedWrites,
   ): Promise<RunnableConfig> {
-    const earlyWrites = (await Promise.all(early)).filter((id): id is string => id !== null).sort();
-    const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
-    const session = await this.store.ensureSession(threadId);
-    const parent = parentId ? await this.findCheckpoint(this.store.log(session), ns, parentId) : undefined;
-
-    const { channel_values: values, ...rest } = copyCheckpoint(checkpoint);
-    const newValues: Record<string, TypedBlob> = {};
-    for (const channel of Object.keys(newVersions)) {
-      if (Object.hasOwn(values, channel) && values[channel] !== undefined) {
-        newValues[channel] = encodeBlob(await this.serde.dumpsTyped(values[channel]));
-      }
+    const { threadId, ns, parentId, checkpoint } = put;
+    const carriedWrites = [...carried.before, ...carried.after];
+    try {
+      const earlyWrites = (await Promise.all(early)).filter((id): id is string => id !== null).sort();
+      const session = await this.store.ensureSession(threadId);
+      const parent = parentId ? await this.findCheckpoint(this.store.log(session), ns, parentId) : undefined;
+      const record = await checkpointRecord(this.serde, { ...put, parent, earlyWrites });
+      const writesEntry = async (held: HeldWrite) => ({ phase: writesPhase(held.checkpointId), record: await held.record });
+      const entries = [
+        ...(await Promise.all(carried.before.map(writesEntry))),
+        { phase: checkpointPhase(checkpoint.id), record },
+        ...(await Promise.all(carried.after.map(writesEntry))),
+      ];
+      const { sessionId, ids } = await this.store.append(threadId, session, entries);
+      const at = carried.before.length;
+      this.remember(sessionId, { sessionCheckpointId: ids[at]!, record });
+      carried.before.forEach((held, i) => held.stored(ids[i]!));
+      carried.after.forEach((held, i) => held.stored(ids[at + 1 + i]!));
+    } catch (error) {
+      for (const held of carriedWrites) held.failed(error);
+      throw error;
     }
-    const record: CheckpointRecord = {
-      langgraph: 'checkpoint',
-      format: RECORD_FORMAT,
-      thread_id: threadId,
-      checkpoint_ns: ns,
-      checkpoint_id: checkpoint.id,
-      parent_checkpoint_id: parentId ?? null,
-      checkpoint: encodeBlob(await this.serde.dumpsTyped(rest)),
-      metadata: encodeBlob(await this.serde.dumpsTyped(metadata)),
-      channels: channelEntries(checkpoint.channel_versions, newVersions, newValues, parent ?? null),
-      ...(earlyWrites.length > 0 ? { early_writes: earlyWrites } : {}),
-      ...(typeof metadata.source === 'string' ? { source: metadata.source } : {}),
-      ...(typeof metadata.step === 'number' ? { step: metadata.step } : {}),
-    };
-    const { sessionCheckpointId } = await this.store.append(threadId, session, checkpointPhase(checkpoint.id), record);
-    this.remember(session.session_id, { sessionCheckpointId, record });
     return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
   }
 
+  /** Held until a put carries them (see WriteQueue); resolves once they are stored. */
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
     const threadId = threadIdOf(config);
     const checkpointId: string | undefined = config.configurable?.checkpoint_id || undefined;
@@ -233,54 +217,28 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     if (checkpointId === undefined) throw new Error('Failed to put writes: the config has no configurable.checkpoint_id');
     if (writes.length === 0) return;
     const ns: string = config.configurable?.checkpoint_ns ?? '';
-    const key = putKeyOf(threadId, ns, checkpointId);
-    const putting = this.puts.get(key);
-    const stored = this.appendWrites(threadId, ns, checkpointId, writes, taskId, taskPath, putting);
-    if (!putting) this.noteEarlyWrites(key, stored);
-    await stored;
+    const record = writesRecord(this.serde, { threadId, ns, checkpointId, writes, taskId, taskPath });
+    await this.writes.hold(threadId, ns, checkpointId, record);
   }
 
-  private noteEarlyWrites(key: string, stored: Promise<string>): void {
-    const pending = stored.catch(() => null);
-    const known = this.earlyWrites.get(key);
-    if (known) {
-      known.push(pending);
-      return;
-    }
-    this.earlyWrites.set(key, [pending]);
-    if (this.earlyWrites.size > EARLY_WRITES_CHECKPOINTS) this.earlyWrites.delete(this.earlyWrites.keys().next().value!);
-  }
-
-  /** Stores one writes record, after the put of its checkpoint when one is under way; returns its session checkpoint id. */
-  private async appendWrites(
-    threadId: string,
-    ns: string,
-    checkpointId: string,
-    writes: PendingWrite[],
-    taskId: string,
-    taskPath: string | undefined,
-    putting: Promise<unknown> | undefined,
-  ): Promise<string> {
-    await putting?.catch(() => undefined);
-    const session = await this.store.ensureSession(threadId);
-    const record: WritesRecord = {
-      langgraph: 'writes',
-      format: RECORD_FORMAT,
-      thread_id: threadId,
-      checkpoint_ns: ns,
-      checkpoint_id: checkpointId,
-      task_id: taskId,
-      task_path: taskPath ?? '',
-      writes: await Promise.all(
-        writes.map(async ([channel, value], idx) => ({
-          idx: WRITES_IDX_MAP[channel] || idx,
-          channel,
-          value: encodeBlob(await this.serde.dumpsTyped(value)),
-        })),
-      ),
-    };
-    const { sessionCheckpointId } = await this.store.append(threadId, session, writesPhase(checkpointId), record);
-    return sessionCheckpointId;
+  /**
+   * Stores writes no put carried, in one request: each after the put of its checkpoint when one is
+   * under way, and named as early writes by a put of its checkpoint that comes later.
+   */
+  private flushWrites(threadId: string, ns: string, held: HeldWrite[]): void {
+    const putting = held.map((write) => this.order.putUnderWay(putKeyOf(threadId, ns, write.checkpointId))?.catch(() => undefined));
+    const stored = (async () => {
+      await Promise.all(putting);
+      const session = await this.store.ensureSession(threadId);
+      const records = await Promise.all(held.map((write) => write.record));
+      const entries = records.map((record, i) => ({ phase: writesPhase(held[i]!.checkpointId), record }));
+      return (await this.store.append(threadId, session, entries)).ids;
+    })();
+    held.forEach((write, i) => {
+      const id = stored.then((ids) => ids[i]!);
+      this.order.noteEarlyWrites(putKeyOf(threadId, ns, write.checkpointId), id);
+      id.then(write.stored, write.failed);
+    });
   }
 
   /** Archives the thread's session: its checkpoints stay readable through the API, not to LangGraph. */
@@ -301,59 +259,7 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     return recent ?? findCheckpoint(log, ns, checkpointId);
   }
 
-  private load(blob: TypedBlob): Promise<unknown> {
-    return this.serde.loadsTyped(blob.type, decodeBlob(blob));
-  }
-
-  private async toTuple(view: ThreadView, { record }: StoredCheckpoint): Promise<CheckpointTuple> {
-    const { checkpoint_ns: ns, checkpoint_id: checkpointId, parent_checkpoint_id: parentId } = record;
-    const checkpoint = (await this.load(record.checkpoint)) as Checkpoint;
-    checkpoint.channel_values = await this.channelValues(view.log, record);
-
-    const pendingWrites: CheckpointPendingWrite[] = await Promise.all(
-      mergeWrites(await view.writesOf(ns, checkpointId, record.early_writes)).map(async (write) => [
-        write.taskId,
-        write.channel,
-        await this.load(write.value),
-      ]),
-    );
-    // Checkpoints before format 4 kept the parent's pending sends out of the state (as MemorySaver migrates them).
-    if (checkpoint.v < 4 && parentId) {
-      const sends = mergeWrites(await view.writesOf(ns, parentId)).filter((write) => write.channel === TASKS);
-      checkpoint.channel_values[TASKS] = await Promise.all(sends.map((write) => this.load(write.value)));
-      const versions = Object.values(checkpoint.channel_versions);
-      checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
-    }
-
-    const configurable = { thread_id: view.threadId, checkpoint_ns: ns };
-    return {
-      config: { configurable: { ...configurable, checkpoint_id: checkpointId } },
-      checkpoint,
-      metadata: (await this.load(record.metadata)) as CheckpointMetadata,
-      pendingWrites,
-      ...(parentId ? { parentConfig: { configurable: { ...configurable, checkpoint_id: parentId } } } : {}),
-    };
-  }
-
-  /** Channel values: inline, or from the ancestor's session checkpoint its entry refers to. */
-  private async channelValues(log: RecordLog, record: CheckpointRecord): Promise<Record<string, unknown>> {
-    const values: Record<string, unknown> = {};
-    for (const [channel, entry] of Object.entries(record.channels)) {
-      let blob = entry.value;
-      if (!blob && entry.ref) {
-        const holder = await log.recordAt(entry.ref).catch((error: unknown) => {
-          if (!(error instanceof ProblemError && error.status === 404)) throw error;
-          throw new Error(
-            `checkpoint ${record.checkpoint_id} of thread ${record.thread_id}: the value of channel ${JSON.stringify(channel)} is in ` +
-              `session checkpoint ${entry.ref}, which no longer exists (was it pruned by CHECKPOINT_RETENTION_DAYS?)`,
-            { cause: error },
-          );
-        });
-        const held = holder?.langgraph === 'checkpoint' && Object.hasOwn(holder.channels, channel) ? holder.channels[channel] : undefined;
-        if (held?.version === entry.version) blob = held.value;
-      }
-      if (blob) values[channel] = await this.load(blob);
-    }
-    return values;
+  private toTuple(view: ThreadView, stored: StoredCheckpoint): Promise<CheckpointTuple> {
+    return toTuple({ serde: this.serde, nextVersion: (current) => this.getNextVersion(current) }, view, stored);
   }
 }

@@ -1,19 +1,25 @@
-// The HTTP side of the saver: one session per LangGraph thread, found by its task_id, and the
-// session's checkpoints read as LangGraph records: newest first, page by page, or those of one phase.
+// The HTTP side of the saver: one session per LangGraph thread, found by its task_id (and kept, for
+// the writes), records stored as its checkpoints, and its checkpoints read through a RecordLog.
 import { createHash } from 'node:crypto';
 import { ProblemError, type Session, type SessionStateClient, type UsageResult, type components } from '@session-state/client';
-import { parseRecord, type LangGraphRecord } from './records.js';
+import { RecordLog } from './record-log.js';
+import type { LangGraphRecord } from './records.js';
+
+export { RecordLog, type StoredRecord } from './record-log.js';
 
 /** task_id of a thread's session: `langgraph:<thread_id>`. */
 export const TASK_ID_PREFIX = 'langgraph:';
 const MAX_TASK_ID_LENGTH = 256;
-/** Pages grow as a scan goes deeper: most reads stop within the first few newest checkpoints. */
-const PAGE_SIZES = [10, 50, 200] as const;
-/** A phase holds one checkpoint's record, or its few writes records: one page is nearly always all. */
-const PHASE_PAGE_SIZE = 200;
 const SESSION_PAGE_SIZE = 200;
 /** How often a put retries finding or creating the thread's session when another writer races it. */
-const SESSION_ATTEMPTS = 5;
+const SESSION_ATTEMPTS = 8;
+/** The first wait when another writer's create of the session is under way (it grows per attempt). */
+const IN_PROGRESS_WAIT_MS = 50;
+
+/** Threads whose live session the store keeps, so that a put or putWrites needs no look-up first. */
+const KNOWN_SESSIONS = 1024;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type NewSessionFields = Pick<
   components['schemas']['CreateSessionRequestInput'],
@@ -21,9 +27,9 @@ export type NewSessionFields = Pick<
 >;
 export type UsageReport = components['schemas']['RecordUsageRequestInput'];
 
-export interface StoredRecord {
-  /** The session checkpoint (`ckpt_…`) holding the record. */
-  sessionCheckpointId: string;
+/** A record to store as a session checkpoint of `phase`. */
+export interface RecordEntry {
+  phase: string;
   record: LangGraphRecord;
 }
 
@@ -36,120 +42,6 @@ export function taskIdOf(threadId: string): string {
 }
 
 const isLive = (session: Session): boolean => session.status !== 'archived';
-
-/** A session of the thread's log and the one it was recovered from, if any. */
-interface SessionLink {
-  sessionId: string;
-  recoveredFrom: string | null;
-}
-
-/**
- * The records of a thread's session, fetched lazily and kept, so that one saver call can read as
- * much as it needs, and read again, with each page fetched once: newest first, page by page
- * (`records`), or only those of one phase (`recordsOfPhase`). When the session came out of an
- * emergency recovery, both go on into the session it was recovered from, so the thread keeps its
- * history across the fresh budget.
- */
-export class RecordLog {
-  private readonly fetched: StoredRecord[] = [];
-  private readonly byCheckpointId = new Map<string, LangGraphRecord>();
-  /** The session and those it was recovered from, newest first, as far as they were looked up. */
-  private readonly chain: SessionLink[];
-  /** Where in `chain` the newest-first scan reads; null when it has read everything. */
-  private scanning: number | null = 0;
-  private cursor: string | undefined = undefined;
-  private pages = 0;
-  readonly sessionId: string;
-
-  constructor(
-    private readonly client: SessionStateClient,
-    session: Session,
-  ) {
-    this.sessionId = session.session_id;
-    this.chain = [{ sessionId: session.session_id, recoveredFrom: session.recovered_from_session_id }];
-  }
-
-  async *records(): AsyncGenerator<StoredRecord> {
-    for (let i = 0; ; i += 1) {
-      while (i >= this.fetched.length) {
-        if (this.scanning === null) return;
-        await this.fetchPage(this.scanning);
-      }
-      yield this.fetched[i]!;
-    }
-  }
-
-  /** The records `records()` has fetched so far, newest first; no request. */
-  scanned(): readonly StoredRecord[] {
-    return this.fetched;
-  }
-
-  /**
-   * The records of the session checkpoints of exactly `phase`, newest first, fetched with the
-   * service's phase filter (no scan), a session of the chain at a time as the caller reads on.
-   */
-  async *recordsOfPhase(phase: string): AsyncGenerator<StoredRecord> {
-    for (let i = 0; ; i += 1) {
-      const link = await this.linkAt(i);
-      if (!link) return;
-      let cursor: string | undefined;
-      do {
-        const { data } = await this.client.GET('/v1/sessions/{id}/checkpoints', {
-          params: { path: { id: link.sessionId }, query: { phase, limit: PHASE_PAGE_SIZE, ...(cursor ? { cursor } : {}) } },
-        });
-        for (const checkpoint of data.data) {
-          const record = parseRecord(checkpoint.context_snapshot);
-          if (!record) continue;
-          this.byCheckpointId.set(checkpoint.checkpoint_id, record);
-          yield { sessionCheckpointId: checkpoint.checkpoint_id, record };
-        }
-        cursor = data.next_cursor ?? undefined;
-      } while (cursor);
-    }
-  }
-
-  /** The record held by a session checkpoint, fetched on its own if not seen yet. */
-  async recordAt(sessionCheckpointId: string): Promise<LangGraphRecord | null> {
-    const known = this.byCheckpointId.get(sessionCheckpointId);
-    if (known) return known;
-    const { data } = await this.client.GET('/v1/checkpoints/{id}', { params: { path: { id: sessionCheckpointId } } });
-    const record = parseRecord(data.context_snapshot);
-    if (record) this.byCheckpointId.set(sessionCheckpointId, record);
-    return record;
-  }
-
-  /** The i-th session of the chain (0: the thread's live session), looked up once; undefined past its end. */
-  private async linkAt(i: number): Promise<SessionLink | undefined> {
-    while (i >= this.chain.length) {
-      const previous = this.chain.at(-1)!.recoveredFrom;
-      if (previous === null || this.chain.some((link) => link.sessionId === previous)) return undefined;
-      const { data: session } = await this.client.GET('/v1/sessions/{id}', { params: { path: { id: previous } } });
-      this.chain.push({ sessionId: session.session_id, recoveredFrom: session.recovered_from_session_id });
-    }
-    return this.chain[i];
-  }
-
-  private async fetchPage(at: number): Promise<void> {
-    const { sessionId } = (await this.linkAt(at))!;
-    const limit = PAGE_SIZES[Math.min(this.pages, PAGE_SIZES.length - 1)]!;
-    this.pages += 1;
-    const { data } = await this.client.GET('/v1/sessions/{id}/checkpoints', {
-      params: { path: { id: sessionId }, query: { limit, ...(this.cursor ? { cursor: this.cursor } : {}) } },
-    });
-    for (const checkpoint of data.data) {
-      const record = parseRecord(checkpoint.context_snapshot);
-      if (!record) continue;
-      this.fetched.push({ sessionCheckpointId: checkpoint.checkpoint_id, record });
-      this.byCheckpointId.set(checkpoint.checkpoint_id, record);
-    }
-    if (data.next_cursor) {
-      this.cursor = data.next_cursor;
-      return;
-    }
-    this.cursor = undefined;
-    this.scanning = (await this.linkAt(at + 1)) ? at + 1 : null;
-  }
-}
 
 export interface ThreadStoreOptions {
   client: SessionStateClient;
@@ -172,19 +64,55 @@ export function createThreadStore({ client, newSession = {} }: ThreadStoreOption
     return sessions;
   }
 
-  /** The thread's live session; a deleted thread's sessions are archived and not returned. */
+  /**
+   * The live session of threads this store wrote to or read lately. Writes go there without a
+   * look-up: a session replaced since (deleteThread or an emergency recovery elsewhere archives it)
+   * answers SESSION_ARCHIVED, and `append` looks again. Reads always look up (see `liveSession`).
+   */
+  const known = new Map<string, Session>();
+  const creating = new Map<string, Promise<Session>>();
+  function know(threadId: string, session: Session | undefined): void {
+    known.delete(threadId);
+    if (!session || !isLive(session)) return;
+    known.set(threadId, session);
+    if (known.size > KNOWN_SESSIONS) known.delete(known.keys().next().value!);
+  }
+
+  /** The thread's live session, looked up; a deleted thread's sessions are archived and not returned. */
   async function liveSession(threadId: string): Promise<Session | undefined> {
-    return (await sessionsOf(threadId)).find(isLive);
+    const live = (await sessionsOf(threadId)).find(isLive);
+    know(threadId, live);
+    return live;
   }
 
   /**
-   * The thread's live session, created when there is none. Writers racing to create it send the
-   * same Idempotency-Key (the thread and how many sessions it had before), so they get one session.
+   * The thread's live session as far as this store knows (no request), else looked up, else
+   * created; concurrent callers for one thread share one look-up.
    */
   async function ensureSession(threadId: string): Promise<Session> {
+    const session = known.get(threadId);
+    if (session) return session;
+    let pending = creating.get(threadId);
+    if (!pending) {
+      pending = findOrCreateSession(threadId).then((found) => {
+        know(threadId, found);
+        return found;
+      });
+      creating.set(threadId, pending);
+      pending.finally(() => creating.delete(threadId)).catch(() => undefined);
+    }
+    return pending;
+  }
+
+  /**
+   * The thread's live session, looked up, created when there is none. Writers racing to create it send the
+   * same Idempotency-Key (the thread and how many sessions it had before), so they get one session.
+   */
+  async function findOrCreateSession(threadId: string): Promise<Session> {
     for (let attempt = 1; ; attempt += 1) {
       const sessions = await sessionsOf(threadId);
       const live = sessions.find(isLive);
+      know(threadId, live);
       if (live) return live;
       const key = `langgraph-thread-${createHash('sha256').update(threadId).digest('hex')}-${sessions.length}`;
       try {
@@ -199,15 +127,47 @@ export function createThreadStore({ client, newSession = {} }: ThreadStoreOption
         // A replay of a session since archived (the thread was deleted again): look again.
         if (isLive(session) || attempt >= SESSION_ATTEMPTS) return session;
       } catch (error) {
+        if (!(error instanceof ProblemError) || attempt >= SESSION_ATTEMPTS) throw error;
+        // Another writer is creating it under the same key right now: its session will be there shortly.
+        if (error.code === 'IDEMPOTENCY_REQUEST_IN_PROGRESS') await sleep(IN_PROGRESS_WAIT_MS * attempt);
         // Another writer created it with different fields (same key, other body): use theirs.
-        if (!(error instanceof ProblemError && error.code === 'IDEMPOTENCY_KEY_REUSED') || attempt >= SESSION_ATTEMPTS) throw error;
+        else if (error.code !== 'IDEMPOTENCY_KEY_REUSED') throw error;
       }
     }
+  }
+
+  /** POSTs the records as checkpoints of the session, in this order, in one request; their session checkpoint ids. */
+  async function post(sessionId: string, entries: readonly RecordEntry[]): Promise<string[]> {
+    const headers = { prefer: 'return=minimal' };
+    const snapshot = (record: LangGraphRecord) => record as unknown as Record<string, unknown>;
+    if (entries.length === 1) {
+      const [{ phase, record }] = entries as [RecordEntry];
+      const { data } = await client.POST('/v1/sessions/{id}/checkpoints', {
+        params: { path: { id: sessionId } },
+        headers,
+        body: { phase, context_snapshot: snapshot(record) },
+      });
+      return [data.checkpoint_id];
+    }
+    const { data } = await client.POST('/v1/sessions/{id}/checkpoints/batch', {
+      params: { path: { id: sessionId } },
+      headers,
+      body: { checkpoints: entries.map(({ phase, record }) => ({ phase, context_snapshot: snapshot(record) })) },
+    });
+    return data.data.map((checkpoint) => checkpoint.checkpoint_id);
   }
 
   return {
     liveSession,
     ensureSession,
+    /** The thread's live session, looked up (created when there is none): for usage, which must not go to a replaced session. */
+    async currentSession(threadId: string): Promise<Session> {
+      const session = await findOrCreateSession(threadId);
+      know(threadId, session);
+      return session;
+    },
+    /** The live session this store knows for the thread, without a request; undefined when it knows none. */
+    knownSession: (threadId: string): Session | undefined => known.get(threadId),
 
     /** The live sessions of every thread of the project, newest first. */
     async liveThreadSessions(): Promise<{ threadId: string; session: Session }[]> {
@@ -231,29 +191,25 @@ export function createThreadStore({ client, newSession = {} }: ThreadStoreOption
     log: (session: Session) => new RecordLog(client, session),
 
     /**
-     * Stores a record as a checkpoint of the thread's session. A thread deleted meanwhile (its
-     * session archived by another process) gets a new session and the record goes there.
+     * Stores records as checkpoints of the thread's session, in this order, in one request (a
+     * checkpoint with the pending writes that go with it), without the snapshots in the answer. A
+     * thread whose session was replaced meanwhile (deleted, or recovered, by another process) gets
+     * its live session, or a new one, and the records go there.
      */
-    async append(threadId: string, session: Session, phase: string, record: LangGraphRecord): Promise<{ sessionCheckpointId: string }> {
+    async append(threadId: string, session: Session, entries: readonly RecordEntry[]): Promise<{ sessionId: string; ids: string[] }> {
       try {
-        const { data } = await client.POST('/v1/sessions/{id}/checkpoints', {
-          params: { path: { id: session.session_id } },
-          body: { phase, context_snapshot: record as unknown as Record<string, unknown> },
-        });
-        return { sessionCheckpointId: data.checkpoint_id };
+        return { sessionId: session.session_id, ids: await post(session.session_id, entries) };
       } catch (error) {
         if (!(error instanceof ProblemError && error.code === 'SESSION_ARCHIVED')) throw error;
+        if (known.get(threadId)?.session_id === session.session_id) known.delete(threadId);
         const fresh = await ensureSession(threadId);
-        const { data } = await client.POST('/v1/sessions/{id}/checkpoints', {
-          params: { path: { id: fresh.session_id } },
-          body: { phase, context_snapshot: record as unknown as Record<string, unknown> },
-        });
-        return { sessionCheckpointId: data.checkpoint_id };
+        return { sessionId: fresh.session_id, ids: await post(fresh.session_id, entries) };
       }
     },
 
     /** Archives every live session of the thread. */
     async archiveThread(threadId: string): Promise<void> {
+      known.delete(threadId);
       for (const session of (await sessionsOf(threadId)).filter(isLive)) {
         try {
           await client.POST('/v1/sessions/{id}/archive', { params: { path: { id: session.session_id } }, body: {} });

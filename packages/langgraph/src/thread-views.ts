@@ -2,7 +2,7 @@
 // scanning back from the newest only as far as it needs (getTuple); or loading them all (list).
 import { ProblemError } from '@session-state/client';
 import { checkpointPhase, writesPhase, type CheckpointRecord, type WritesRecord } from './records.js';
-import type { RecordLog, StoredRecord } from './thread-store.js';
+import type { RecordLog, StoredRecord } from './record-log.js';
 
 export interface StoredCheckpoint {
   sessionCheckpointId: string;

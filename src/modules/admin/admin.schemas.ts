@@ -1,29 +1,49 @@
 import { z } from 'zod';
+import { EXAMPLE } from '../../lib/examples.js';
 import { NameSchema, TimestampSchema } from '../../lib/wire.js';
 
-export const CreateProjectBodySchema = z.strictObject({ name: NameSchema }).meta({ id: 'CreateProjectRequest' });
+export const CreateProjectBodySchema = z
+  .strictObject({ name: NameSchema.meta({ description: 'What to call the project (1–256 characters)', examples: ['checkout-agents'] }) })
+  .meta({ id: 'CreateProjectRequest', examples: [{ name: 'checkout-agents' }] });
+
+const ApiKeySchema = z.string().meta({
+  description: 'Shown only here: store it now. Send it as `Authorization: Bearer <api key>`',
+  examples: ['sss_q8V0xkJ3o2b8X1YtQm9eLr7sWc4nHd6uPz1aG5fT2yE'],
+});
 
 export const CreatedProjectSchema = z
   .object({
-    project_id: z.string(),
-    name: z.string(),
-    api_key_id: z.string(),
-    api_key: z.string().describe('Shown only here: store it now'),
-    created_at: TimestampSchema,
+    project_id: z.string().meta({ description: 'The project id', examples: [EXAMPLE.projectId] }),
+    name: z.string().meta({ description: 'Its name', examples: ['checkout-agents'] }),
+    api_key_id: z.string().meta({ description: 'The id of its first API key (to revoke it)', examples: [EXAMPLE.apiKeyId] }),
+    api_key: ApiKeySchema,
+    created_at: TimestampSchema.describe('When it was created'),
   })
-  .meta({ id: 'CreatedProject' });
+  .meta({ id: 'CreatedProject', description: 'A new project and its first API key' });
 
 export const CreatedApiKeySchema = z
   .object({
-    api_key_id: z.string(),
-    project_id: z.string(),
-    api_key: z.string().describe('Shown only here: store it now'),
-    created_at: TimestampSchema,
+    api_key_id: z.string().meta({ description: 'The id of the key (to revoke it)', examples: [EXAMPLE.apiKeyId] }),
+    project_id: z.string().meta({ description: 'Its project', examples: [EXAMPLE.projectId] }),
+    api_key: ApiKeySchema,
+    created_at: TimestampSchema.describe('When it was issued'),
   })
-  .meta({ id: 'CreatedApiKey' });
+  .meta({ id: 'CreatedApiKey', description: 'A new API key' });
 
-export const ProjectParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
-export const ApiKeyParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
+export const ProjectParamsSchema = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(256)
+    .meta({ description: 'The project id', examples: [EXAMPLE.projectId] }),
+});
+export const ApiKeyParamsSchema = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(256)
+    .meta({ description: 'The API key id (api_key_id)', examples: [EXAMPLE.apiKeyId] }),
+});
 
 /** A key as issued: the only response that ever shows the key itself. */
 export function issuedKeyWire(key: { apiKeyId: string; projectId: string; apiKey: string; createdAt: Date }) {

@@ -4,7 +4,10 @@ import type { PrismaClient, Tx } from '../../lib/prisma.js';
 /** `*` in `acceptsHandoffsFrom` accepts a handoff from any agent. */
 export const ANY_AGENT = '*';
 
-/** An agent that receives handoffs, and from whom. An agent without a registration accepts anyone. */
+/**
+ * An agent that receives handoffs, and from whom. In a project without registrations any name may
+ * hand off to any other; once one agent is registered, a handoff's agents must both be registered.
+ */
 export interface Agent {
   projectId: string;
   name: string;
@@ -55,6 +58,18 @@ export function createAgentsRepository(prisma: PrismaClient) {
     async find(projectId: string, name: string, db: Tx | PrismaClient = prisma): Promise<Agent | null> {
       const row = await db.agent.findUnique({ where: { projectId_name: { projectId, name } } });
       return row ? toAgent(row) : null;
+    },
+
+    /** The registrations among `names` (those that exist). */
+    async findMany(projectId: string, names: string[], db: Tx | PrismaClient = prisma): Promise<Agent[]> {
+      const rows = await db.agent.findMany({ where: { projectId, name: { in: names } } });
+      return rows.map(toAgent);
+    },
+
+    /** The first `limit` registered names of the project, by name (none: the project registered no agent). */
+    async names(projectId: string, limit: number, db: Tx | PrismaClient = prisma): Promise<string[]> {
+      const rows = await db.agent.findMany({ where: { projectId }, select: { name: true }, orderBy: { name: 'asc' }, take: limit });
+      return rows.map((row) => row.name);
     },
 
     /** By name; `afterName` is the last name of the previous page. */

@@ -21,11 +21,13 @@ export const agentsRoutes: FastifyPluginAsyncZod<{ agents: AgentsService }> = as
         tags: ['agents'],
         summary: 'Register an agent, or replace its registration',
         description:
-          'Says from whom the agent accepts handoffs. An agent that was never registered accepts handoffs from anyone; ' +
-          'a registered one only from the agents it lists (`["*"]`: anyone). 201 when the agent was new, 200 when replaced.',
+          'Says from whom the agent accepts handoffs: only from the agents it lists (`["*"]`: anyone). Once a project has ' +
+          'registered an agent, both agents of a handoff must be registered (422 `HANDOFF_INVALID` naming the registered ones); ' +
+          'a project that registered none hands off between any names. 201 when the agent was new, 200 when replaced.',
         params: AgentParamsSchema,
         body: PutAgentBodySchema,
         response: { 200: AgentSchema, 201: AgentSchema, ...problems(400, 401, 413, 415) },
+        responseDescriptions: { 200: 'Replaced: the registration', 201: 'Registered: the new registration; `Location` is its URL' },
       },
     },
     async (request, reply) => {
@@ -45,8 +47,10 @@ export const agentsRoutes: FastifyPluginAsyncZod<{ agents: AgentsService }> = as
         operationId: 'listAgents',
         tags: ['agents'],
         summary: 'List registered agents, by name',
+        description: 'The agents of the project and from whom each accepts handoffs; `next_cursor` pages on.',
         querystring: ListAgentsQuerySchema,
         response: { 200: AgentPageSchema, ...problems(400, 401) },
+        responseDescriptions: { 200: 'A page of agents, by name' },
       },
     },
     async (request) => {
@@ -62,8 +66,10 @@ export const agentsRoutes: FastifyPluginAsyncZod<{ agents: AgentsService }> = as
         operationId: 'getAgent',
         tags: ['agents'],
         summary: "Get an agent's registration",
+        description: 'From whom the agent accepts handoffs. 404 for an agent never registered (it accepts handoffs from anyone).',
         params: AgentParamsSchema,
         response: { 200: AgentSchema, ...problems(400, 401, 404) },
+        responseDescriptions: { 200: 'The registration' },
       },
     },
     async (request) => agentWire(await agents.get(request.auth.projectId, request.params.name)),
@@ -76,7 +82,8 @@ export const agentsRoutes: FastifyPluginAsyncZod<{ agents: AgentsService }> = as
         operationId: 'deleteAgent',
         tags: ['agents'],
         summary: "Remove an agent's registration",
-        description: 'The agent then accepts handoffs from anyone again, as an unregistered agent does.',
+        description:
+          'Handoffs to or from the agent are then refused while the project has other registrations; with none left, any names may hand off again.',
         params: AgentParamsSchema,
         response: { 204: z.null().describe('Removed'), ...problems(400, 401, 404) },
       },

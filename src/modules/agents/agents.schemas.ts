@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, encodeNameCursor, pageOf, toTimestamp, type Page } from '../../lib/wire.js';
+import { EXAMPLE } from '../../lib/examples.js';
 import { ANY_AGENT, type Agent } from './agents.repository.js';
 
 export const MAX_ACCEPTED_SENDERS = 1000;
@@ -12,13 +13,16 @@ export const AgentNameSchema = NameSchema.refine((name) => name !== ANY_AGENT, {
 
 export const AgentSchema = z
   .object({
-    name: z.string(),
-    accepts_handoffs_from: z.array(z.string()).describe('`["*"]`: any agent; otherwise the names of the agents it accepts handoffs from'),
-    description: z.string().nullable(),
-    created_at: TimestampSchema,
-    updated_at: TimestampSchema,
+    name: z.string().meta({ description: "The agent's name", examples: [EXAMPLE.agentName] }),
+    accepts_handoffs_from: z.array(z.string()).meta({
+      description: '`["*"]`: any agent; otherwise the names of the agents it accepts handoffs from',
+      examples: [[EXAMPLE.fromAgentName]],
+    }),
+    description: z.string().nullable().describe('What the agent does; null when none was given'),
+    created_at: TimestampSchema.describe('When it was first registered'),
+    updated_at: TimestampSchema.describe('When its registration last changed'),
   })
-  .meta({ id: 'Agent' });
+  .meta({ id: 'Agent', description: 'A registered agent and from whom it accepts handoffs' });
 
 export const PutAgentBodySchema = z
   .strictObject({
@@ -28,12 +32,21 @@ export const PutAgentBodySchema = z
       .refine((senders) => !senders.includes(ANY_AGENT) || senders.length === 1, {
         message: '"*" accepts any agent and stands alone: send ["*"] or a list of names',
       })
-      .describe('`["*"]` accepts handoffs from any agent; a list of names only from those (`[]`: from none)'),
-    description: z.string().max(MAX_AGENT_DESCRIPTION).optional().describe('Omitted: none (PUT replaces the whole registration)'),
+      .meta({
+        description: '`["*"]` accepts handoffs from any agent; a list of names only from those (`[]`: from none)',
+        examples: [[EXAMPLE.fromAgentName]],
+      }),
+    description: z
+      .string()
+      .max(MAX_AGENT_DESCRIPTION)
+      .optional()
+      .meta({ description: 'What the agent does; omitted: none (PUT replaces the whole registration)', examples: ['Reviews diffs before merge'] }),
   })
-  .meta({ id: 'PutAgentRequest' });
+  .meta({ id: 'PutAgentRequest', examples: [{ accepts_handoffs_from: [EXAMPLE.fromAgentName], description: 'Reviews diffs before merge' }] });
 
-export const AgentParamsSchema = z.strictObject({ name: AgentNameSchema });
+export const AgentParamsSchema = z.strictObject({
+  name: AgentNameSchema.meta({ description: "The agent's name (1–256 characters, not `*`)", examples: [EXAMPLE.agentName] }),
+});
 
 export const ListAgentsQuerySchema = ListQuerySchema;
 export const AgentPageSchema = pageOf(AgentSchema);

@@ -36,7 +36,7 @@ export function createAgentsService({ agents, clock }: AgentsServiceDeps) {
       return takePage(await agents.list(projectId, limit + 1, afterName), limit);
     },
 
-    /** Removes the registration: the agent then accepts handoffs from anyone again. */
+    /** Removes the registration: the agent is then unknown to handoffs (anyone's, once no registration is left). */
     async remove(projectId: string, name: string): Promise<void> {
       if (!(await agents.delete(projectId, name))) throw notFound('agent', name);
     },

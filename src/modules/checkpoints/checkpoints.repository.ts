@@ -98,6 +98,61 @@ export function checkpointSql(write: CheckpointWrite): Prisma.Sql {
     SELECT c.total, c.used FROM checkpoint c`;
 }
 
+/** Checkpoints of one session written in one statement, in this order (see checkpointsBatchSql). */
+export interface CheckpointBatchWrite {
+  projectId: string;
+  sessionId: string;
+  now: Date;
+  checkpoints: Omit<CheckpointWrite, 'projectId' | 'sessionId' | 'now'>[];
+}
+
+export const CREATE_CHECKPOINT_BATCH_STATEMENT = 'sss_create_checkpoint_batch';
+
+/**
+ * checkpointSql for several checkpoints of one session at once: counted on the session under one
+ * row lock, inserted in the order given (ids ascending), each with its `checkpoint.created` event,
+ * in that order, and the deliveries they owe. Returns the budget, or no row when the session does
+ * not allow checkpoints. A statement of its own, so that the single checkpoint's plan stays as it is.
+ */
+export function checkpointsBatchSql(write: CheckpointBatchWrite): Prisma.Sql {
+  const now = Prisma.sql`${write.now}::timestamptz`;
+  const column = <K extends keyof CheckpointBatchWrite['checkpoints'][number]>(key: K) => write.checkpoints.map((checkpoint) => checkpoint[key]);
+  return Prisma.sql`/* ${Prisma.raw(CREATE_CHECKPOINT_BATCH_STATEMENT)} */
+    WITH input AS (
+      SELECT * FROM unnest(${column('id')}::text[], ${column('phase')}::text[], ${column('canonicalSnapshot')}::text[],
+        ${column('sha256')}::text[], ${column('sizeBytes')}::int[]) WITH ORDINALITY AS i(id, phase, snapshot, sha256, size_bytes, n)
+    ),
+    counted AS (
+      UPDATE sessions s SET checkpoints_count = s.checkpoints_count + (SELECT count(*) FROM input)::int, version = s.version + 1,
+        updated_at = ${now}
+      WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${CHECKPOINT_ALLOWED_IN}
+      RETURNING s.id, s.project_id, s.total, s.used
+    ),
+    checkpoint AS (
+      INSERT INTO checkpoints (id, project_id, session_id, phase, total, used, context_snapshot, sha256, size_bytes, created_at)
+      SELECT i.id, c.project_id, c.id, i.phase, c.total, c.used, i.snapshot::json, i.sha256, i.size_bytes, ${now}
+      FROM counted c CROSS JOIN input i ORDER BY i.n
+      RETURNING id, project_id, session_id, phase, total, used, sha256
+    ),
+    new_events AS (
+      INSERT INTO events (id, project_id, type, session_id, data, created_at)
+      SELECT new_id('evt_'), c.project_id, 'checkpoint.created', c.session_id, ${checkpointCreatedDataSql('c')}, ${now}
+      FROM checkpoint c ORDER BY c.id
+      RETURNING id, project_id, type, created_at
+    ),
+    deliveries AS (${fanOutSql('new_events')})
+    SELECT c.total, c.used FROM counted c`;
+}
+
+/** The data of a `checkpoint.created` event, from a row of `alias` (id, session_id, phase, sha256, total, used). */
+function checkpointCreatedDataSql(alias: string): Prisma.Sql {
+  const c = Prisma.raw(alias);
+  return Prisma.sql`jsonb_build_object(
+          'checkpoint_id', ${c}.id, 'session_id', ${c}.session_id, 'phase', ${c}.phase, 'sha256', ${c}.sha256,
+          'token_usage', jsonb_build_object('total', ${c}.total, 'used', ${c}.used, 'available', ${c}.total - ${c}.used,
+            'position_percent', round(${c}.used * 100.0 / ${c}.total, 2)))`;
+}
+
 export function createCheckpointsRepository(prisma: PrismaClient, hotQuery: Database['hotQuery']) {
   return {
     /** Runs checkpointSql, prepared once per connection; null when the session does not allow checkpoints (or is not there). */
@@ -105,6 +160,18 @@ export function createCheckpointsRepository(prisma: PrismaClient, hotQuery: Data
       const statement = checkpointSql(write);
       const rows = await hotQuery<{ total: bigint; used: bigint }>({
         name: CREATE_CHECKPOINT_STATEMENT,
+        text: statement.text,
+        values: statement.values,
+      });
+      const row = rows[0];
+      return row ? { total: Number(row.total), used: Number(row.used) } : null;
+    },
+
+    /** Runs checkpointsBatchSql, prepared once per connection; null when the session does not allow checkpoints (or is not there). */
+    async createBatch(write: CheckpointBatchWrite): Promise<{ total: number; used: number } | null> {
+      const statement = checkpointsBatchSql(write);
+      const rows = await hotQuery<{ total: bigint; used: bigint }>({
+        name: CREATE_CHECKPOINT_BATCH_STATEMENT,
         text: statement.text,
         values: statement.values,
       });

@@ -4,7 +4,9 @@ import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from '../sess
 import {
   CheckpointParamsSchema,
   CheckpointSchema,
+  CreateCheckpointBatchBodySchema,
   CreateCheckpointBodySchema,
+  CreatedCheckpointBatchSchema,
   CreateCheckpointHeadersSchema,
   CreatedCheckpointSchema,
   ListCheckpointsQuerySchema,
@@ -30,6 +32,7 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         headers: CreateCheckpointHeadersSchema,
         body: CreateCheckpointBodySchema,
         response: { 201: CreatedCheckpointSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The new checkpoint (without its snapshot under `Prefer: return=minimal`); `Location` is its URL' },
       },
     },
     async (request, reply) => {
@@ -44,6 +47,37 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
     },
   );
 
+  app.post(
+    '/sessions/:id/checkpoints/batch',
+    {
+      config: { idempotent: true },
+      schema: {
+        operationId: 'createCheckpointBatch',
+        tags: ['checkpoints'],
+        summary: 'Checkpoint several snapshots at once',
+        description:
+          'Stores the snapshots as checkpoints of the session in the order given (their ids ascend in that order), all or none, ' +
+          'each with its SHA-256, the token budget of this moment and its own `checkpoint.created`: what as many creates in a row ' +
+          'would store, in one request. With `Prefer: return=minimal` the answer leaves out the snapshots.',
+        params: SessionParamsSchema,
+        headers: CreateCheckpointHeadersSchema,
+        body: CreateCheckpointBatchBodySchema,
+        response: { 201: CreatedCheckpointBatchSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const created = await checkpoints.createBatch(
+        request.auth.projectId,
+        request.params.id,
+        request.body.checkpoints.map(({ phase, context_snapshot }) => ({ phase, contextSnapshot: context_snapshot })),
+      );
+      const minimal = prefersMinimalReturn(request.headers.prefer);
+      void reply.code(201);
+      if (minimal) void reply.header('preference-applied', 'return=minimal');
+      return { data: created.map((checkpoint) => createdCheckpointWire(checkpoint, minimal)) };
+    },
+  );
+
   app.get(
     '/sessions/:id/checkpoints',
     {
@@ -55,11 +89,12 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         params: SessionParamsSchema,
         querystring: ListCheckpointsQuerySchema,
         response: { 200: pageOf(CheckpointSchema), ...problems(400, 401, 404) },
+        responseDescriptions: { 200: 'A page of checkpoints, snapshots included' },
       },
     },
     async (request) => {
       const { limit, cursor, phase } = request.query;
-      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor), phase });
+      const page = await checkpoints.list(request.auth.projectId, request.params.id, limit, { beforeId: decodeCursor(cursor, 'ckpt'), phase });
       return pageWire(page, checkpointWire);
     },
   );
@@ -71,8 +106,10 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         operationId: 'getCheckpoint',
         tags: ['checkpoints'],
         summary: 'Get a checkpoint',
+        description: 'The checkpoint with its snapshot, SHA-256 and the token budget of the moment it was taken.',
         params: CheckpointParamsSchema,
         response: { 200: CheckpointSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The checkpoint' },
       },
     },
     async (request) => checkpointWire(await checkpoints.get(request.auth.projectId, request.params.id)),
@@ -91,6 +128,7 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
           'the status `active` and `last_recovery_at`. With fewer than 30,000 tokens available the non-critical keys are deferred.',
         params: CheckpointParamsSchema,
         response: { 200: SessionSchema, ...problems(401, 404, 409) },
+        responseDescriptions: { 200: 'The restored session; `ETag` is its new version' },
       },
     },
     async (request, reply) => {

@@ -130,6 +130,36 @@ export function createCheckpointsService({ checkpoints, sessions, clock, maxSnap
       return { id, projectId, sessionId, phase: input.phase, ...budget, contextSnapshot, sha256, sizeBytes, createdAt: now };
     },
 
+    /**
+     * Several checkpoints of given snapshots, stored at once and in this order (ids ascending), with
+     * the same budget, each with its own `checkpoint.created`: as many creates in a row, in one step.
+     */
+    async createBatch(projectId: string, sessionId: string, inputs: { phase: string; contextSnapshot: JsonObject }[]): Promise<Checkpoint[]> {
+      const written = inputs.map(({ phase, contextSnapshot }) => {
+        const { canonical, sha256, sizeBytes } = withinSizeLimit(digestJson(contextSnapshot));
+        return { id: newId('ckpt'), phase, contextSnapshot, canonicalSnapshot: canonical, sha256, sizeBytes };
+      });
+      const now = clock.now();
+      const budget = await checkpoints.createBatch({ projectId, sessionId, now, checkpoints: written });
+      if (!budget) {
+        const session = await sessions.find(projectId, sessionId);
+        if (!session) throw notFound('session', sessionId);
+        assertAllowed('checkpoint', session);
+        throw new Error(`checkpoints of session ${sessionId} touched no row although its status ${session.status} allows checkpoints`);
+      }
+      return written.map(({ id, phase, contextSnapshot, sha256, sizeBytes }) => ({
+        id,
+        projectId,
+        sessionId,
+        phase,
+        ...budget,
+        contextSnapshot,
+        sha256,
+        sizeBytes,
+        createdAt: now,
+      }));
+    },
+
     async list(projectId: string, sessionId: string, limit: number, filter: CheckpointFilter = {}) {
       if (!(await sessions.find(projectId, sessionId))) throw notFound('session', sessionId);
       return takePage(await checkpoints.list(projectId, sessionId, limit + 1, filter), limit);

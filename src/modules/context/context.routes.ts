@@ -32,6 +32,7 @@ export const contextRoutes: FastifyPluginAsyncZod<{ context: ContextService }> =
           'the definitions would take. Reads only: nothing is stored.',
         body: McpAnalysisBodySchema,
         response: { 200: McpAnalysisSchema, ...problems(400, 401, 404, 413, 415) },
+        responseDescriptions: { 200: 'The analysis' },
       },
     },
     async (request) =>
@@ -51,8 +52,10 @@ export const contextRoutes: FastifyPluginAsyncZod<{ context: ContextService }> =
         operationId: 'listMcpServers',
         tags: ['context'],
         summary: "MCP server costs: the reference defaults merged with the project's own, by name",
+        description: "Every server with a cost: the reference defaults, replaced or joined by the project's own figures; `next_cursor` pages on.",
         querystring: ListMcpServersQuerySchema,
         response: { 200: McpServerPageSchema, ...problems(400, 401) },
+        responseDescriptions: { 200: 'A page of MCP servers, by name' },
       },
     },
     async (request) => {
@@ -73,6 +76,7 @@ export const contextRoutes: FastifyPluginAsyncZod<{ context: ContextService }> =
         params: McpServerParamsSchema,
         body: PutMcpServerBodySchema,
         response: { 200: McpServerSchema, 201: McpServerSchema, ...problems(400, 401, 413, 415) },
+        responseDescriptions: { 200: 'Replaced: the server with the new figure', 201: 'Set: the server with the project figure' },
       },
     },
     async (request, reply) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, encodeNameCursor, pageOf, toOptionalTimestamp, type Page } from '../../lib/wire.js';
+import { EXAMPLE } from '../../lib/examples.js';
 import type { McpAnalysisResult, McpServerView } from './context.service.js';
 import { MCP_WARNING_ABOVE_TOKENS, RECOMMENDED_SERVERS, DEFAULT_MCP_COSTS, TASK_TYPES } from './mcp-analysis.js';
 
@@ -29,29 +30,33 @@ const ServerNamesSchema = z
 
 export const McpAnalysisBodySchema = z
   .strictObject({
-    servers: ServerNamesSchema.describe('The active MCP servers, each once (`[]`: none)'),
+    servers: ServerNamesSchema.meta({ description: 'The active MCP servers, each once (`[]`: none)', examples: [['context7', 'playwright']] }),
     task_type: TaskTypeSchema.optional().describe('Omitted: no recommendation (`recommended` is null, nothing to enable or disable)'),
-    session_id: NameSchema.optional().describe(
-      'A session of this project: the result then says what share of its available tokens the definitions take',
-    ),
+    session_id: NameSchema.optional().meta({
+      description: 'A session of this project: the result then says what share of its available tokens the definitions take',
+      examples: [EXAMPLE.sessionId],
+    }),
   })
-  .meta({ id: 'McpAnalysisRequest' });
+  .meta({
+    id: 'McpAnalysisRequest',
+    examples: [{ servers: ['context7', 'playwright'], task_type: 'implementation', session_id: EXAMPLE.sessionId }],
+  });
 
 export const McpServerCostSchema = z
   .object({
-    name: z.string(),
-    tool_definition_tokens: z.int(),
+    name: z.string().meta({ description: 'The server', examples: ['context7'] }),
+    tool_definition_tokens: z.int().meta({ description: 'What its tool definitions take in context', examples: [2000] }),
     known: z.boolean().describe('false when neither the project nor the reference gives a cost: then it counts as 0'),
     source: z
       .enum(['project', 'reference', 'unknown'])
       .describe("Where the cost comes from: the project's own figure, the reference default, or nowhere"),
   })
-  .meta({ id: 'McpServerCost' });
+  .meta({ id: 'McpServerCost', description: "One active server's cost" });
 
 export const McpAnalysisSchema = z
   .object({
     servers: z.array(McpServerCostSchema).describe('The active servers, in the order given'),
-    total_tokens: z.int().describe('What their tool definitions take in context'),
+    total_tokens: z.int().meta({ description: 'What their tool definitions take in context', examples: [5000] }),
     warning: z.string().nullable().describe(`Set when total_tokens is above ${MCP_WARNING_ABOVE_TOKENS}`),
     task_type: TaskTypeSchema.nullable(),
     recommended: z.array(z.string()).nullable().describe('The servers the task type needs; null without a task type'),
@@ -59,7 +64,7 @@ export const McpAnalysisSchema = z
     to_enable: z.array(z.string()).describe('Servers the task type needs that are not active'),
     session: z
       .object({
-        session_id: z.string(),
+        session_id: z.string().meta({ description: 'The session', examples: [EXAMPLE.sessionId] }),
         available_tokens: z.int().describe("The session's available tokens now (negative when over budget)"),
         share_of_available_percent: z
           .number()
@@ -70,26 +75,34 @@ export const McpAnalysisSchema = z
       .nullable()
       .describe('Only with session_id; null otherwise'),
   })
-  .meta({ id: 'McpAnalysis' });
+  .meta({ id: 'McpAnalysis', description: 'What the tool definitions of the active servers cost, and which servers the task needs' });
 
 export const PutMcpServerBodySchema = z
   .strictObject({
-    tool_definition_tokens: z.int().min(0).max(MAX_TOOL_DEFINITION_TOKENS).describe("What the server's tool definitions take in context"),
+    tool_definition_tokens: z
+      .int()
+      .min(0)
+      .max(MAX_TOOL_DEFINITION_TOKENS)
+      .meta({ description: "What the server's tool definitions take in context, in tokens", examples: [2400] }),
   })
-  .meta({ id: 'PutMcpServerRequest' });
+  .meta({ id: 'PutMcpServerRequest', examples: [{ tool_definition_tokens: 2400 }] });
 
-export const McpServerParamsSchema = z.strictObject({ name: NameSchema });
+export const McpServerParamsSchema = z.strictObject({
+  name: NameSchema.meta({ description: 'The MCP server (1–256 characters)', examples: [EXAMPLE.mcpServerName] }),
+});
 
 export const McpServerSchema = z
   .object({
-    name: z.string(),
-    tool_definition_tokens: z.int().describe("The cost analyses use: the project's figure, else the reference default"),
-    source: z.enum(['project', 'reference']),
+    name: z.string().meta({ description: 'The server', examples: [EXAMPLE.mcpServerName] }),
+    tool_definition_tokens: z
+      .int()
+      .meta({ description: "The cost analyses use: the project's figure, else the reference default", examples: [2400] }),
+    source: z.enum(['project', 'reference']).describe("Where the cost comes from: the project's own figure or the reference default"),
     reference_tokens: z.int().nullable().describe(`The reference default (${referenceCosts}), or null`),
     created_at: TimestampSchema.nullable().describe('When the project set its own figure; null for a reference default'),
-    updated_at: TimestampSchema.nullable(),
+    updated_at: TimestampSchema.nullable().describe('When the project last changed its figure; null for a reference default'),
   })
-  .meta({ id: 'McpServer' });
+  .meta({ id: 'McpServer', description: "An MCP server's cost of tool definitions" });
 
 export const ListMcpServersQuerySchema = ListQuerySchema;
 export const McpServerPageSchema = pageOf(McpServerSchema);

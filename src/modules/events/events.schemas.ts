@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXAMPLE } from '../../lib/examples.js';
 import { NameSchema } from '../../lib/wire.js';
 import { EVENT_TYPES } from '../webhooks/outbox.repository.js';
 
@@ -8,7 +9,7 @@ export const EventStreamQuerySchema = z
   .strictObject({
     session_id: NameSchema.optional().meta({
       description: "Only this session's events (404 when the project has no such session)",
-      example: 'sess_01a211081b717d72a20052ec5ba6250e',
+      examples: [EXAMPLE.sessionId],
     }),
     descendants: z
       .enum(['true', 'false'])
@@ -21,10 +22,9 @@ export const EventStreamQuerySchema = z
       .transform((value) => value.split(',').map((type) => type.trim()))
       .pipe(z.array(z.enum(EVENT_TYPES, { error: `each type must be one of ${EVENT_TYPES.join(', ')}` })).min(1))
       .optional()
-      .meta({ description: 'Comma-separated event types to receive; default all', example: 'session.threshold_crossed,checkpoint.created' }),
+      .meta({ description: 'Comma-separated event types to receive; default all', examples: ['session.threshold_crossed,checkpoint.created'] }),
     after: EventIdSchema.optional().meta({
-      description: 'Replay every matching event after this one first (as `Last-Event-ID` does, which wins when both are sent)',
-      example: 'evt_01a2114b280b764ebfa1ae39232131df',
+      description: `Replay every matching event after this one first (as \`Last-Event-ID\` does, which wins when both are sent), e.g. \`${EXAMPLE.eventId}\``,
     }),
   })
   .refine((query) => !query.descendants || query.session_id !== undefined, {

@@ -12,8 +12,10 @@ export const exportRoutes: FastifyPluginAsyncZod<{ exports: ExportService }> = a
         operationId: 'exportSession',
         tags: ['lifecycle'],
         summary: 'The session, its checkpoints, usage, handoffs and events as one JSON document',
+        description: 'Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`).',
         params: SessionParamsSchema,
         response: { 200: SessionExportSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The export document' },
       },
     },
     async (request, reply) => {

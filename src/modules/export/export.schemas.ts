@@ -11,15 +11,15 @@ export const EXPORT_FORMAT = 'session-state-service/session-export/v1';
 
 export const SessionExportSchema = z
   .object({
-    format: z.literal(EXPORT_FORMAT),
-    exported_at: TimestampSchema,
-    session: SessionSchema,
+    format: z.literal(EXPORT_FORMAT).describe('The format and its version'),
+    exported_at: TimestampSchema.describe('When the export was made'),
+    session: SessionSchema.describe('The session as it is now'),
     checkpoints: z.array(CheckpointSchema).describe('Oldest first, snapshots included'),
     usage: z.array(UsageEntrySchema).describe('Every usage update, oldest first'),
     handoffs: z.array(HandoffSchema).describe('Handoff packages of this session, oldest first'),
     events: z.array(EventSchema).describe('Events about this session, in the order they were written'),
   })
-  .meta({ id: 'SessionExport' });
+  .meta({ id: 'SessionExport', description: 'One session and everything recorded about it' });
 
 export function sessionExportWire(exported: SessionExport): z.infer<typeof SessionExportSchema> {
   return {

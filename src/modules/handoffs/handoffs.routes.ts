@@ -22,10 +22,12 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         description:
           'Builds the handoff package: the session context, the task context, a snapshot of the context and recovery info. ' +
           'With fewer than 30,000 available tokens the non-critical context is deferred first. ' +
-          'A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender; ' +
+          'A handoff needs more than 30,000 available tokens, a live session and a receiver that accepts the sender, and, ' +
+          'once the project has registered agents, both agents registered (`known_agents` then lists them); ' +
           'otherwise 422 `HANDOFF_INVALID` lists every failed check in `errors` and nothing is stored. Emits `handoff.created`.',
         body: CreateHandoffBodySchema,
         response: { 201: HandoffSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The handoff package; `Location` is its URL' },
       },
     },
     async (request, reply) => {
@@ -51,6 +53,7 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         description: 'Filter by session, status or agents, e.g. `?to_agent=tdd-implementer&status=pending` for what awaits an agent.',
         querystring: ListHandoffsQuerySchema,
         response: { 200: pageOf(HandoffSchema), ...problems(400, 401) },
+        responseDescriptions: { 200: 'A page of handoffs' },
       },
     },
     async (request) => {
@@ -59,7 +62,7 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         request.auth.projectId,
         { sessionId: session_id, status, fromAgent: from_agent, toAgent: to_agent },
         limit,
-        decodeCursor(cursor),
+        decodeCursor(cursor, 'hoff'),
       );
       return pageWire(page, handoffWire);
     },
@@ -72,8 +75,10 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         operationId: 'getHandoff',
         tags: ['handoffs'],
         summary: 'Get a handoff package',
+        description: 'The package as it was built, and whether it was accepted or rejected.',
         params: HandoffParamsSchema,
         response: { 200: HandoffSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The handoff package' },
       },
     },
     async (request) => handoffWire(await handoffs.get(request.auth.projectId, request.params.id)),
@@ -91,6 +96,7 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         params: HandoffParamsSchema,
         body: EmptyBodySchema,
         response: { 200: HandoffSchema, ...problems(400, 401, 404, 409, 415, 422) },
+        responseDescriptions: { 200: 'The accepted handoff' },
       },
     },
     async (request) => handoffWire(await handoffs.accept(request.auth.projectId, request.params.id)),
@@ -108,6 +114,7 @@ export const handoffsRoutes: FastifyPluginAsyncZod<{ handoffs: HandoffsService }
         params: HandoffParamsSchema,
         body: RejectHandoffBodySchema,
         response: { 200: HandoffSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 200: 'The rejected handoff, with its reason' },
       },
     },
     async (request) => handoffWire(await handoffs.reject(request.auth.projectId, request.params.id, request.body.reason)),

@@ -3,6 +3,7 @@
 import type { Clock } from '../../lib/clock.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import type { Tx } from '../../lib/transaction.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
 import type { AgentsRepository } from '../agents/agents.repository.js';
 import type { CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
@@ -10,7 +11,7 @@ import { LOW_BUDGET_TOKENS, deferNonCriticalContext, tokenBudget } from '../../d
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { appendEvents, type EventType, type NewEvent } from '../webhooks/outbox.repository.js';
 import type { Handoff, HandoffDecision, HandoffFilters, HandoffsRepository } from './handoffs.repository.js';
-import { handoffValidationErrors } from './validation.js';
+import { handoffValidationErrors, KNOWN_AGENTS_LISTED, type HandoffCandidate } from './validation.js';
 
 export interface CreateHandoffInput {
   fromAgent: string;
@@ -21,7 +22,7 @@ export interface CreateHandoffInput {
 
 export interface HandoffsServiceDeps {
   handoffs: HandoffsRepository;
-  agents: Pick<AgentsRepository, 'find'>;
+  agents: Pick<AgentsRepository, 'findMany' | 'names'>;
   sessions: Pick<SessionsRepository, 'findForUpdate' | 'update' | 'transaction'>;
   checkpoints: Pick<CheckpointsRepository, 'latestOf'>;
   clock: Clock;
@@ -47,6 +48,25 @@ function handoffEvent(handoff: Handoff, type: EventType): NewEvent {
 const decisionEvents: Record<HandoffDecision, EventType> = { accepted: 'handoff.accepted', rejected: 'handoff.rejected' };
 
 export function createHandoffsService({ handoffs, agents, sessions, checkpoints, clock }: HandoffsServiceDeps) {
+  /**
+   * The registrations a handoff is checked against: the receiver's, and, when the project has
+   * registered agents and one of the two is not registered, the registered names. One query when
+   * both are registered; a second only otherwise.
+   */
+  async function registry(
+    tx: Tx,
+    projectId: string,
+    fromAgent: string,
+    toAgent: string,
+  ): Promise<Pick<HandoffCandidate, 'receiver' | 'unregistered'>> {
+    const found = await agents.findMany(projectId, [fromAgent, toAgent], tx);
+    const receiver = found.find((agent) => agent.name === toAgent) ?? null;
+    const missing = [fromAgent, toAgent].filter((name) => !found.some((agent) => agent.name === name));
+    if (missing.length === 0) return { receiver, unregistered: null };
+    const known = await agents.names(projectId, KNOWN_AGENTS_LISTED, tx);
+    return { receiver, unregistered: known.length === 0 ? null : { names: missing, known } };
+  }
+
   async function decide(projectId: string, id: string, decision: HandoffDecision, reason: string | null): Promise<Handoff> {
     return handoffs.transaction(async (tx) => {
       const decided = await handoffs.decide(tx, projectId, id, decision, reason, clock.now());
@@ -80,16 +100,18 @@ export function createHandoffsService({ handoffs, agents, sessions, checkpoints,
             ? deferNonCriticalContext(session.context, session.deferredContext, session.nonCriticalKeys)
             : { context: session.context, deferred: session.deferredContext, moved: [] };
 
+        const registered = await registry(tx, projectId, input.fromAgent, input.toAgent);
         const errors = handoffValidationErrors({
           fromAgent: input.fromAgent,
           toAgent: input.toAgent,
-          receiver: await agents.find(projectId, input.toAgent, tx),
+          ...registered,
           session: { id: session.id, status: session.status, availableTokens: budget.available },
         });
         if (errors.length > 0) {
           throw new AppError('HANDOFF_INVALID', {
             detail: `the handoff failed ${errors.length === 1 ? 'a check' : `${errors.length} checks`}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
             errors,
+            ...(registered.unregistered ? { extensions: { known_agents: registered.unregistered.known } } : {}),
           });
         }
 

@@ -16,11 +16,19 @@ export interface ReceiverRegistration {
   acceptsHandoffsFrom: readonly string[];
 }
 
+/** How many registered names a refusal lists (a project may register many more). */
+export const KNOWN_AGENTS_LISTED = 50;
+
 export interface HandoffCandidate {
   fromAgent: string;
   toAgent: string;
   /** The receiving agent's registration, or null: an unregistered agent accepts anyone. */
   receiver: ReceiverRegistration | null;
+  /**
+   * When the project registered agents and `fromAgent` or `toAgent` is not one of them: the
+   * registered names (up to KNOWN_AGENTS_LISTED) and which of the two are unknown. Else null.
+   */
+  unregistered: { names: string[]; known: string[] } | null;
   session: { id: string; status: SessionStatus; availableTokens: number };
 }
 
@@ -37,8 +45,20 @@ const acceptedList = (receiver: ReceiverRegistration): string =>
  * Every check the candidate fails, in a fixed order; empty when the handoff may be created.
  * Paths name a request field (`body.to_agent`) or the package field that fails (`session_context.*`).
  */
-export function handoffValidationErrors({ fromAgent, toAgent, receiver, session }: HandoffCandidate): FieldError[] {
+export function handoffValidationErrors({ fromAgent, toAgent, receiver, unregistered, session }: HandoffCandidate): FieldError[] {
   const errors: FieldError[] = [];
+  for (const [field, name] of [
+    ['from_agent', fromAgent],
+    ['to_agent', toAgent],
+  ] as const) {
+    if (unregistered === null || !unregistered.names.includes(name) || (field === 'to_agent' && name === fromAgent)) continue;
+    const known = unregistered.known.map((known) => JSON.stringify(known)).join(', ');
+    const more = unregistered.known.length >= KNOWN_AGENTS_LISTED ? ', … (GET /v1/agents)' : '';
+    errors.push({
+      path: `body.${field}`,
+      message: `"${name}" is not a registered agent of this project (registered: ${known}${more}); register it with PUT /v1/agents/{name}`,
+    });
+  }
   if (fromAgent === toAgent) {
     errors.push({ path: 'body.to_agent', message: `is the same agent as from_agent ("${fromAgent}"): a handoff goes to another agent` });
   } else if (receiver !== null && !canAgentsCooperate(fromAgent, receiver)) {

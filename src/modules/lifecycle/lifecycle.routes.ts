@@ -23,6 +23,7 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         params: SessionParamsSchema,
         body: EmptyBodySchema,
         response: { 200: SessionSchema, ...problems(400, 401, 404, 409) },
+        responseDescriptions: { 200: 'The resumed session; `ETag` is its new version' },
       },
     },
     async (request, reply) => {
@@ -44,6 +45,7 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         params: SessionParamsSchema,
         body: EmptyBodySchema,
         response: { 200: SessionSchema, ...problems(400, 401, 404, 409) },
+        responseDescriptions: { 200: 'The archived session' },
       },
     },
     async (request, reply) => {
@@ -66,6 +68,7 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         params: SessionParamsSchema,
         body: ForkBodySchema,
         response: { 201: SessionSchema, ...problems(400, 401, 404, 409, 422) },
+        responseDescriptions: { 201: 'The fork; `Location` is its URL' },
       },
     },
     async (request, reply) => {
@@ -93,6 +96,7 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         params: SessionParamsSchema,
         body: MergeBodySchema,
         response: { 200: SessionSchema, ...problems(400, 401, 404, 409, 415, 422) },
+        responseDescriptions: { 200: "This session with the fork's context merged in; `ETag` is its new version" },
       },
     },
     async (request, reply) => {
@@ -117,6 +121,7 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         params: SessionParamsSchema,
         body: EmptyBodySchema,
         response: { 201: EmergencyRecoverySchema, ...problems(400, 401, 404, 409) },
+        responseDescriptions: { 201: 'The final checkpoint and the new session; `Location` is the new session' },
       },
     },
     async (request, reply) => {
@@ -133,8 +138,10 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         operationId: 'getLineage',
         tags: ['lifecycle'],
         summary: 'Ancestors and descendants through forks and recoveries',
+        description: 'The sessions this one was forked or recovered from, nearest first, and those forked or recovered from it, by generation.',
         params: SessionParamsSchema,
         response: { 200: LineageSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The lineage' },
       },
     },
     async (request) => lineageWire(await lineage.of(request.auth.projectId, request.params.id)),

@@ -9,6 +9,7 @@ import { assertIntact, type CheckpointsService } from '../checkpoints/checkpoint
 import { appendEvents } from '../webhooks/outbox.repository.js';
 import { LOW_BUDGET_TOKENS, deferNonCriticalContext } from '../../domain/budget.js';
 import { mergeContexts, type MergeStrategy } from './context-merge.js';
+import { forkTaskId } from './fork-task-id.js';
 import type { Session } from '../../domain/session.js';
 import type { NewSession, SessionsRepository } from '../sessions/sessions.repository.js';
 import type { ReservationsRepository } from '../reservations/reservations.repository.js';
@@ -85,7 +86,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
     if (checkpoint) assertIntact(checkpoint);
     return insertWithEvent(tx, {
       ...inheritedFrom(parent, clock.now()),
-      taskId: input.taskId ?? `fork_${parent.taskId}`,
+      taskId: input.taskId ?? forkTaskId(parent.taskId),
       total: input.total ?? parent.total,
       context: checkpoint ? checkpoint.contextSnapshot : parent.context,
       parentSessionId: parent.id,
@@ -193,6 +194,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
           if (recovered) {
             throw new AppError('SESSION_ALREADY_RECOVERED', {
               detail: `session ${id} was already recovered into session ${recovered.id}`,
+              extensions: { recovered_to_session_id: recovered.id },
             });
           }
         }
@@ -204,15 +206,19 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         });
         await holds.endHoldsOf(tx, id, 'emergency_recovery', now);
         // The external id moves to the new session, so telemetry naming it goes on counting there.
+        // The external id moves to the new session, so telemetry naming it goes on counting there;
+        // the original names its successor, and writes refused on it say where to go on.
+        const successor = inheritedFrom(original, now);
         const archived = await sessions.update(tx, id, {
           status,
           archivedAt: now,
           checkpointsCount: original.checkpointsCount + 1,
           updatedAt: now,
+          recoveredToSessionId: successor.id,
           ...(original.externalId !== null ? { externalId: null } : {}),
         });
         const newSession = await sessions.insert(tx, {
-          ...inheritedFrom(original, now),
+          ...successor,
           taskId: original.taskId,
           ...(original.externalId !== null ? { externalId: original.externalId } : {}),
           context: checkpoint.contextSnapshot,

@@ -22,7 +22,7 @@ import { RecordUsageBodySchema, usageResultWire } from '../usage/usage.schemas.j
 import type { UsageService } from '../usage/usage.service.js';
 import { CreateReservationBodySchema, ReservationParamsSchema, reservationWire } from '../reservations/reservations.schemas.js';
 import type { ReservationsService } from '../reservations/reservations.service.js';
-import { pageWire } from '../../lib/wire.js';
+import { NameSchema, pageWire } from '../../lib/wire.js';
 import { decodeCursor } from '../../lib/wire.js';
 
 export interface McpToolServices {
@@ -112,11 +112,12 @@ export const MCP_TOOLS: readonly McpTool[] = [
   }),
   tool({
     name: 'commit_reservation',
-    description: "Record the call's usage (as record_usage) and end its hold.",
-    input: RecordUsageBodySchema.safeExtend(reservationId),
+    // The tokens the call used, as one count: the REST commit takes every usage body, but tools/list has no room for its schema.
+    description: "Record the call's tokens (as record_usage) and end its hold.",
+    input: z.strictObject({ ...reservationId, tokens: CreateReservationBodySchema.shape.tokens.describe('Tokens the call used'), model: NameSchema.optional() }),
     run: async ({ reservations }, projectId, { reservation_id, ...body }) => {
       const hash = requestHash({ method: 'POST', url: `/v1/reservations/${encodeURIComponent(reservation_id)}/commit`, body });
-      const input = { tokens: body.tokens, inputTokens: body.input_tokens, outputTokens: body.output_tokens, model: body.model, source: body.source };
+      const input = { tokens: body.tokens, model: body.model };
       const { result, reservation } = await reservations.commit(projectId, reservation_id, input, hash);
       return { ...usageResultWire(result), reservation: reservationWire(reservation) };
     },
@@ -140,7 +141,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     input: ListCheckpointsQuerySchema.safeExtend(sessionId),
     readOnly: true,
     run: async ({ checkpoints }, projectId, { session_id, limit, cursor, phase }) =>
-      pageWire(await checkpoints.list(projectId, session_id, limit, { beforeId: decodeCursor(cursor), phase }), checkpointWire),
+      pageWire(await checkpoints.list(projectId, session_id, limit, { beforeId: decodeCursor(cursor, 'ckpt'), phase }), checkpointWire),
   }),
   tool({
     name: 'restore_checkpoint',

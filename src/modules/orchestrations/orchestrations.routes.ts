@@ -35,6 +35,7 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
           'those running and those waiting for a free slot.',
         body: CreateOrchestrationBodySchema,
         response: { 201: OrchestrationSchema, ...problems(400, 401, 413, 415, 422) },
+        responseDescriptions: { 201: 'The orchestration, its first specs running; `Location` is its URL' },
       },
     },
     async (request, reply) => {
@@ -55,13 +56,15 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         operationId: 'listOrchestrations',
         tags: ['orchestrations'],
         summary: 'List orchestrations, newest first',
+        description: 'The orchestrations of the project, filtered by status; `next_cursor` pages on.',
         querystring: ListOrchestrationsQuerySchema,
         response: { 200: pageOf(OrchestrationSchema), ...problems(400, 401) },
+        responseDescriptions: { 200: 'A page of orchestrations' },
       },
     },
     async (request) => {
       const { limit, cursor, status } = request.query;
-      const page = await orchestrations.list(request.auth.projectId, { status }, limit, decodeCursor(cursor));
+      const page = await orchestrations.list(request.auth.projectId, { status }, limit, decodeCursor(cursor, 'orch'));
       return pageWire(page, orchestrationWire);
     },
   );
@@ -73,8 +76,10 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         operationId: 'getOrchestration',
         tags: ['orchestrations'],
         summary: 'Get an orchestration: its specs, their sessions and explorations',
+        description: 'Where each spec stands, the session it runs in, which specs are ready, and the forks made to explore.',
         params: OrchestrationParamsSchema,
         response: { 200: OrchestrationSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The orchestration' },
       },
     },
     async (request) => orchestrationWire(await orchestrations.get(request.auth.projectId, request.params.id)),
@@ -92,6 +97,7 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         params: SpecParamsSchema,
         body: EmptyBodySchema,
         response: { 200: OrchestrationSchema, ...problems(400, 401, 404, 409, 415, 422) },
+        responseDescriptions: { 200: 'The orchestration after the spec completed' },
       },
     },
     async (request) => {
@@ -115,6 +121,7 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         params: SpecParamsSchema,
         body: EmptyBodySchema,
         response: { 200: OrchestrationSchema, ...problems(400, 401, 404, 409, 415, 422) },
+        responseDescriptions: { 200: 'The orchestration after the spec failed' },
       },
     },
     async (request) => {
@@ -138,6 +145,7 @@ export const orchestrationsRoutes: FastifyPluginAsyncZod<{ orchestrations: Orche
         params: SpecParamsSchema,
         body: ForkBodySchema,
         response: { 201: SessionSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The fork; `Location` is its URL' },
       },
     },
     async (request, reply) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ListQuerySchema, NameSchema, TimestampSchema, toOptionalTimestamp, toTimestamp } from '../../lib/wire.js';
+import { EXAMPLE } from '../../lib/examples.js';
 import { NODE_STATUSES, ORCHESTRATION_STATUSES, readySpecs } from './graph.js';
 import type { Orchestration } from './orchestrations.repository.js';
 
@@ -20,28 +21,28 @@ export const SpecStatusSchema = z.enum(NODE_STATUSES).meta({
 
 export const OrchestrationNodeSchema = z
   .object({
-    spec_id: z.string(),
-    depends_on: z.array(z.string()),
+    spec_id: z.string().meta({ description: 'The spec', examples: [EXAMPLE.specId] }),
+    depends_on: z.array(z.string()).meta({ description: 'The specs it waits for', examples: [[]] }),
     status: SpecStatusSchema,
     session_id: z.string().nullable().describe('The session created for this spec when it started; null until then'),
-    started_at: TimestampSchema.nullable(),
+    started_at: TimestampSchema.nullable().describe('When it started (got its session); null until then'),
     finished_at: TimestampSchema.nullable().describe('When it completed, failed or was blocked'),
   })
-  .meta({ id: 'OrchestrationNode' });
+  .meta({ id: 'OrchestrationNode', description: 'One spec of an orchestration and where it stands' });
 
 export const ExplorationSchema = z
   .object({
-    spec_id: z.string(),
-    session_id: z.string().describe("The fork of the spec's session"),
-    created_at: TimestampSchema,
+    spec_id: z.string().meta({ description: 'The spec explored', examples: [EXAMPLE.specId] }),
+    session_id: z.string().meta({ description: "The fork of the spec's session", examples: [EXAMPLE.forkSessionId] }),
+    created_at: TimestampSchema.describe('When the fork was made'),
   })
-  .meta({ id: 'Exploration' });
+  .meta({ id: 'Exploration', description: "A fork of a spec's session, made to explore an alternative" });
 
 export const OrchestrationSchema = z
   .object({
-    orchestration_id: z.string(),
+    orchestration_id: z.string().meta({ description: 'The orchestration id (`orch_` and 32 hex digits)', examples: [EXAMPLE.orchestrationId] }),
     status: OrchestrationStatusSchema,
-    max_parallel_sessions: z.int(),
+    max_parallel_sessions: z.int().meta({ description: 'How many specs may run at once', examples: [3] }),
     nodes: z.array(OrchestrationNodeSchema).describe('In the order the specs were given'),
     ready: z
       .array(z.string())
@@ -50,13 +51,13 @@ export const OrchestrationSchema = z
           '(they have a session) and those waiting only for a free slot (max_parallel_sessions), which start as running specs complete or fail',
       ),
     explorations: z.array(ExplorationSchema).describe('Forks of spec sessions made through explore, oldest first'),
-    created_at: TimestampSchema,
-    updated_at: TimestampSchema,
+    created_at: TimestampSchema.describe('When it was created'),
+    updated_at: TimestampSchema.describe('When it last changed'),
     completed_at: TimestampSchema.nullable().describe('When the orchestration became completed or failed'),
   })
-  .meta({ id: 'Orchestration' });
+  .meta({ id: 'Orchestration', description: 'A dependency graph of specs, each run in its own session' });
 
-const SpecIdSchema = NameSchema.describe('1–256 characters, unique within the orchestration');
+const SpecIdSchema = NameSchema.meta({ description: 'The spec: 1–256 characters, unique within the orchestration', examples: [EXAMPLE.specId] });
 
 export const SpecSchema = z
   .strictObject({
@@ -70,13 +71,13 @@ export const SpecSchema = z
         });
       })
       .default([])
-      .describe('Spec ids of this orchestration that must complete before this one starts, each once; default []'),
+      .meta({ description: 'Spec ids of this orchestration that must complete before this one starts, each once; default []', examples: [[]] }),
   })
-  .meta({ id: 'OrchestrationSpec' });
+  .meta({ id: 'OrchestrationSpec', description: 'A spec and what it depends on' });
 
 export const CreateOrchestrationBodySchema = z
   .strictObject({
-    specs: z.array(SpecSchema).min(1).max(MAX_SPECS),
+    specs: z.array(SpecSchema).min(1).max(MAX_SPECS).describe('The graph: 1 to 200 specs, each naming the specs it depends on'),
     max_parallel_sessions: z
       .int()
       .min(1)
@@ -84,12 +85,35 @@ export const CreateOrchestrationBodySchema = z
       .default(DEFAULT_MAX_PARALLEL_SESSIONS)
       .describe(`How many specs may run (have a session) at once; default ${DEFAULT_MAX_PARALLEL_SESSIONS}`),
   })
-  .meta({ id: 'CreateOrchestrationRequest' });
+  .meta({
+    id: 'CreateOrchestrationRequest',
+    examples: [
+      {
+        specs: [
+          { spec_id: EXAMPLE.specId, depends_on: [] },
+          { spec_id: 'implement', depends_on: [EXAMPLE.specId] },
+          { spec_id: 'write-docs', depends_on: [EXAMPLE.specId] },
+          { spec_id: 'release', depends_on: ['implement', 'write-docs'] },
+        ],
+        max_parallel_sessions: 2,
+      },
+    ],
+  });
 
-export const OrchestrationParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
-export const SpecParamsSchema = z.strictObject({ id: z.string().min(1).max(256), spec_id: NameSchema });
+const OrchestrationIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .meta({ description: 'The orchestration id', examples: [EXAMPLE.orchestrationId] });
+export const OrchestrationParamsSchema = z.strictObject({ id: OrchestrationIdSchema });
+export const SpecParamsSchema = z.strictObject({
+  id: OrchestrationIdSchema,
+  spec_id: NameSchema.meta({ description: 'A spec of the orchestration', examples: [EXAMPLE.specId] }),
+});
 
-export const ListOrchestrationsQuerySchema = ListQuerySchema.extend({ status: OrchestrationStatusSchema.optional() });
+export const ListOrchestrationsQuerySchema = ListQuerySchema.extend({
+  status: OrchestrationStatusSchema.optional().describe('Only orchestrations in this status'),
+});
 
 export type OrchestrationWire = z.infer<typeof OrchestrationSchema>;
 

@@ -53,7 +53,8 @@ export function createOtlpService({ usage, sessions, createSessions }: OtlpServi
         resolved.set(key, { reason: `no session has the external_id ${JSON.stringify(externalId)} (OTLP_CREATE_SESSIONS is off)` });
         continue;
       }
-      // As POST /v1/sessions with no model or budget: the default model and its context window.
+      // As POST /v1/sessions with no model or budget: the default model and its context window. The
+      // telemetry's model name is kept on each usage row only, so a model the catalog lacks is no error here.
       const { session } = await sessions.findOrCreateByExternalId(projectId, externalId, {
         taskId: externalId,
         metadata: { created_by: OTLP_SOURCE },
@@ -93,7 +94,8 @@ export function createOtlpService({ usage, sessions, createSessions }: OtlpServi
         }
         const sessionId = resolution.session.id;
         const { inputTokens, outputTokens } = recordedUsage(item.classes);
-        // "The same request" for the item's key: the same usage on the same session.
+        // "The same request" for the item's key: the same usage on the same session (the hash is
+        // unchanged since before classes were stored, so an item retried across an upgrade replays).
         const hash = requestHash({
           method: 'OTLP',
           url: item.origin,
@@ -103,7 +105,13 @@ export function createOtlpService({ usage, sessions, createSessions }: OtlpServi
           const result = await usage.record(
             projectId,
             sessionId,
-            { inputTokens, outputTokens, model: item.model ?? undefined, source: OTLP_SOURCE, origin: item.origin },
+            {
+              // The item's classes as they are: cache reads and writes counted and priced as such.
+              classes: { ...item.classes, cacheWrite1h: 0 },
+              model: item.model ?? undefined,
+              source: OTLP_SOURCE,
+              origin: item.origin,
+            },
             { key: item.key, requestHash: hash },
           );
           if (!result.replayed) counted.push({ crossed: result.crossed });

@@ -121,8 +121,8 @@ export function claudeCodeTokenClasses(attributes: OtlpAttributes): TokenMapping
 }
 
 /**
- * What the usage update records today, before the classes are stored (issue 14): all input,
- * cached or not, as input_tokens, and all output (reasoning included) as output_tokens.
+ * All input, cached or not, as input_tokens, and all output (reasoning included) as output_tokens:
+ * what an item's Idempotency-Key hash was computed over before the classes were stored.
  */
 export function recordedUsage(classes: TokenClasses): { inputTokens: number; outputTokens: number } {
   return { inputTokens: classes.input + classes.cacheRead + classes.cacheWrite, outputTokens: classes.output };

@@ -61,7 +61,7 @@ export const reservationsRoutes: FastifyPluginAsyncZod<{ reservations: Reservati
     },
     async (request) => {
       const { status, limit, cursor } = request.query;
-      const page = await reservations.list(request.auth.projectId, request.params.id, { status, limit, beforeId: decodeCursor(cursor) });
+      const page = await reservations.list(request.auth.projectId, request.params.id, { status, limit, beforeId: decodeCursor(cursor, 'rsv') });
       return pageWire(page, reservationWire);
     },
   );

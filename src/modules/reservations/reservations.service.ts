@@ -110,7 +110,7 @@ export function createReservationsService({ reservations, sessions, usage, clock
           return { result, reservation: ended, replayed: false };
         }
         if (ended.previousStatus === 'committed' && ended.commitRequestHash === requestHash && ended.usageRecordId) {
-          return { result: await usage.answerOf(ended.sessionId, ended.usageRecordId), reservation: ended, replayed: true };
+          return { result: await usage.answerOf(projectId, ended.sessionId, ended.usageRecordId), reservation: ended, replayed: true };
         }
         throw notHeld(ended);
       });

@@ -26,3 +26,16 @@ export const sessionArchivedEvent = (session: Session, reason: ArchiveReason): N
   sessionId: session.id,
   data: { session_id: session.id, task_id: session.taskId, reason, merged_into_session_id: session.mergedIntoSessionId },
 });
+
+/** The `data` of a `session.cost_threshold_crossed` event (the usage statement builds the same object). */
+export const costThresholdCrossedData = (session: Session, threshold: number) => {
+  const limit = Number(session.costLimitUsd);
+  return {
+    session_id: session.id,
+    task_id: session.taskId,
+    threshold,
+    used_usd: session.costUsedUsd,
+    limit_usd: session.costLimitUsd,
+    position_percent: limit > 0 ? Math.round((Number(session.costUsedUsd) / limit) * 100 * 100) / 100 : null,
+  };
+};

@@ -3,6 +3,8 @@ import { Prisma, type PrismaClient, type Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
+import type { CountMode } from '../../domain/token-classes.js';
+import { decimalText } from '../../lib/decimal.js';
 
 export function toSession(row: SessionRow): Session {
   return {
@@ -24,9 +26,14 @@ export function toSession(row: SessionRow): Session {
     parentSessionId: row.parentSessionId,
     forkCheckpointId: row.forkCheckpointId,
     recoveredFromSessionId: row.recoveredFromSessionId,
+    recoveredToSessionId: row.recoveredToSessionId,
     recoveryCheckpointId: row.recoveryCheckpointId,
     mergedIntoSessionId: row.mergedIntoSessionId,
     checkpointsCount: row.checkpointsCount,
+    countMode: row.countMode as CountMode,
+    costUsedUsd: decimalText(row.costUsedUsd) ?? '0',
+    costLimitUsd: decimalText(row.costLimitUsd),
+    costThresholds: row.costThresholds,
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -43,7 +50,16 @@ export type NewSession = Pick<
   Partial<
     Pick<
       Session,
-      'externalId' | 'deferredContext' | 'parentSessionId' | 'forkCheckpointId' | 'recoveredFromSessionId' | 'recoveryCheckpointId' | 'lastRecoveryAt'
+      | 'countMode'
+      | 'costLimitUsd'
+      | 'costThresholds'
+      | 'externalId'
+      | 'deferredContext'
+      | 'parentSessionId'
+      | 'forkCheckpointId'
+      | 'recoveredFromSessionId'
+      | 'recoveryCheckpointId'
+      | 'lastRecoveryAt'
     >
   >;
 
@@ -61,6 +77,9 @@ export type SessionChanges = Partial<
     | 'total'
     | 'externalId'
     | 'thresholds'
+    | 'countMode'
+    | 'costLimitUsd'
+    | 'costThresholds'
     | 'nonCriticalKeys'
     | 'context'
     | 'deferredContext'
@@ -71,6 +90,7 @@ export type SessionChanges = Partial<
     | 'lastRecoveryAt'
     | 'archivedAt'
     | 'mergedIntoSessionId'
+    | 'recoveredToSessionId'
   >
 > & { updatedAt: Date };
 

@@ -11,6 +11,7 @@ import {
   sessionWire,
 } from './sessions.schemas.js';
 import type { SessionsService } from './sessions.service.js';
+import { canonicalPrice } from '../../domain/prices.js';
 
 /** If-Match: `*` matches any version; a tag this service never issued matches none (-1). */
 function expectedVersion(ifMatch: string | undefined): number | undefined {
@@ -33,6 +34,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
           '(unique in the project; OTLP telemetry that names it counts on this session). Emits `session.created`.',
         body: CreateSessionBodySchema,
         response: { 201: SessionSchema, ...problems(400, 401, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The new session; `Location` is its URL and `ETag` its version' },
       },
     },
     async (request, reply) => {
@@ -46,6 +48,9 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         thresholds: body.thresholds,
         nonCriticalKeys: body.non_critical_keys,
         metadata: body.metadata,
+        countMode: body.count,
+        costLimitUsd: body.cost_limit_usd === undefined ? undefined : canonicalPrice(body.cost_limit_usd)!,
+        costThresholds: body.cost_thresholds,
       });
       void reply.code(201).header('location', `/v1/sessions/${session.id}`).header('etag', etagOf(session));
       return sessionWire(session);
@@ -59,8 +64,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         operationId: 'listSessions',
         tags: ['sessions'],
         summary: 'List sessions, newest first',
+        description: 'The sessions of the project, filtered by status, task, parent or external id; `next_cursor` pages on.',
         querystring: ListSessionsQuerySchema,
         response: { 200: pageOf(SessionSchema), ...problems(400, 401) },
+        responseDescriptions: { 200: 'A page of sessions' },
       },
     },
     async (request) => {
@@ -69,7 +76,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         request.auth.projectId,
         { status, taskId: task_id, parentSessionId: parent_session_id, externalId: external_id },
         limit,
-        decodeCursor(cursor),
+        decodeCursor(cursor, 'sess'),
       );
       return pageWire(page, sessionWire);
     },
@@ -82,8 +89,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         operationId: 'getSession',
         tags: ['sessions'],
         summary: 'Get a session (with its ETag)',
+        description: 'The session with its budget, level, context and lineage ids. `ETag` is its version, for a conditional PATCH.',
         params: SessionParamsSchema,
         response: { 200: SessionSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The session; `ETag` is its version' },
       },
     },
     async (request, reply) => {
@@ -105,6 +114,7 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
         headers: IfMatchHeadersSchema,
         body: PatchSessionBodySchema,
         response: { 200: SessionSchema, ...problems(400, 401, 404, 409, 412, 413, 415) },
+        responseDescriptions: { 200: 'The changed session; `ETag` is its new version' },
       },
     },
     async (request, reply) => {
@@ -118,6 +128,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ sessions: SessionsService }
           total: body.token_budget?.total,
           thresholds: body.thresholds,
           nonCriticalKeys: body.non_critical_keys,
+          countMode: body.count,
+          costLimitUsd:
+            body.cost_limit_usd === undefined || body.cost_limit_usd === null ? body.cost_limit_usd : canonicalPrice(body.cost_limit_usd)!,
+          costThresholds: body.cost_thresholds,
         },
         expectedVersion(request.headers['if-match']),
       );

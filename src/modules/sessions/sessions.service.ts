@@ -11,6 +11,9 @@ import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
 import { DEFAULT_NON_CRITICAL_KEYS, DEFAULT_THRESHOLDS, crossedThresholds } from '../../domain/budget.js';
 import { applyCrossingPolicies, thresholdCrossedData } from '../../domain/policies.js';
 import type { Session } from '../../domain/session.js';
+import { crossedCostThresholds } from '../../domain/prices.js';
+import type { CountMode } from '../../domain/token-classes.js';
+import { costThresholdCrossedData } from './session-events.js';
 import { sessionCreatedEvent } from './session-events.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import type { SessionChanges, SessionFilters, SessionsRepository } from './sessions.repository.js';
@@ -25,6 +28,10 @@ export interface CreateSessionInput {
   thresholds?: number[];
   nonCriticalKeys?: string[];
   metadata?: JsonObject;
+  countMode?: CountMode;
+  /** A canonical decimal (USD). */
+  costLimitUsd?: string;
+  costThresholds?: number[];
 }
 
 export interface SessionPatch {
@@ -33,6 +40,10 @@ export interface SessionPatch {
   total?: number;
   thresholds?: number[];
   nonCriticalKeys?: string[];
+  countMode?: CountMode;
+  /** null removes the limit. */
+  costLimitUsd?: string | null;
+  costThresholds?: number[];
 }
 
 export interface SessionsServiceDeps {
@@ -62,6 +73,7 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
 
   async function create(projectId: string, input: CreateSessionInput): Promise<Session> {
     const model = input.model ?? DEFAULT_MODEL;
+    models.assertKnown(model);
     if (input.context) assertCheckpointable(input.context);
     try {
       return await sessions.transaction(async (tx) => {
@@ -77,6 +89,9 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
           nonCriticalKeys: input.nonCriticalKeys ?? [...DEFAULT_NON_CRITICAL_KEYS],
           context: input.context ?? {},
           metadata: input.metadata ?? {},
+          ...(input.countMode !== undefined ? { countMode: input.countMode } : {}),
+          ...(input.costLimitUsd !== undefined ? { costLimitUsd: input.costLimitUsd } : {}),
+          ...(input.costThresholds !== undefined ? { costThresholds: input.costThresholds } : {}),
           createdAt: clock.now(),
         });
         await appendEvents(tx, clock, [sessionCreatedEvent(session)]);
@@ -161,11 +176,16 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
         const after = { used: session.used, total };
         const policy = applyCrossingPolicies(patched, before, after);
 
+        const costLimitUsd = patch.costLimitUsd === undefined ? session.costLimitUsd : patch.costLimitUsd;
+        const costThresholds = patch.costThresholds ?? session.costThresholds;
         const changes: SessionChanges = {
           ...policy,
           total,
           thresholds,
           nonCriticalKeys,
+          costLimitUsd,
+          costThresholds,
+          ...(patch.countMode !== undefined ? { countMode: patch.countMode } : {}),
           updatedAt: clock.now(),
           ...(patch.metadata ? { metadata: applyMergePatch(session.metadata, patch.metadata) as JsonObject } : {}),
         };
@@ -176,6 +196,10 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
           sessionId: id,
           data: thresholdCrossedData(updated, threshold),
         }));
+        // A lower cost limit may put the spent cost past a cost threshold: its event, as a usage update's.
+        for (const threshold of crossedCostThresholds(costThresholds, session.costUsedUsd, session.costLimitUsd, costLimitUsd)) {
+          events.push({ projectId, type: 'session.cost_threshold_crossed', sessionId: id, data: costThresholdCrossedData(updated, threshold) });
+        }
         await appendEvents(tx, clock, events);
         return updated;
       });

@@ -18,6 +18,7 @@ export const summaryRoutes: FastifyPluginAsyncZod<{ summary: SummaryService }> =
           '(the creation of the new session). Live sessions are those not archived; their duration is their age now.',
         querystring: MetricsSummaryQuerySchema,
         response: { 200: MetricsSummarySchema, ...problems(400, 401) },
+        responseDescriptions: { 200: 'The summary' },
       },
     },
     async (request) => {

@@ -5,14 +5,23 @@ import type { SessionStatus } from '../../domain/session.js';
 import { TRANSITIONS, allowedFrom } from '../../domain/transitions.js';
 import { sessionStatusInSql } from '../sessions/sessions.repository.js';
 import { fanOutSql } from '../webhooks/outbox.repository.js';
+import type { TokenClasses } from '../../domain/token-classes.js';
+import { decimalText } from '../../lib/decimal.js';
+import type { ModelCatalog } from '../models/models.js';
+import { CLASS_COLUMNS, COST_CROSSES, catalogPricesSql, classValuesSql, costCteSql, countedSql } from './usage-cost.repository.js';
 
 export interface UsageWrite {
   usageId: string;
   projectId: string;
   sessionId: string;
+  /** Every token of the call (what a session counting `all` counts). */
   tokens: number;
-  inputTokens: number | null;
-  outputTokens: number | null;
+  /** The tokens without cache reads (what a session counting `billable_input_output` counts). */
+  billableTokens: number;
+  /** The call's classes; null for a plain { tokens } update (it has no cost). */
+  classes: TokenClasses | null;
+  /** Whose usage object it was; null for the plain bodies. */
+  provider: string | null;
   model: string | null;
   source: string | null;
   /** The telemetry item the update came from (an OTLP span or log record); null or absent for REST updates. */
@@ -22,9 +31,15 @@ export interface UsageWrite {
 }
 
 export interface UsageRow {
+  /** The tokens counted on the budget. */
   tokens: number;
-  inputTokens: number | null;
-  outputTokens: number | null;
+  classes: TokenClasses | null;
+  provider: string | null;
+  costUsd: string | null;
+  priceVersion: string | null;
+  costUsedAfter: string;
+  costLimitAfter: string | null;
+  costCrossed: number[];
   usedAfter: number;
   totalAfter: number;
   crossed: number[];
@@ -78,8 +93,8 @@ const EVERY_CROSSING_PERCENT = Prisma.sql`s.thresholds || ARRAY[${Prisma.raw(Str
  * nothing here and goes through recordUsageSql, which does everything. Returns the row as
  * recordUsageSql does (`crossed` empty), or none.
  */
-export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
-  const tokens = Prisma.sql`${write.tokens}::int`;
+export function recordUsageNoCrossingSql(write: UsageWrite, catalogPrices: Prisma.Sql): Prisma.Sql {
+  const tokens = countedSql(write);
   const now = Prisma.sql`${write.now}::timestamptz`;
   const idempotency = write.idempotency
     ? Prisma.sql`,
@@ -91,22 +106,32 @@ export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
     : Prisma.empty;
   const name = write.idempotency ? RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT : RECORD_USAGE_NO_CROSSING_STATEMENT;
   return Prisma.sql`/* ${Prisma.raw(name)} */
-    WITH updated AS (
-      UPDATE sessions s SET used = s.used + ${tokens}, version = s.version + 1, updated_at = ${now}
+    WITH ${costCteSql(write, catalogPrices)},
+    updated AS (
+      UPDATE sessions s SET used = s.used + ${tokens}, cost_used_usd = s.cost_used_usd + coalesce((SELECT usd FROM cost), 0),
+        version = s.version + 1, updated_at = ${now}
       WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
         AND NOT EXISTS (
           SELECT 1 FROM unnest(${EVERY_CROSSING_PERCENT}) AS t(percent)
           WHERE s.used * 100 < t.percent * s.total AND (s.used + ${tokens}) * 100 >= t.percent * s.total)
-      RETURNING s.id, s.project_id, s.total, s.used, s.status, s.thresholds, s.held_tokens
+        AND (s.cost_limit_usd IS NULL OR NOT EXISTS (
+          SELECT 1 FROM unnest(s.cost_thresholds) AS t(percent) WHERE ${COST_CROSSES('t.percent')}))
+      RETURNING s.id, s.project_id, s.total, s.used, s.status, s.thresholds, ${tokens} AS counted, s.cost_used_usd, s.cost_limit_usd,
+        s.held_tokens
     ),
     usage_row AS (
       INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
-        used_after, total_after, crossed, status_after, model, source, origin, created_at)
-      SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
-        u.used, u.total, '{}', u.status, ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now}
-      FROM updated u
+        used_after, total_after, crossed, status_after, model, source, origin, created_at,
+        ${CLASS_COLUMNS}, cost_usd, price_version, cost_used_after, cost_limit_after, cost_crossed)
+      SELECT ${write.usageId}, u.project_id, u.id, u.counted, ${write.classes?.input ?? null}::int, ${write.classes?.output ?? null}::int,
+        u.used, u.total, '{}', u.status, ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now},
+        ${classValuesSql(write)}, c.usd, c.version, u.cost_used_usd, u.cost_limit_usd, '{}'
+      FROM updated u, cost c
     )${idempotency}
-    SELECT u.total, u.used, u.status, u.thresholds, '{}'::int[] AS crossed, ${reservedSql(now)} FROM updated u`;
+    SELECT u.total, u.used, u.status, u.thresholds, '{}'::int[] AS crossed, u.counted, c.usd::text AS cost_usd, c.version AS price_version,
+      trim_scale(u.cost_used_usd)::text AS cost_used_usd, trim_scale(u.cost_limit_usd)::text AS cost_limit_usd, '{}'::int[] AS cost_crossed,
+      ${reservedSql(now)}
+    FROM updated u, cost c`;
 }
 
 /**
@@ -117,15 +142,17 @@ export function recordUsageNoCrossingSql(write: UsageWrite): Prisma.Sql {
  * one update. Returns one row (total, used, status, thresholds, crossed) when the session was
  * updated, none otherwise.
  */
-export function recordUsageSql(write: UsageWrite): Prisma.Sql {
-  const tokens = Prisma.sql`${write.tokens}::int`;
+export function recordUsageSql(write: UsageWrite, catalogPrices: Prisma.Sql): Prisma.Sql {
+  const tokens = countedSql(write);
   const now = Prisma.sql`${write.now}::timestamptz`;
   const key = write.idempotency?.key ?? null;
   const requestHash = write.idempotency?.requestHash ?? null;
   return Prisma.sql`/* ${Prisma.raw(RECORD_USAGE_STATEMENT)} */
-    WITH updated AS (
+    WITH ${costCteSql(write, catalogPrices)},
+    updated AS (
       UPDATE sessions s SET
         used = s.used + ${tokens},
+        cost_used_usd = s.cost_used_usd + coalesce((SELECT usd FROM cost), 0),
         context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
           THEN s.context - s.non_critical_keys ELSE s.context END,
         deferred_context = CASE WHEN ${crossesSql(DEFER_AT_PERCENT, tokens)}
@@ -138,19 +165,28 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
         version = s.version + 1,
         updated_at = ${now}
       WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
-      RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status, s.held_tokens
+      RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status, ${tokens} AS counted,
+        s.cost_used_usd, s.cost_limit_usd, s.cost_thresholds, s.held_tokens
     ),
     crossings AS (
       SELECT t.threshold FROM updated u, unnest(u.thresholds) AS t(threshold)
-      WHERE (u.used - ${tokens}) * 100 < t.threshold * u.total AND u.used * 100 >= t.threshold * u.total
+      WHERE (u.used - u.counted) * 100 < t.threshold * u.total AND u.used * 100 >= t.threshold * u.total
+    ),
+    cost_crossings AS (
+      SELECT t.threshold FROM updated u, cost c, unnest(u.cost_thresholds) AS t(threshold)
+      WHERE u.cost_limit_usd IS NOT NULL AND (u.cost_used_usd - coalesce(c.usd, 0)) * 100 < t.threshold * u.cost_limit_usd
+        AND u.cost_used_usd * 100 >= t.threshold * u.cost_limit_usd
     ),
     usage_row AS (
       INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
-        used_after, total_after, crossed, status_after, model, source, origin, created_at)
-      SELECT ${write.usageId}, u.project_id, u.id, ${tokens}, ${write.inputTokens}::int, ${write.outputTokens}::int,
+        used_after, total_after, crossed, status_after, model, source, origin, created_at,
+        ${CLASS_COLUMNS}, cost_usd, price_version, cost_used_after, cost_limit_after, cost_crossed)
+      SELECT ${write.usageId}, u.project_id, u.id, u.counted, ${write.classes?.input ?? null}::int, ${write.classes?.output ?? null}::int,
         u.used, u.total, ARRAY(SELECT threshold FROM crossings ORDER BY threshold), u.status,
-        ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now}
-      FROM updated u
+        ${write.model}::text, ${write.source}::text, ${write.origin ?? null}::text, ${now},
+        ${classValuesSql(write)}, c.usd, c.version, u.cost_used_usd, u.cost_limit_usd,
+        ARRAY(SELECT threshold FROM cost_crossings ORDER BY threshold)
+      FROM updated u, cost c
     ),
     idempotency AS (
       INSERT INTO idempotency_records (project_id, key, request_hash, usage_record_id, created_at)
@@ -169,10 +205,25 @@ export function recordUsageSql(write: UsageWrite): Prisma.Sql {
       FROM updated u, crossings c ORDER BY c.threshold
       RETURNING id, project_id, type, created_at
     ),
-    deliveries AS (${fanOutSql('new_events')})
+    new_cost_events AS (
+      INSERT INTO events (id, project_id, type, session_id, data, created_at)
+      SELECT new_id('evt_'), u.project_id, 'session.cost_threshold_crossed', u.id,
+        jsonb_build_object(
+          'session_id', u.id, 'task_id', u.task_id, 'threshold', c.threshold,
+          'used_usd', trim_scale(u.cost_used_usd)::text, 'limit_usd', trim_scale(u.cost_limit_usd)::text,
+          'position_percent', round(u.cost_used_usd * 100 / u.cost_limit_usd, 2)),
+        ${now}
+      FROM updated u, cost_crossings c ORDER BY c.threshold
+      RETURNING id, project_id, type, created_at
+    ),
+    deliveries AS (${fanOutSql('new_events')}),
+    cost_deliveries AS (${fanOutSql('new_cost_events')})
     SELECT u.total, u.used, u.status, u.thresholds, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed,
+      u.counted, c.usd::text AS cost_usd, c.version AS price_version,
+      trim_scale(u.cost_used_usd)::text AS cost_used_usd, trim_scale(u.cost_limit_usd)::text AS cost_limit_usd,
+      ARRAY(SELECT threshold FROM cost_crossings ORDER BY threshold) AS cost_crossed,
       ${reservedSql(now)}
-    FROM updated u`;
+    FROM updated u, cost c`;
 }
 
 export interface RecordedUsage {
@@ -182,9 +233,32 @@ export interface RecordedUsage {
   status: SessionStatus;
   thresholds: number[];
   crossed: number[];
+  /** The tokens counted on the budget (the session's count mode applied). */
+  counted: number;
+  costUsd: string | null;
+  priceVersion: string | null;
+  costUsedUsd: string;
+  costLimitUsd: string | null;
+  costCrossed: number[];
 }
 
-export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['hotQuery']) {
+interface RecordedRow {
+  total: bigint;
+  used: bigint;
+  reserved: bigint;
+  status: SessionStatus;
+  thresholds: number[];
+  crossed: number[];
+  counted: number;
+  cost_usd: string | null;
+  price_version: string | null;
+  cost_used_usd: string;
+  cost_limit_usd: string | null;
+  cost_crossed: number[];
+}
+
+export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['hotQuery'], catalog: ModelCatalog) {
+  const catalogPrices = catalogPricesSql(catalog);
   return {
     /**
      * Runs recordUsageSql (`mayCross`) or recordUsageNoCrossingSql. Returns null when no session was
@@ -196,13 +270,12 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
       // Straight to the driver, prepared once per connection: Prisma's own work would cost this
       // statement about a third of its CPU, and re-planning it every time most of PostgreSQL's (bench/RESULTS.md).
       const [name, statement] = mayCross
-        ? [RECORD_USAGE_STATEMENT, recordUsageSql(write)]
-        : [write.idempotency ? RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT : RECORD_USAGE_NO_CROSSING_STATEMENT, recordUsageNoCrossingSql(write)];
-      const rows = await hotQuery<{ total: bigint; used: bigint; reserved: bigint; status: SessionStatus; thresholds: number[]; crossed: number[] }>({
-        name,
-        text: statement.text,
-        values: statement.values,
-      });
+        ? [RECORD_USAGE_STATEMENT, recordUsageSql(write, catalogPrices)]
+        : [
+            write.idempotency ? RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT : RECORD_USAGE_NO_CROSSING_STATEMENT,
+            recordUsageNoCrossingSql(write, catalogPrices),
+          ];
+      const rows = await hotQuery<RecordedRow>({ name, text: statement.text, values: statement.values });
       const row = rows[0];
       return row
         ? {
@@ -212,24 +285,37 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
             status: row.status,
             thresholds: row.thresholds,
             crossed: row.crossed,
+            counted: Number(row.counted),
+            costUsd: row.cost_usd,
+            priceVersion: row.price_version,
+            costUsedUsd: row.cost_used_usd,
+            costLimitUsd: row.cost_limit_usd,
+            costCrossed: row.cost_crossed,
           }
         : null;
     },
 
+    /**
+     * Why an update touched no row (a second query, on that path only): the session's status and,
+     * archived by emergency recovery, its successor; null when it is not in this project.
+     */
     /** The tokens of the live holds counting on the session at `now`. */
     async liveReserved(sessionId: string, now: Date): Promise<number> {
       const rows = await prisma.$queryRaw<{ reserved: bigint }[]>`SELECT sss_reserved(${sessionId}, ${now}::timestamptz) AS reserved`;
       return Number(rows[0]?.reserved ?? 0);
     },
 
-    /** Why an update touched no row: the session's status, or null when it is not in this project. */
-    async sessionStatus(projectId: string, sessionId: string): Promise<SessionStatus | null> {
-      const session = await prisma.session.findFirst({ where: { id: sessionId, projectId }, select: { status: true } });
-      return (session?.status as SessionStatus | undefined) ?? null;
+    async sessionStatus(projectId: string, sessionId: string): Promise<{ status: SessionStatus; recoveredToSessionId: string | null } | null> {
+      const session = await prisma.session.findFirst({
+        where: { id: sessionId, projectId },
+        select: { status: true, recoveredToSessionId: true },
+      });
+      return session ? { status: session.status as SessionStatus, recoveredToSessionId: session.recoveredToSessionId } : null;
     },
 
-    async find(sessionId: string, id: string): Promise<UsageRow | null> {
-      const row = await prisma.usageRecord.findUnique({ where: { sessionId_id: { sessionId, id } } });
+    /** One update of the project's session (by the primary key; project_id keeps it on one shard on Citus). */
+    async find(projectId: string, sessionId: string, id: string): Promise<UsageRow | null> {
+      const row = await prisma.usageRecord.findFirst({ where: { sessionId, id, projectId } });
       return row ? toUsageRow(row) : null;
     },
 
@@ -265,6 +351,16 @@ function toUsageRow(row: {
   tokens: number;
   inputTokens: number | null;
   outputTokens: number | null;
+  provider: string | null;
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
+  cacheWrite1hTokens: number | null;
+  reasoningTokens: number | null;
+  costUsd: Prisma.Decimal | null;
+  priceVersion: string | null;
+  costUsedAfter: Prisma.Decimal | null;
+  costLimitAfter: Prisma.Decimal | null;
+  costCrossed: number[];
   usedAfter: bigint;
   totalAfter: bigint;
   crossed: number[];
@@ -276,8 +372,23 @@ function toUsageRow(row: {
 }): UsageRow {
   return {
     tokens: row.tokens,
-    inputTokens: row.inputTokens,
-    outputTokens: row.outputTokens,
+    classes:
+      row.inputTokens === null
+        ? null
+        : {
+            input: row.inputTokens,
+            cacheRead: row.cacheReadTokens ?? 0,
+            cacheWrite: row.cacheWriteTokens ?? 0,
+            cacheWrite1h: row.cacheWrite1hTokens ?? 0,
+            output: row.outputTokens ?? 0,
+            reasoning: row.reasoningTokens ?? 0,
+          },
+    provider: row.provider,
+    costUsd: decimalText(row.costUsd),
+    priceVersion: row.priceVersion,
+    costUsedAfter: decimalText(row.costUsedAfter) ?? '0',
+    costLimitAfter: decimalText(row.costLimitAfter),
+    costCrossed: row.costCrossed,
     usedAfter: Number(row.usedAfter),
     totalAfter: Number(row.totalAfter),
     crossed: row.crossed,

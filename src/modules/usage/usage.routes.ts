@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { levelOf } from '../../domain/budget.js';
-import { SessionParamsSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import { SessionParamsSchema, costWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import {
@@ -9,6 +9,7 @@ import {
   UsageEntrySchema,
   UsageListQuerySchema,
   UsageResultSchema,
+  bodyClasses,
   usageEntryWire,
   usageResultWire,
 } from './usage.schemas.js';
@@ -29,6 +30,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         headers: IdempotencyHeadersSchema,
         body: RecordUsageBodySchema,
         response: { 200: UsageResultSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 200: 'Counted: the budget after the update, and the thresholds it crossed' },
       },
     },
     async (request, reply) => {
@@ -37,7 +39,15 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
       const result = await usage.record(
         request.auth.projectId,
         request.params.id,
-        { tokens: body.tokens, inputTokens: body.input_tokens, outputTokens: body.output_tokens, model: body.model, source: body.source },
+        {
+          tokens: body.tokens,
+          inputTokens: body.input_tokens,
+          outputTokens: body.output_tokens,
+          classes: bodyClasses(body),
+          provider: body.provider,
+          model: body.model,
+          source: body.source,
+        },
         key === undefined ? undefined : { key, requestHash: requestHash(request) },
       );
       if (result.replayed) reply.header('idempotent-replayed', 'true');
@@ -52,13 +62,15 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         operationId: 'listUsage',
         tags: ['usage'],
         summary: 'Usage history of a session, newest first',
+        description: 'Every usage update counted on the session, with the budget after it; `next_cursor` pages on.',
         params: SessionParamsSchema,
         querystring: UsageListQuerySchema,
         response: { 200: pageOf(UsageEntrySchema), ...problems(400, 401, 404) },
+        responseDescriptions: { 200: 'A page of usage updates' },
       },
     },
     async (request) => {
-      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor));
+      const page = await usage.history(request.auth.projectId, request.params.id, request.query.limit, decodeCursor(request.query.cursor, 'use'));
       return pageWire(page, usageEntryWire);
     },
   );
@@ -70,8 +82,12 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         operationId: 'getBudget',
         tags: ['usage'],
         summary: 'Token budget, level, recommendations and a burn-rate forecast',
+        description:
+          'The level of the reference table the session is at, the actions it recommends, and how many updates and seconds remain ' +
+          'until each threshold at the recent rate of usage.',
         params: SessionParamsSchema,
         response: { 200: BudgetSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The budget, recommendations and forecast' },
       },
     },
     async (request) => {
@@ -81,6 +97,9 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
         level: levelOf(session.used, session.total),
         thresholds: session.thresholds,
+        count: session.countMode,
+        cost: costWire(session.costUsedUsd, session.costLimitUsd),
+        cost_thresholds: session.costThresholds,
         session_age_seconds: ageSeconds,
         recommendations,
         forecast: {

@@ -12,11 +12,41 @@ import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import { createPositionHints } from './position-hints.js';
 import type { RecordedUsage, UsageRepository, UsageRow, UsageWrite } from './usage.repository.js';
+import { plainClasses, totalTokens, type TokenClasses } from '../../domain/token-classes.js';
+
+/** The update's classes and the tokens it counts in each count mode. */
+function classesOf(input: UsageInput): { classes: TokenClasses | null; tokens: number; billableTokens: number } {
+  const classes = input.classes ?? (input.tokens === undefined ? plainClasses(input.inputTokens ?? 0, input.outputTokens ?? 0) : null);
+  if (!classes) return { classes: null, tokens: input.tokens!, billableTokens: input.tokens! };
+  const tokens = totalTokens(classes);
+  return { classes, tokens, billableTokens: tokens - classes.cacheRead };
+}
+
+function resultOf(sessionId: string, counted: RecordedUsage, classes: TokenClasses | null): UsageResult {
+  return {
+    sessionId,
+    total: counted.total,
+    used: counted.used,
+    reserved: counted.reserved,
+    status: counted.status,
+    crossed: counted.crossed,
+    tokens: counted.counted,
+    classes,
+    costUsd: counted.costUsd,
+    priceVersion: counted.priceVersion,
+    costUsedUsd: counted.costUsedUsd,
+    costLimitUsd: counted.costLimitUsd,
+    costCrossed: counted.costCrossed,
+  };
+}
 
 export interface UsageInput {
   tokens?: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** A provider's usage object already normalised (POST { provider, usage }, or OTLP telemetry). */
+  classes?: TokenClasses;
+  provider?: string;
   model?: string;
   source?: string;
   /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
@@ -33,6 +63,14 @@ export interface UsageResult {
   reserved: number;
   status: SessionStatus;
   crossed: number[];
+  /** The tokens this update counted on the budget. */
+  tokens: number;
+  classes: TokenClasses | null;
+  costUsd: string | null;
+  priceVersion: string | null;
+  costUsedUsd: string;
+  costLimitUsd: string | null;
+  costCrossed: number[];
 }
 
 export type UsageEntry = UsageRow;
@@ -64,7 +102,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     const first = await idempotency.firstUse(projectId, key);
     if (!first) return null;
     assertSameRequest(key, first, { requestHash, kind: 'usage' });
-    const answer = await answerOf(sessionId, first.usageRecordId!);
+    const answer = await answerOf(projectId, sessionId, first.usageRecordId!);
     if (!answer) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
     return answer;
   }
@@ -73,11 +111,24 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
    * The answer an update gave, rebuilt from its usage row (null once pruned). `reserved` is the
    * session's at the time of the replay: the usage row does not keep it.
    */
-  async function answerOf(sessionId: string, usageRecordId: string): Promise<UsageResult | null> {
-    const row = await usage.find(sessionId, usageRecordId);
+  async function answerOf(projectId: string, sessionId: string, usageRecordId: string): Promise<UsageResult | null> {
+    const row = await usage.find(projectId, sessionId, usageRecordId);
     if (!row) return null;
-    const reserved = await usage.liveReserved(sessionId, clock.now());
-    return { sessionId, total: row.totalAfter, used: row.usedAfter, reserved, status: row.statusAfter, crossed: row.crossed };
+    return {
+      sessionId,
+      total: row.totalAfter,
+      used: row.usedAfter,
+      reserved: await usage.liveReserved(sessionId, clock.now()),
+      status: row.statusAfter,
+      crossed: row.crossed,
+      tokens: row.tokens,
+      classes: row.classes,
+      costUsd: row.costUsd,
+      priceVersion: row.priceVersion,
+      costUsedUsd: row.costUsedAfter,
+      costLimitUsd: row.costLimitAfter,
+      costCrossed: row.costCrossed,
+    };
   }
 
   /** Counts the update with the short statement when nothing can cross, with the full one otherwise. */
@@ -89,8 +140,8 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
 
   return {
     /** The answer of a counted update, from its usage row; 409 once the row has been pruned. */
-    async answerOf(sessionId: string, usageRecordId: string): Promise<UsageResult> {
-      const answer = await answerOf(sessionId, usageRecordId);
+    async answerOf(projectId: string, sessionId: string, usageRecordId: string): Promise<UsageResult> {
+      const answer = await answerOf(projectId, sessionId, usageRecordId);
       if (!answer) throw new AppError('RESERVATION_NOT_HELD', { detail: 'the usage this reservation was committed with has been pruned' });
       return answer;
     },
@@ -101,14 +152,15 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       input: UsageInput,
       idempotencyKey?: { key: string; requestHash: string },
     ): Promise<UsageResult & { replayed: boolean }> {
-      const tokens = input.tokens ?? (input.inputTokens ?? 0) + (input.outputTokens ?? 0);
+      const { classes, tokens, billableTokens } = classesOf(input);
       const write: UsageWrite = {
         usageId: input.usageId ?? newId('use'),
         projectId,
         sessionId,
         tokens,
-        inputTokens: input.inputTokens ?? null,
-        outputTokens: input.outputTokens ?? null,
+        billableTokens,
+        classes,
+        provider: input.provider ?? null,
         model: input.model ?? null,
         source: input.source ?? null,
         origin: input.origin ?? null,
@@ -129,24 +181,16 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
       }
       if (counted) {
         hints.note(sessionId, counted);
-        return {
-          sessionId,
-          total: counted.total,
-          used: counted.used,
-          reserved: counted.reserved,
-          status: counted.status,
-          crossed: counted.crossed,
-          replayed: false,
-        };
+        return { ...resultOf(sessionId, counted, classes), replayed: false };
       }
       // Nothing counted. A retry of an update that counted before the session was archived (or
       // recovered) still gets its first answer: it was counted, and must not be counted again elsewhere.
       const replayed = idempotencyKey ? await replay(projectId, sessionId, idempotencyKey.key, idempotencyKey.requestHash) : null;
       if (replayed) return { ...replayed, replayed: true };
-      const status = await usage.sessionStatus(projectId, sessionId);
-      if (status === null) throw notFound('session', sessionId);
-      assertAllowed('record_usage', { id: sessionId, status });
-      throw new Error(`usage update of session ${sessionId} touched no row although its status ${status} allows usage`);
+      const state = await usage.sessionStatus(projectId, sessionId);
+      if (state === null) throw notFound('session', sessionId);
+      assertAllowed('record_usage', { id: sessionId, ...state });
+      throw new Error(`usage update of session ${sessionId} touched no row although its status ${state.status} allows usage`);
     },
 
     async history(projectId: string, sessionId: string, limit: number, afterId?: string) {
@@ -157,12 +201,21 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     async budget(projectId: string, sessionId: string) {
       const session = await requireSession(projectId, sessionId);
       const recent = await usage.list(projectId, sessionId, FORECAST_WINDOW);
-      const ageSeconds = Math.max(0, Math.floor((clock.now().getTime() - session.createdAt.getTime()) / 1000));
+      const now = clock.now();
+      const ageSeconds = Math.max(0, Math.floor((now.getTime() - session.createdAt.getTime()) / 1000));
       return {
         session,
         ageSeconds,
         recommendations: recommendationsFor({ used: session.used, total: session.total, ageSeconds }),
-        forecast: forecast({ total: session.total, used: session.used, thresholds: session.thresholds, recent }),
+        forecast: forecast({
+          total: session.total,
+          used: session.used,
+          thresholds: session.thresholds,
+          recent,
+          now,
+          // Fewer than a window's worth of updates: that is the whole history, burnt since creation.
+          ...(recent.length < FORECAST_WINDOW ? { openedAt: session.createdAt } : {}),
+        }),
       };
     },
   };

@@ -5,7 +5,7 @@
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import type { Clock } from '../../lib/clock.js';
 import { nextAttemptDelayMs, retryAfterMs, shouldDisableEndpoint } from './backoff.js';
-import type { ClaimedDelivery, DeliveriesRepository } from './deliveries.repository.js';
+import type { ClaimedDelivery, DeliveryQueueRepository } from './delivery-queue.repository.js';
 import { deliverOnce } from './http-delivery.js';
 import { signatureHeaders, type SigningSecrets } from './signing.js';
 
@@ -36,7 +36,7 @@ export interface AttemptObservation {
 export type AttemptObserver = (attempt: AttemptObservation) => void;
 
 export interface DispatcherDeps {
-  deliveries: Pick<DeliveriesRepository, 'claim' | 'record' | 'release'>;
+  deliveries: Pick<DeliveryQueueRepository, 'claim' | 'record' | 'release'>;
   clock: Clock;
   /** The SSRF-guarded undici agent. */
   http: HttpDispatcher;

@@ -7,6 +7,7 @@ import type { JsonObject } from '../../lib/wire.js';
 
 export const EVENT_TYPES = [
   'session.threshold_crossed',
+  'session.cost_threshold_crossed',
   'session.created',
   'session.archived',
   'session.emergency_recovered',

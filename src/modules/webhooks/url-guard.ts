@@ -45,15 +45,38 @@ const RANGE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   multicast: 'a multicast address',
   broadcast: 'the broadcast address',
   reserved: 'a reserved address',
+  rfc6052: 'a local-use NAT64 address',
+  '6to4': 'a 6to4 address',
+  teredo: 'a Teredo address',
 };
 
 export const defaultResolveHost: ResolveHost = async (hostname) => (await dnsPromises.lookup(hostname, { all: true })).map((entry) => entry.address);
 
 export interface NonPublicAddress {
-  /** The address judged: an IPv4-mapped IPv6 address is judged as the IPv4 inside it. */
+  /** The address judged: an IPv6 address that embeds an IPv4 one is judged as the IPv4 inside it. */
   address: string;
   /** E.g. "a private address". */
   description: string;
+}
+
+/**
+ * IPv6 forms that carry an IPv4 address in their last 32 bits, besides IPv4-mapped ::ffff:0:0/96
+ * (which ipaddr.process unwraps): IPv4-compatible ::/96 (deprecated by RFC 4291; ipaddr.js calls it
+ * unicast), IPv4-translated ::ffff:0:0:0/96 (RFC 6145) and the well-known NAT64 prefix
+ * 64:ff9b::/96 (RFC 6052), which a NAT64 gateway turns into that IPv4 address.
+ */
+const EMBEDDING_PREFIXES: readonly { prefix: [ipaddr.IPv6, number]; description: string | null }[] = [
+  { prefix: ipaddr.IPv6.parseCIDR('::/96'), description: 'an IPv4-compatible address (deprecated)' },
+  { prefix: ipaddr.IPv6.parseCIDR('::ffff:0:0:0/96'), description: 'an IPv4-translated address' },
+  // Reaches the IPv4 address it embeds, as that address would be reached: judged as it.
+  { prefix: ipaddr.IPv6.parseCIDR('64:ff9b::/96'), description: null },
+];
+
+function embeddedIPv4(address: ipaddr.IPv6): { ipv4: string; description: string | null } | null {
+  const [, , , , , , high, low] = address.parts as [number, number, number, number, number, number, number, number];
+  const embedding = EMBEDDING_PREFIXES.find(({ prefix }) => address.match(prefix));
+  if (embedding === undefined) return null;
+  return { ipv4: `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`, description: embedding.description };
 }
 
 /** Why `address` may not be reached, or null for a public unicast address. */
@@ -61,6 +84,13 @@ export function nonPublicAddress(address: string): NonPublicAddress | null {
   if (!ipaddr.isValid(address)) return { address, description: 'not an IP address' };
   const parsed = ipaddr.process(address);
   const range = parsed.range();
+  if (range === 'unspecified' || range === 'loopback') return { address: parsed.toString(), description: RANGE_DESCRIPTIONS[range]! };
+  const embedded = parsed.kind() === 'ipv6' ? embeddedIPv4(parsed as ipaddr.IPv6) : null;
+  if (embedded !== null) {
+    const inner = nonPublicAddress(embedded.ipv4);
+    if (inner !== null) return inner;
+    return embedded.description === null ? null : { address: parsed.toString(), description: embedded.description };
+  }
   if (range === 'unicast') return null;
   return { address: parsed.toString(), description: RANGE_DESCRIPTIONS[range] ?? `a non-public address (${range})` };
 }

@@ -33,6 +33,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         description: `The response holds the signing secret; it is shown only here and on rotation. ${SIGNING}`,
         body: CreateWebhookBodySchema,
         response: { 201: WebhookWithSecretSchema, ...problems(400, 401, 409, 415, 422) },
+        responseDescriptions: { 201: 'The new subscription with its signing secret; `Location` is its URL' },
       },
     },
     async (request, reply) => {
@@ -53,12 +54,14 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         operationId: 'listWebhooks',
         tags: ['webhooks'],
         summary: 'List webhook subscriptions, newest first',
+        description: 'The subscriptions of the project, without their secrets; `next_cursor` pages on.',
         querystring: ListQuerySchema,
         response: { 200: pageOf(WebhookSchema), ...problems(400, 401) },
+        responseDescriptions: { 200: 'A page of webhook subscriptions' },
       },
     },
     async (request) => {
-      const page = await webhooks.list(request.auth.projectId, request.query.limit, decodeCursor(request.query.cursor));
+      const page = await webhooks.list(request.auth.projectId, request.query.limit, decodeCursor(request.query.cursor, 'wh'));
       return pageWire(page, webhookWire);
     },
   );
@@ -70,8 +73,10 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         operationId: 'getWebhook',
         tags: ['webhooks'],
         summary: 'Get a webhook subscription',
+        description: 'Its URL, event types and whether it is enabled (and why not). The secret is shown only on create and rotation.',
         params: WebhookParamsSchema,
         response: { 200: WebhookSchema, ...problems(401, 404) },
+        responseDescriptions: { 200: 'The webhook subscription (without its secret)' },
       },
     },
     async (request) => webhookWire(await webhooks.get(request.auth.projectId, request.params.id)),
@@ -84,9 +89,11 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         operationId: 'updateWebhook',
         tags: ['webhooks'],
         summary: 'Change the URL, the event types or the description; enable or disable',
+        description: '`enabled: true` re-enables an endpoint the service disabled (after 410 Gone, or failing for 5 days).',
         params: WebhookParamsSchema,
         body: UpdateWebhookBodySchema,
         response: { 200: WebhookSchema, ...problems(400, 401, 404, 415, 422) },
+        responseDescriptions: { 200: 'The changed subscription' },
       },
     },
     async (request) => {
@@ -102,6 +109,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         operationId: 'deleteWebhook',
         tags: ['webhooks'],
         summary: 'Delete a webhook subscription and its delivery log',
+        description: 'No more deliveries are attempted to it.',
         params: WebhookParamsSchema,
         response: { 204: z.null().describe('Deleted'), ...problems(401, 404) },
       },
@@ -123,6 +131,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         params: WebhookParamsSchema,
         body: EmptyBodySchema,
         response: { 200: WebhookWithSecretSchema, ...problems(400, 401, 404) },
+        responseDescriptions: { 200: 'The subscription with its new secret' },
       },
     },
     async (request) => webhookWithSecretWire(await webhooks.rotateSecret(request.auth.projectId, request.params.id)),
@@ -135,9 +144,11 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         operationId: 'testWebhook',
         tags: ['webhooks'],
         summary: 'Send a webhook.test event to this endpoint',
+        description: `Queues a \`webhook.test\` event for this endpoint only (409 \`WEBHOOK_DISABLED\` when it is disabled). ${SIGNING}`,
         params: WebhookParamsSchema,
         body: EmptyBodySchema,
         response: { 202: TestEventSchema, ...problems(400, 401, 404, 409) },
+        responseDescriptions: { 202: 'Queued: the event and its delivery' },
       },
     },
     async (request, reply) => {
@@ -154,14 +165,16 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         operationId: 'listWebhookDeliveries',
         tags: ['webhooks'],
         summary: 'Deliveries to this endpoint with every attempt, newest first',
+        description: 'Each delivery with its status, the next attempt due and the log of attempts; filter by `status`.',
         params: WebhookParamsSchema,
         querystring: ListDeliveriesQuerySchema,
         response: { 200: pageOf(DeliverySchema), ...problems(400, 401, 404) },
+        responseDescriptions: { 200: 'A page of deliveries' },
       },
     },
     async (request) => {
       const { limit, cursor, status } = request.query;
-      const page = await webhooks.listDeliveries(request.auth.projectId, request.params.id, { limit, status, beforeId: decodeCursor(cursor) });
+      const page = await webhooks.listDeliveries(request.auth.projectId, request.params.id, { limit, status, beforeId: decodeCursor(cursor, 'dlv') });
       return pageWire(page, deliveryWire);
     },
   );
@@ -177,6 +190,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
         params: DeliveryParamsSchema,
         body: EmptyBodySchema,
         response: { 202: DeliverySchema, ...problems(400, 401, 404, 409) },
+        responseDescriptions: { 202: 'Queued for an attempt now' },
       },
     },
     async (request, reply) => {

@@ -10,6 +10,8 @@ type Schemas = components['schemas'];
 export interface ModelsResource {
   /** GET /v1/models: the known models and their context windows (a session's default budget). */
   list(options?: RequestOptions): Promise<Schemas['Model'][]>;
+  /** PUT /v1/models/{model}/prices: the project's own prices of a model (USD per million tokens), as a new version. */
+  setPrices(model: string, body: RequestBody<'setModelPrices'>, options?: RequestOptions): Promise<Schemas['Model']>;
 }
 
 export interface McpServersResource {
@@ -54,7 +56,11 @@ export interface HealthResource {
 }
 
 export function createModelsResource(api: TypedPaths): ModelsResource {
-  return { list: async (options) => (await api.GET('/v1/models', { ...requestInit(options) })).data };
+  return {
+    list: async (options) => (await api.GET('/v1/models', { ...requestInit(options) })).data,
+    setPrices: async (model, body, options) =>
+      (await api.PUT('/v1/models/{model}/prices', { params: { path: { model } }, body, ...requestInit(options) })).data,
+  };
 }
 
 export function createContextResource(api: TypedPaths): ContextResource {

@@ -62,6 +62,15 @@ export interface SessionsResource {
 export interface CheckpointsResource {
   /** POST /v1/sessions/{id}/checkpoints: a snapshot of the context (or of `context_snapshot`). */
   create(sessionId: string, body: RequestBody<'createCheckpoint'>, options?: CreateCheckpointOptions): Promise<Schemas['CreatedCheckpoint']>;
+  /**
+   * POST /v1/sessions/{id}/checkpoints/batch: several snapshots stored at once, in this order, all
+   * or none (`data` in the same order).
+   */
+  createBatch(
+    sessionId: string,
+    body: RequestBody<'createCheckpointBatch'>,
+    options?: CreateCheckpointOptions,
+  ): Promise<Schemas['CreatedCheckpointBatch']>;
   /** GET /v1/sessions/{id}/checkpoints: newest first; `phase` finds those of one phase. */
   list(sessionId: string, query?: QueryOf<'listCheckpoints'>, options?: RequestOptions): PagedList<Schemas['Checkpoint']>;
   /** GET /v1/checkpoints/{id} */
@@ -105,6 +114,10 @@ export function createCheckpointsResource(api: TypedPaths): CheckpointsResource 
     async create(sessionId, body, options) {
       const prefer: Record<string, string> = options?.returnMinimal ? { prefer: 'return=minimal' } : {};
       return (await api.POST('/v1/sessions/{id}/checkpoints', { params: path(sessionId), body, ...requestInit(options, prefer) })).data;
+    },
+    async createBatch(sessionId, body, options) {
+      const prefer: Record<string, string> = options?.returnMinimal ? { prefer: 'return=minimal' } : {};
+      return (await api.POST('/v1/sessions/{id}/checkpoints/batch', { params: path(sessionId), body, ...requestInit(options, prefer) })).data;
     },
     list: (sessionId, query = {}, options) =>
       pagedList(
