@@ -29,6 +29,7 @@ import { limitPerApiKey } from './plugins/rate-limit.js';
 import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { mcpPlugin } from './plugins/mcp.js';
+import { problemPagesRoutes } from './plugins/problem-pages.js';
 import { idempotencyHooks } from './plugins/idempotency.js';
 import { otlpErrors } from './plugins/otlp-errors.js';
 import { swaggerPlugin } from './plugins/swagger.js';
@@ -103,6 +104,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
   app.addHook('onClose', async () => container.eventHub.stop());
   await app.register(swaggerPlugin);
   await app.register(healthRoutes, { readiness: container.readiness });
+  await app.register(problemPagesRoutes);
 
   await app.register(
     async (v1) => {

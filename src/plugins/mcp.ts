@@ -14,7 +14,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { AppError } from '../lib/errors.js';
 import type { ApiKeyOwner } from '../modules/admin/projects.repository.js';
-import { budgetWire, MCP_TOOLS, type McpToolServices } from '../modules/mcp/mcp.tools.js';
+import { budgetOf, MCP_TOOLS, type McpToolServices } from '../modules/mcp/mcp.tools.js';
 import { requireApiKey } from './auth.js';
 import { problemFor, toAppError } from './error-handler.js';
 import { limitPerApiKey } from './rate-limit.js';
@@ -34,30 +34,43 @@ export interface McpPluginOptions {
 }
 
 /**
+ * A tool's JSON Schema as short as it can be for the agent reading it: the REST schemas' examples
+ * (they serve Swagger UI), `$defs` inlined where they are referenced (named schemas of the REST
+ * contract), and `propertyNames: {type: string}` (every JSON key is a string) cost only tokens.
+ */
+function compactSchema(schema: unknown, defs: Record<string, unknown> = {}, isPropertyMap = false): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => compactSchema(item, defs));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const node = schema as Record<string, unknown>;
+  const allDefs = { ...defs, ...((node.$defs as Record<string, unknown> | undefined) ?? {}) };
+  const ref = typeof node.$ref === 'string' && node.$ref.startsWith('#/$defs/') ? allDefs[node.$ref.slice('#/$defs/'.length)] : undefined;
+  const merged = ref && typeof ref === 'object' ? { ...ref, ...node } : node;
+  const entries = Object.entries(merged).filter(
+    ([key, value]) =>
+      // In `properties` the keys are field names, not keywords.
+      isPropertyMap ||
+      !(
+        key === 'examples' ||
+        key === 'example' ||
+        key === '$defs' ||
+        (key === '$ref' && ref) ||
+        (key === 'propertyNames' && JSON.stringify(value) === '{"type":"string"}')
+      ),
+  );
+  return Object.fromEntries(entries.map(([key, value]) => [key, compactSchema(value, allDefs, !isPropertyMap && key === 'properties')]));
+}
+
+/**
  * The tool's zod schema as the SDK lists it, without the `$schema` key zod adds: MCP's default dialect
  * is JSON Schema 2020-12 already, and the key would cost every tool ~15 tokens. Validation is zod's.
  */
-/**
- * The schema without its `examples` and `example` keys: they document the REST contract (openapi.yaml),
- * and in tools/list they would cost every agent ~400 tokens for nothing it needs to call a tool.
- */
-function withoutExamples(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutExamples);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([key]) => key !== 'examples' && key !== 'example')
-      .map(([key, child]) => [key, withoutExamples(child)]),
-  );
-}
-
 function listedWithoutDialect(schema: StandardSchemaWithJSON): StandardSchemaWithJSON {
   const standard = schema['~standard'];
   type Convert = (typeof standard)['jsonSchema']['input'];
   const strip =
     (convert: Convert): Convert =>
     (options) => {
-      const listed = withoutExamples({ ...convert(options) }) as ReturnType<Convert>;
+      const listed = compactSchema({ ...convert(options) }) as ReturnType<Convert>;
       delete listed.$schema;
       return listed;
     };
@@ -100,7 +113,7 @@ export function createProjectMcpServer(services: McpToolServices, projectId: str
     async (uri, variables) => {
       const id = String(variables.id);
       try {
-        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await budgetWire(services.usage, projectId, id)) }] };
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await budgetOf(services.usage, projectId, id)) }] };
       } catch (error) {
         if (error instanceof AppError && error.code === 'NOT_FOUND') throw new ResourceNotFoundError(uri.href, error.detail);
         throw error;

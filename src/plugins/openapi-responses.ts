@@ -82,14 +82,15 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
  * `example` is what "Try it out" starts from, and what test/api/openapi-examples.test.ts executes.
  */
 export function withRequestBodyExamples(document: { paths?: Json; components?: Json }): void {
-  const schemas = (document.components as { schemas?: Record<string, { examples?: Json[] }> } | undefined)?.schemas ?? {};
+  const schemas = (document.components as { schemas?: Record<string, { example?: Json; examples?: Json[] }> } | undefined)?.schemas ?? {};
   for (const item of Object.values((document.paths ?? {}) as Record<string, Record<string, Json>>)) {
     for (const method of HTTP_METHODS) {
       const operation = item[method] as { requestBody?: { content?: Record<string, { schema?: { $ref?: string }; example?: Json }> } } | undefined;
       for (const media of Object.values(operation?.requestBody?.content ?? {})) {
         const ref = media.schema?.$ref;
-        const examples = ref?.startsWith(SCHEMA_REF_PREFIX) ? schemas[ref.slice(SCHEMA_REF_PREFIX.length)]?.examples : undefined;
-        if (media.example === undefined && examples?.length) media.example = examples[0]!;
+        const component = ref?.startsWith(SCHEMA_REF_PREFIX) ? schemas[ref.slice(SCHEMA_REF_PREFIX.length)] : undefined;
+        const example = component?.examples?.[0] ?? component?.example;
+        if (media.example === undefined && example !== undefined) media.example = example;
       }
     }
   }

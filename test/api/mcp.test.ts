@@ -86,7 +86,7 @@ describe('the MCP server at /mcp', () => {
       // The REST route's schema: record_usage takes the usage body's fields, plus the path's id and the header's key.
       const recordUsage = tools.find((tool) => tool.name === 'record_usage')!;
       expect(Object.keys(recordUsage.inputSchema.properties ?? {}).sort()).toEqual(
-        ['idempotency_key', 'input_tokens', 'model', 'output_tokens', 'session_id', 'source', 'tokens'].sort(),
+        ['idempotency_key', 'input_tokens', 'model', 'output_tokens', 'provider', 'session_id', 'source', 'tokens', 'usage'].sort(),
       );
       expect(recordUsage.inputSchema).toMatchObject({ additionalProperties: false, required: ['session_id'] });
       expect(templates.resourceTemplates.map((template) => template.uriTemplate)).toEqual(['session://{id}/budget']);
@@ -121,6 +121,20 @@ describe('the MCP server at /mcp', () => {
     const session = (await t.http.get(`/v1/sessions/${sessionId}`).set(auth)).body;
     expect(session.token_budget).toMatchObject({ used: 5_500, reserved: 0, available: 4_500 });
     await client.close();
+  });
+
+  it("record_usage takes a provider's usage object as the REST route does, cache reads in their own class", async () => {
+    const { apiKey, auth } = await t.newProject();
+    const client = await connect(apiKey);
+    const sessionId = await newSession(auth);
+    const usage = { input_tokens: 50, cache_read_input_tokens: 1000, cache_creation_input_tokens: 200, output_tokens: 300 };
+
+    const result = await call(client, 'record_usage', { session_id: sessionId, provider: 'anthropic', usage });
+    await client.close();
+
+    expect(result).toMatchObject({ isError: false, body: { tokens: 1550, classes: { input: 50, cache_read: 1000, cache_write: 200, output: 300 } } });
+    const rest = await t.http.get(`/v1/sessions/${sessionId}/usage`).set(auth);
+    expect(rest.body.data).toMatchObject([{ tokens: 1550, provider: 'anthropic', classes: { cache_read: 1000 } }]);
   });
 
   it('calls each tool through the same services as the REST API, and the database shows it', async () => {

@@ -162,4 +162,29 @@ describe.skipIf(skip)(suiteName, () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  // The body Swagger UI prefills is the documented example (test/api/openapi-examples.test.ts runs
+  // every one over HTTP); here the UI itself sends it, with the key authorized above.
+  it(
+    'executes POST /v1/sessions on the prefilled example body and shows 201 with the new session',
+    async () => {
+      const operation = page.locator('#operations-sessions-createSession');
+      await operation.locator('.opblock-summary').click();
+      await operation.locator('.try-out__btn').click();
+      const prefilled = JSON.parse(await operation.locator('textarea.body-param__text').inputValue()) as { task_id: string; model: string };
+      expect(prefilled.model).not.toBe('string');
+      await operation.locator('button.execute').click();
+
+      const status = operation.locator('.live-responses-table .response .response-col_status');
+      await status.waitFor();
+      await operation.scrollIntoViewIfNeeded();
+      await screenshot(page, 'create-session');
+      expect((await status.textContent())?.trim()).toBe('201');
+      const body = await operation.locator('.live-responses-table .response-col_description .microlight').first().textContent();
+      const session = JSON.parse(body ?? 'null') as { session_id: string; task_id: string; model: string };
+      expect(session).toMatchObject({ task_id: prefilled.task_id, model: prefilled.model });
+      expect(session.session_id).toMatch(/^sess_[0-9a-f]{32}$/);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

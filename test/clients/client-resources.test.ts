@@ -209,6 +209,11 @@ describe('resource methods', () => {
     expect((await client.metrics.summary()).sessions).toBeDefined();
     expect(await client.health.live()).toEqual({ status: 'ok' });
     expect(await client.health.ready()).toEqual({ status: 'ok' });
+    expect(await client.problems.get('session-archived')).toMatchObject({
+      type: '/problems/session-archived',
+      code: 'SESSION_ARCHIVED',
+      status: 409,
+    });
   });
 
   it('manage webhooks: create, read, update, test, list deliveries, retry, rotate, delete', async () => {

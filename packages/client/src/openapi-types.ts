@@ -44,6 +44,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/problems/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explain an error code: the page a problem's `type` names
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `budget-exhausted`, `reservation-not-held`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `budget-tree-too-deep`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         */
+        get: operations["getProblemType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -753,7 +773,7 @@ export interface paths {
         put?: never;
         /**
          * What the active MCP servers' tool definitions cost, and which ones a task needs
-         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1992), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
+         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1999), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
          */
         post: operations["analyzeMcpServers"];
         delete?: never;
@@ -1049,11 +1069,6 @@ export interface components {
             description?: string;
         };
         /**
-         * @description active: new or restored · resumed: resumed after a pause · emergency_recovery: at or past 85% of its budget, to be recovered (POST …/emergency-recovery) or restored from a checkpoint · archived: takes no more usage, checkpoints or changes
-         * @enum {string}
-         */
-        SessionStatusInput: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
-        /**
          * @description What the budget counts: `all` (input + cache_read + cache_write + output) or `billable_input_output` (cache reads excluded)
          * @enum {string}
          */
@@ -1256,7 +1271,7 @@ export interface components {
          *         "context7",
          *         "playwright"
          *       ],
-         *       "task_type": "implementation",
+         *       "task_type": "code_analysis",
          *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
          *     }
          */
@@ -1289,11 +1304,6 @@ export interface components {
              */
             tool_definition_tokens: number;
         };
-        /**
-         * @description pending until the receiving side accepts or rejects it
-         * @enum {string}
-         */
-        HandoffStatusInput: "pending" | "accepted" | "rejected";
         /**
          * @example {
          *       "from_agent": "planner",
@@ -1343,7 +1353,7 @@ export interface components {
             reason: string;
         };
         /**
-         * @description Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all
+         * @description Either `tokens`, or `input_tokens` and `output_tokens`, or `provider` and `usage`: 1 to 10,000,000 tokens in all
          * @example {
          *       "input_tokens": 1000,
          *       "output_tokens": 250,
@@ -1353,7 +1363,7 @@ export interface components {
          */
         RecordUsageRequestInput: {
             /**
-             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)
+             * @description Tokens this model call used, input and output together; or give input_tokens and output_tokens, or provider and usage, instead (one of the three)
              * @example 1250
              */
             tokens?: number;
@@ -1405,10 +1415,15 @@ export interface components {
          *     }
          */
         SetModelPricesRequestInput: {
+            /** @description Uncached input, USD per million tokens (a decimal string or number) */
             input: string | number;
+            /** @description Output, reasoning included */
             output: string | number;
+            /** @description Input read from a prompt cache */
             cache_read: string | number;
+            /** @description Input written to a (5-minute) prompt cache */
             cache_write: string | number;
+            /** @description Input written to a 1-hour cache, where the provider prices it apart; omitted: none */
             cache_write_1h?: string | number;
         };
         /**
@@ -1458,11 +1473,6 @@ export interface components {
              */
             strategy: "shallow" | "deep";
         };
-        /**
-         * @description running while any spec is pending or running; then completed if every spec completed, else failed
-         * @enum {string}
-         */
-        OrchestrationStatusInput: "running" | "completed" | "failed";
         /** @description A spec and what it depends on */
         OrchestrationSpecInput: {
             /**
@@ -1989,6 +1999,7 @@ export interface components {
              */
             created_at: string;
         };
+        /** @description The checkpoints a batch created */
         CreatedCheckpointBatch: {
             /** @description The checkpoints, in the order sent (ids ascending) */
             data: components["schemas"]["CreatedCheckpoint"][];
@@ -2029,6 +2040,7 @@ export interface components {
             total_tokens: number;
             /** @description Set when total_tokens is above 5000 */
             warning: string | null;
+            /** @description The task type of the request; null without one */
             task_type: components["schemas"]["McpTaskType"] | null;
             /** @description The servers the task type needs; null without a task type */
             recommended: string[] | null;
@@ -2068,7 +2080,7 @@ export interface components {
              * @enum {string}
              */
             source: "project" | "reference";
-            /** @description The reference default (context7 2000, playwright 3000, session-state 1992), or null */
+            /** @description The reference default (context7 2000, playwright 3000, session-state 1999), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
@@ -2226,7 +2238,7 @@ export interface components {
             cost_crossed: number[];
             /** @description All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens } */
             input_tokens: number | null;
-            /** @description Output tokens, when the update gave them apart */
+            /** @description Output tokens, when the update gave them apart; null for { tokens } */
             output_tokens: number | null;
             /** @description Whose usage object was sent; null for the plain bodies */
             provider: ("anthropic" | "openai" | "openai_responses" | "gemini" | "langchain") | null;
@@ -2518,6 +2530,7 @@ export interface components {
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
         };
+        /** @description USD per million tokens of each token class */
         ModelPrices: {
             /**
              * @description Uncached input
@@ -2957,6 +2970,39 @@ export interface components {
              */
             delivery_id: string;
         };
+        /** @description The explanation of one error code */
+        ProblemType: {
+            /**
+             * @description This page: the `type` of problems with this code
+             * @example /problems/session-archived
+             */
+            type: string;
+            /**
+             * @description The error code (`code` of the problem document)
+             * @example SESSION_ARCHIVED
+             */
+            code: string;
+            /**
+             * @description The `title` of problems with this code
+             * @example Session is archived
+             */
+            title: string;
+            /**
+             * @description The HTTP status problems with this code answer
+             * @example 409
+             */
+            status: number;
+            /**
+             * @description What happened
+             * @example The session is archived: it keeps its data but takes no more usage, checkpoints or changes.
+             */
+            meaning: string;
+            /**
+             * @description What to do about it
+             * @example Carry on in another session.
+             */
+            action: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3027,6 +3073,51 @@ export interface operations {
             };
         };
     };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The code in lower case with dashes, as in `type`
+                 * @example session-archived
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The explanation: HTML by default, JSON when Accept prefers it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": components["schemas"]["ProblemType"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSessions: {
         parameters: {
             query?: {
@@ -3034,7 +3125,8 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
-                status?: components["schemas"]["SessionStatusInput"];
+                /** @description Only sessions in this status */
+                status?: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
                 /** @description Only sessions of this task */
                 task_id?: string;
                 /** @description Only the forks of this session */
@@ -4159,7 +4251,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The new checkpoints, in the order sent */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5690,17 +5782,30 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The model (any name: a model not known yet too)
+                 * @example claude-sonnet-4-5-20250929
+                 */
                 model: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "input": "3",
+                 *       "output": "15",
+                 *       "cache_read": "0.3",
+                 *       "cache_write": "3.75",
+                 *       "cache_write_1h": "6"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetModelPricesRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The model with its new prices and price_version */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6009,7 +6114,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Only handoffs of this session */
                 session_id?: string;
-                status?: components["schemas"]["HandoffStatusInput"];
+                /** @description Only handoffs in this status */
+                status?: "pending" | "accepted" | "rejected";
                 /** @description Only handoffs from this agent */
                 from_agent?: string;
                 /** @description Only handoffs to this agent */
@@ -6422,7 +6528,7 @@ export interface operations {
                  *         "context7",
                  *         "playwright"
                  *       ],
-                 *       "task_type": "implementation",
+                 *       "task_type": "code_analysis",
                  *       "session_id": "sess_01a252c39c91724fa500d7794bd6f1bf"
                  *     }
                  */
@@ -6734,7 +6840,8 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
                 cursor?: string;
-                status?: components["schemas"]["OrchestrationStatusInput"];
+                /** @description Only orchestrations in this status */
+                status?: "running" | "completed" | "failed";
             };
             header?: never;
             path?: never;

@@ -188,6 +188,8 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     const carriedWrites = [...carried.before, ...carried.after];
     try {
       const earlyWrites = (await Promise.all(early)).filter((id): id is string => id !== null).sort();
+      // The parent's writes go after the parent's record: LangGraph chains puts anyway, a direct caller may not.
+      if (parentId && carried.before.length > 0) await this.order.putUnderWay(putKeyOf(threadId, ns, parentId))?.catch(() => undefined);
       const session = await this.store.ensureSession(threadId);
       const parent = parentId ? await this.findCheckpoint(this.store.log(session), ns, parentId) : undefined;
       const record = await checkpointRecord(this.serde, { ...put, parent, earlyWrites });

@@ -7,15 +7,19 @@
 // checkpoint. A put therefore takes the held writes of its parent (stored before its record) and
 // its own (stored after it). Writes no put takes are stored on their own, in one request, once no
 // put of their thread is under way and none has begun for `graceMs` (the run is over, it was
-// interrupted, or a task failed), or after `maxHoldMs` however busy the thread is. putWrites
+// interrupted, or a task failed), or after `maxHoldMs` (10 s) however busy the thread is. putWrites
 // resolves only when its writes are stored: LangGraph waits for that at the end of a run (and after
 // each step with durability "sync"), so what it reads back later is there.
 import type { WritesRecord } from './records.js';
 
 /** How long held writes wait for a put, once none of their thread is under way. */
 export const WRITES_GRACE_MS = 10;
-/** The longest writes are held while puts keep their thread busy. */
-export const WRITES_MAX_HOLD_MS = 1000;
+/**
+ * The longest writes are held while puts keep their thread busy. Generous: the puts they wait for
+ * are queued in LangGraph's own chain (as much in memory as the writes), and a run ends only once
+ * every put and write is stored, so this only bounds callers that keep a thread busy otherwise.
+ */
+export const WRITES_MAX_HOLD_MS = 10_000;
 
 export interface HeldWrite {
   checkpointId: string;

@@ -63,6 +63,7 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
         headers: CreateCheckpointHeadersSchema,
         body: CreateCheckpointBatchBodySchema,
         response: { 201: CreatedCheckpointBatchSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
+        responseDescriptions: { 201: 'The new checkpoints, in the order sent' },
       },
     },
     async (request, reply) => {

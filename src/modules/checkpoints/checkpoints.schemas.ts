@@ -88,7 +88,7 @@ export const CreateCheckpointBatchBodySchema = z
 
 export const CreatedCheckpointBatchSchema = z
   .object({ data: z.array(CreatedCheckpointSchema).describe('The checkpoints, in the order sent (ids ascending)') })
-  .meta({ id: 'CreatedCheckpointBatch' });
+  .meta({ id: 'CreatedCheckpointBatch', description: 'The checkpoints a batch created' });
 
 export const CheckpointParamsSchema = z.strictObject({
   id: z

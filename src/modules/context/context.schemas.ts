@@ -39,7 +39,7 @@ export const McpAnalysisBodySchema = z
   })
   .meta({
     id: 'McpAnalysisRequest',
-    examples: [{ servers: ['context7', 'playwright'], task_type: 'implementation', session_id: EXAMPLE.sessionId }],
+    examples: [{ servers: ['context7', 'playwright'], task_type: 'code_analysis', session_id: EXAMPLE.sessionId }],
   });
 
 export const McpServerCostSchema = z
@@ -58,7 +58,7 @@ export const McpAnalysisSchema = z
     servers: z.array(McpServerCostSchema).describe('The active servers, in the order given'),
     total_tokens: z.int().meta({ description: 'What their tool definitions take in context', examples: [5000] }),
     warning: z.string().nullable().describe(`Set when total_tokens is above ${MCP_WARNING_ABOVE_TOKENS}`),
-    task_type: TaskTypeSchema.nullable(),
+    task_type: TaskTypeSchema.nullable().describe('The task type of the request; null without one'),
     recommended: z.array(z.string()).nullable().describe('The servers the task type needs; null without a task type'),
     to_disable: z.array(z.string()).describe('Active servers the task type does not need'),
     to_enable: z.array(z.string()).describe('Servers the task type needs that are not active'),

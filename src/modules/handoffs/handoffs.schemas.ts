@@ -91,7 +91,7 @@ export const HandoffParamsSchema = z.strictObject({
 
 export const ListHandoffsQuerySchema = ListQuerySchema.extend({
   session_id: NameSchema.optional().describe('Only handoffs of this session'),
-  status: HandoffStatusSchema.optional().describe('Only handoffs in this status'),
+  status: z.enum(HANDOFF_STATUSES).optional().describe('Only handoffs in this status'),
   from_agent: NameSchema.optional().describe('Only handoffs from this agent'),
   to_agent: NameSchema.optional().describe('Only handoffs to this agent'),
 });

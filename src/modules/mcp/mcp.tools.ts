@@ -3,7 +3,6 @@
 // and answers the route's wire shape. Problems the services throw (AppError) become tool errors in
 // plugins/mcp.ts. To add a tool, add an entry.
 import { z } from 'zod';
-import { levelOf } from '../../domain/budget.js';
 import {
   CheckpointParamsSchema,
   CreateCheckpointBodySchema,
@@ -18,11 +17,11 @@ import { ForkBodySchema, MergeBodySchema, emergencyRecoveryWire } from '../lifec
 import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { SessionParamsSchema, sessionWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
-import { RecordUsageBodySchema, usageResultWire } from '../usage/usage.schemas.js';
+import { RecordUsageBodySchema, bodyClasses, budgetWire, usageResultWire } from '../usage/usage.schemas.js';
 import type { UsageService } from '../usage/usage.service.js';
-import { CreateReservationBodySchema, ReservationParamsSchema, reservationWire } from '../reservations/reservations.schemas.js';
+import { CreateReservationBodySchema, reservationWire } from '../reservations/reservations.schemas.js';
 import type { ReservationsService } from '../reservations/reservations.service.js';
-import { NameSchema, pageWire } from '../../lib/wire.js';
+import { pageWire } from '../../lib/wire.js';
 import { decodeCursor } from '../../lib/wire.js';
 
 export interface McpToolServices {
@@ -49,21 +48,11 @@ const tool = <S extends z.ZodType>(definition: McpTool<S>): McpTool => definitio
 // The REST routes take these ids from the path; a tool takes them as arguments, named as in the bodies.
 const sessionId = { session_id: SessionParamsSchema.shape.id.describe('Session id (sess_…)') };
 const SessionInputSchema = z.strictObject(sessionId);
-const reservationId = { reservation_id: ReservationParamsSchema.shape.id };
+// Without the path's length bounds (the listing's token cost): an id that names nothing is 404 anyway.
+const reservationId = { reservation_id: z.string() };
 
-/** The budget as GET /v1/sessions/{id}/budget answers it (its route maps it inline; the same mapping here). */
-export async function budgetWire(usage: Pick<UsageService, 'budget'>, projectId: string, id: string) {
-  const { session, ageSeconds, recommendations, forecast } = await usage.budget(projectId, id);
-  return {
-    session_id: session.id,
-    token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
-    level: levelOf(session.used, session.total),
-    thresholds: session.thresholds,
-    session_age_seconds: ageSeconds,
-    recommendations,
-    forecast: { tokens_per_update: forecast.tokensPerUpdate, updates_until: forecast.updatesUntil, seconds_until: forecast.secondsUntil },
-  };
-}
+/** The budget as GET /v1/sessions/{id}/budget answers it. */
+export const budgetOf = async (usage: Pick<UsageService, 'budget'>, projectId: string, id: string) => budgetWire(await usage.budget(projectId, id));
 
 export const MCP_TOOLS: readonly McpTool[] = [
   tool({
@@ -78,15 +67,22 @@ export const MCP_TOOLS: readonly McpTool[] = [
     description: 'Get the token budget: used/available, level, recommendations and a burn-rate forecast. Check it before a costly step.',
     input: SessionInputSchema,
     readOnly: true,
-    run: ({ usage }, projectId, args) => budgetWire(usage, projectId, args.session_id),
+    run: ({ usage }, projectId, args) => budgetOf(usage, projectId, args.session_id),
   }),
   tool({
     name: 'record_usage',
     description:
       'Count the tokens of a model call against the budget; says which thresholds (75%, 85%) it crossed. Same idempotency_key: counted once.',
+    // The REST body's rules, with descriptions cut to what an agent needs (the listing's token cost).
     input: RecordUsageBodySchema.safeExtend({
+      tokens: RecordUsageBodySchema.shape.tokens.describe('Tokens of the call; or input_tokens + output_tokens; or provider + usage'),
+      input_tokens: RecordUsageBodySchema.shape.input_tokens.meta({ description: undefined }),
+      output_tokens: RecordUsageBodySchema.shape.output_tokens.meta({ description: undefined }),
+      usage: RecordUsageBodySchema.shape.usage.describe("The provider's usage object, verbatim"),
+      model: RecordUsageBodySchema.shape.model.describe('The model called'),
+      source: RecordUsageBodySchema.shape.source.describe('Who reported it'),
       ...sessionId,
-      idempotency_key: IdempotencyHeadersSchema.shape['idempotency-key'],
+      idempotency_key: IdempotencyHeadersSchema.shape['idempotency-key'].describe('Same key and body: counted once'),
     }),
     run: async ({ usage }, projectId, { session_id, idempotency_key, ...body }) => {
       // The same request hash as the REST route's, so a key means the same thing over both.
@@ -94,7 +90,15 @@ export const MCP_TOOLS: readonly McpTool[] = [
       const result = await usage.record(
         projectId,
         session_id,
-        { tokens: body.tokens, inputTokens: body.input_tokens, outputTokens: body.output_tokens, model: body.model, source: body.source },
+        {
+          tokens: body.tokens,
+          inputTokens: body.input_tokens,
+          outputTokens: body.output_tokens,
+          classes: bodyClasses(body),
+          provider: body.provider,
+          model: body.model,
+          source: body.source,
+        },
         idempotency_key === undefined ? undefined : { key: idempotency_key, requestHash: hash },
       );
       return usageResultWire(result);
@@ -103,7 +107,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'reserve_tokens',
     // Held 300 s (the REST default): the tools/list budget has no room for ttl_seconds.
-    description: "Hold a call's estimated tokens first (300 s); BUDGET_EXHAUSTED if they do not fit.",
+    description: "Hold a call's estimated tokens (300 s); BUDGET_EXHAUSTED if they do not fit.",
     input: CreateReservationBodySchema.pick({ tokens: true }).safeExtend(sessionId),
     run: async ({ reservations }, projectId, { session_id, tokens }) => {
       const grant = await reservations.reserve(projectId, session_id, { tokens });
@@ -112,12 +116,29 @@ export const MCP_TOOLS: readonly McpTool[] = [
   }),
   tool({
     name: 'commit_reservation',
-    // The tokens the call used, as one count: the REST commit takes every usage body, but tools/list has no room for its schema.
-    description: "Record the call's tokens (as record_usage) and end its hold.",
-    input: z.strictObject({ ...reservationId, tokens: CreateReservationBodySchema.shape.tokens.describe('Tokens the call used'), model: NameSchema.optional() }),
+    // record_usage's body; its fields are described there already (the listing's token cost).
+    description: 'Record usage (as record_usage), end the hold.',
+    input: RecordUsageBodySchema.safeExtend({
+      tokens: RecordUsageBodySchema.shape.tokens.meta({ description: undefined }),
+      input_tokens: RecordUsageBodySchema.shape.input_tokens.meta({ description: undefined }),
+      output_tokens: RecordUsageBodySchema.shape.output_tokens.meta({ description: undefined }),
+      provider: RecordUsageBodySchema.shape.provider.meta({ description: undefined }),
+      usage: RecordUsageBodySchema.shape.usage.meta({ description: undefined }),
+      model: RecordUsageBodySchema.shape.model.meta({ description: undefined }),
+      source: RecordUsageBodySchema.shape.source.meta({ description: undefined }),
+      ...reservationId,
+    }),
     run: async ({ reservations }, projectId, { reservation_id, ...body }) => {
       const hash = requestHash({ method: 'POST', url: `/v1/reservations/${encodeURIComponent(reservation_id)}/commit`, body });
-      const input = { tokens: body.tokens, model: body.model };
+      const input = {
+        tokens: body.tokens,
+        inputTokens: body.input_tokens,
+        outputTokens: body.output_tokens,
+        classes: bodyClasses(body),
+        provider: body.provider,
+        model: body.model,
+        source: body.source,
+      };
       const { result, reservation } = await reservations.commit(projectId, reservation_id, input, hash);
       return { ...usageResultWire(result), reservation: reservationWire(reservation) };
     },
@@ -138,7 +159,11 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'list_checkpoints',
     description: "List a session's checkpoints, newest first (next_cursor pages on).",
-    input: ListCheckpointsQuerySchema.safeExtend(sessionId),
+    input: ListCheckpointsQuerySchema.safeExtend({
+      ...sessionId,
+      cursor: ListCheckpointsQuerySchema.shape.cursor.describe("The previous page's next_cursor"),
+      phase: ListCheckpointsQuerySchema.shape.phase.describe('Only this phase'),
+    }),
     readOnly: true,
     run: async ({ checkpoints }, projectId, { session_id, limit, cursor, phase }) =>
       pageWire(await checkpoints.list(projectId, session_id, limit, { beforeId: decodeCursor(cursor, 'ckpt'), phase }), checkpointWire),
@@ -152,7 +177,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'fork_session',
     description: 'Fork a child session from a checkpoint (default the latest) with a fresh budget, to try an alternative.',
-    input: ForkBodySchema.safeExtend(sessionId),
+    input: ForkBodySchema.safeExtend({ ...sessionId, task_id: ForkBodySchema.shape.task_id.describe('Default fork_<parent task_id>') }),
     run: async ({ lifecycle }, projectId, { session_id, ...body }) =>
       sessionWire(
         await lifecycle.fork(projectId, session_id, { checkpointId: body.checkpoint_id, taskId: body.task_id, total: body.token_budget?.total }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { EXAMPLE } from '../../lib/examples.js';
 import { NameSchema, problems } from '../../lib/wire.js';
 import { canonicalPrice } from '../../domain/prices.js';
 import type { ModelListing, ModelsService } from './models.service.js';
@@ -14,7 +15,7 @@ const PricesSchema = z
     cache_write: PriceSchema.describe('Input written to a (5-minute) prompt cache'),
     cache_write_1h: PriceSchema.optional().describe('Input written to a 1-hour cache, where the provider prices it apart (Anthropic)'),
   })
-  .meta({ id: 'ModelPrices' });
+  .meta({ id: 'ModelPrices', description: 'USD per million tokens of each token class' });
 
 const ModelSchema = z
   .object({
@@ -35,11 +36,11 @@ const PriceInputSchema = z
 
 const SetPricesBodySchema = z
   .strictObject({
-    input: PriceInputSchema,
-    output: PriceInputSchema,
-    cache_read: PriceInputSchema,
-    cache_write: PriceInputSchema,
-    cache_write_1h: PriceInputSchema.optional(),
+    input: PriceInputSchema.describe('Uncached input, USD per million tokens (a decimal string or number)'),
+    output: PriceInputSchema.describe('Output, reasoning included'),
+    cache_read: PriceInputSchema.describe('Input read from a prompt cache'),
+    cache_write: PriceInputSchema.describe('Input written to a (5-minute) prompt cache'),
+    cache_write_1h: PriceInputSchema.optional().describe('Input written to a 1-hour cache, where the provider prices it apart; omitted: none'),
   })
   .meta({ id: 'SetModelPricesRequest', example: { input: '3', output: '15', cache_read: '0.3', cache_write: '3.75', cache_write_1h: '6' } });
 
@@ -88,9 +89,12 @@ export const modelsRoutes: FastifyPluginAsyncZod<{ models: ModelsService }> = as
         description:
           'Usage updates from now on are priced at these prices; every usage row keeps the cost and price_version it was ' +
           'computed with, so a price change never rewrites history.',
-        params: z.strictObject({ model: NameSchema }),
+        params: z.strictObject({
+          model: NameSchema.meta({ description: 'The model (any name: a model not known yet too)', examples: [EXAMPLE.model] }),
+        }),
         body: SetPricesBodySchema,
         response: { 200: ModelSchema, ...problems(400, 401, 415) },
+        responseDescriptions: { 200: 'The model with its new prices and price_version' },
       },
     },
     async (request) => {

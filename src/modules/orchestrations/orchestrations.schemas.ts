@@ -112,7 +112,7 @@ export const SpecParamsSchema = z.strictObject({
 });
 
 export const ListOrchestrationsQuerySchema = ListQuerySchema.extend({
-  status: OrchestrationStatusSchema.optional().describe('Only orchestrations in this status'),
+  status: z.enum(ORCHESTRATION_STATUSES).optional().describe('Only orchestrations in this status'),
 });
 
 export type OrchestrationWire = z.infer<typeof OrchestrationSchema>;

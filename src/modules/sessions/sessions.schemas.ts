@@ -127,7 +127,9 @@ export const SessionSchema = z
       .meta({ description: 'Percentages of the budget whose crossing emits session.threshold_crossed', examples: [[75, 85]] }),
     count: CountModeSchema,
     cost: CostSchema,
-    cost_thresholds: z.array(z.int()).meta({ description: 'Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed', examples: [[75, 85]] }),
+    cost_thresholds: z
+      .array(z.int())
+      .meta({ description: 'Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed', examples: [[75, 85]] }),
     non_critical_keys: z
       .array(z.string())
       .meta({ description: 'Context keys moved to deferred_context when usage crosses 75%', examples: [['temp_context']] }),
@@ -222,7 +224,7 @@ export const PatchSessionBodySchema = z
   });
 
 export const ListSessionsQuerySchema = ListQuerySchema.extend({
-  status: SessionStatusSchema.optional().describe('Only sessions in this status'),
+  status: z.enum(SESSION_STATUSES).optional().describe('Only sessions in this status'),
   task_id: NameSchema.optional().describe('Only sessions of this task'),
   parent_session_id: NameSchema.optional().describe('Only the forks of this session'),
   external_id: NameSchema.optional().describe('Only the session with this external id'),

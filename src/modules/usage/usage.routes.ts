@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { levelOf } from '../../domain/budget.js';
-import { SessionParamsSchema, costWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import { SessionParamsSchema } from '../sessions/sessions.schemas.js';
 import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import {
@@ -10,6 +9,7 @@ import {
   UsageListQuerySchema,
   UsageResultSchema,
   bodyClasses,
+  budgetWire,
   usageEntryWire,
   usageResultWire,
 } from './usage.schemas.js';
@@ -90,24 +90,6 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
         responseDescriptions: { 200: 'The budget, recommendations and forecast' },
       },
     },
-    async (request) => {
-      const { session, ageSeconds, recommendations, forecast } = await usage.budget(request.auth.projectId, request.params.id);
-      return {
-        session_id: session.id,
-        token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
-        level: levelOf(session.used, session.total),
-        thresholds: session.thresholds,
-        count: session.countMode,
-        cost: costWire(session.costUsedUsd, session.costLimitUsd),
-        cost_thresholds: session.costThresholds,
-        session_age_seconds: ageSeconds,
-        recommendations,
-        forecast: {
-          tokens_per_update: forecast.tokensPerUpdate,
-          updates_until: forecast.updatesUntil,
-          seconds_until: forecast.secondsUntil,
-        },
-      };
-    },
+    async (request) => budgetWire(await usage.budget(request.auth.projectId, request.params.id)),
   );
 };

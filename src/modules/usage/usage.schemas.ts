@@ -11,7 +11,7 @@ import {
   costWire,
   tokenBudgetWire,
 } from '../sessions/sessions.schemas.js';
-import type { UsageEntry, UsageResult } from './usage.service.js';
+import type { UsageEntry, UsageResult, UsageService } from './usage.service.js';
 import { USAGE_PROVIDERS, normaliseUsage, totalTokens, type TokenClasses, type UsageProvider } from '../../domain/token-classes.js';
 
 export const MAX_TOKENS_PER_UPDATE = 10_000_000;
@@ -21,7 +21,7 @@ export const RecordUsageBodySchema = z
   .strictObject({
     tokens: TokenCount.optional().meta({
       description:
-        'Tokens this model call used, input and output together; or give input_tokens and output_tokens instead, or provider and usage (one of the three)',
+        'Tokens this model call used, input and output together; or give input_tokens and output_tokens, or provider and usage, instead (one of the three)',
       examples: [1250],
     }),
     input_tokens: TokenCount.optional().meta({
@@ -74,7 +74,7 @@ export const RecordUsageBodySchema = z
   })
   .meta({
     id: 'RecordUsageRequest',
-    description: 'Either `tokens`, or `input_tokens` and `output_tokens`: 1 to 10,000,000 tokens in all',
+    description: 'Either `tokens`, or `input_tokens` and `output_tokens`, or `provider` and `usage`: 1 to 10,000,000 tokens in all',
     examples: [{ input_tokens: 1000, output_tokens: 250, model: EXAMPLE.model, source: 'planner' }],
   });
 
@@ -166,7 +166,7 @@ export const UsageEntrySchema = z
   .object({
     ...CallCostFields,
     input_tokens: z.int().nullable().describe('All input tokens, cached or not (classes input + cache_read + cache_write); null for { tokens }'),
-    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart'),
+    output_tokens: z.int().nullable().describe('Output tokens, when the update gave them apart; null for { tokens }'),
     provider: z.enum(USAGE_PROVIDERS).nullable().describe('Whose usage object was sent; null for the plain bodies'),
     used: z.int().meta({ description: "The session's used tokens after this update", examples: [1250] }),
     available: z.int().meta({ description: 'Its available tokens after this update', examples: [198750] }),
@@ -265,3 +265,24 @@ export const BudgetSchema = z
       .describe('When the thresholds will be reached at the recent rate'),
   })
   .meta({ id: 'Budget', description: 'The budget of a session, what to do about it, and a forecast' });
+
+/** GET /v1/sessions/{id}/budget's answer (and the MCP get_budget tool's, and its budget resource). */
+export function budgetWire({
+  session,
+  ageSeconds,
+  recommendations,
+  forecast,
+}: Awaited<ReturnType<UsageService['budget']>>): z.infer<typeof BudgetSchema> {
+  return {
+    session_id: session.id,
+    token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
+    level: levelOf(session.used, session.total),
+    thresholds: session.thresholds,
+    count: session.countMode,
+    cost: costWire(session.costUsedUsd, session.costLimitUsd),
+    cost_thresholds: session.costThresholds,
+    session_age_seconds: ageSeconds,
+    recommendations,
+    forecast: { tokens_per_update: forecast.tokensPerUpdate, updates_until: forecast.updatesUntil, seconds_until: forecast.secondsUntil },
+  };
+}

@@ -16,11 +16,13 @@ import {
   createAdminResource,
   createContextResource,
   createHealthResource,
+  createProblemsResource,
   createMetricsResource,
   createModelsResource,
   type AdminResource,
   type ContextResource,
   type HealthResource,
+  type ProblemsResource,
   type MetricsResource,
   type ModelsResource,
 } from './project.js';
@@ -49,6 +51,7 @@ export interface Resources {
   metrics: MetricsResource;
   admin: AdminResource;
   health: HealthResource;
+  problems: ProblemsResource;
 }
 
 /** The resources over `api`; the event stream opens its own connections with `connection`. */
@@ -67,6 +70,7 @@ export function createResources(api: TypedPaths, connection: EventStreamConfig):
     metrics: createMetricsResource(api),
     admin: createAdminResource(api),
     health: createHealthResource(api),
+    problems: createProblemsResource(api),
   };
 }
 
@@ -84,6 +88,7 @@ type MethodPath<T, Prefix extends string = ''> = {
 export const RESOURCE_METHODS = {
   getHealth: 'health.live',
   getReadiness: 'health.ready',
+  getProblemType: 'problems.get',
   createSession: 'sessions.create',
   listSessions: 'sessions.list',
   getSession: 'sessions.get',

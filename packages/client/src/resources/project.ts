@@ -1,4 +1,4 @@
-// client.models, client.context, client.metrics, client.admin and client.health: what a project and
+// client.models, client.context, client.metrics, client.admin, client.health and client.problems: what a project and
 // the service know beyond single sessions.
 import type { TypedPaths } from '../http.js';
 import type { components } from '../openapi-types.js';
@@ -53,6 +53,20 @@ export interface HealthResource {
   live(options?: RequestOptions): Promise<{ status: 'ok' }>;
   /** GET /readyz: the database answers and every migration is applied (a 503 otherwise). */
   ready(options?: RequestOptions): Promise<{ status: 'ok' }>;
+}
+
+export interface ProblemsResource {
+  /** GET /problems/{code}: what an error code means and what to do (`code` as in a problem's `type`: `session-archived`). */
+  get(code: string, options?: RequestOptions): Promise<Schemas['ProblemType']>;
+}
+
+export function createProblemsResource(api: TypedPaths): ProblemsResource {
+  return {
+    // The page is HTML unless Accept asks for JSON, as this does: the answer is the JSON variant.
+    get: async (code, options) =>
+      (await api.GET('/problems/{code}', { params: { path: { code } }, ...requestInit(options, { accept: 'application/json' }) }))
+        .data as Schemas['ProblemType'],
+  };
 }
 
 export function createModelsResource(api: TypedPaths): ModelsResource {
