@@ -25,8 +25,8 @@ import { forgetRevokedKeys, requireApiKey, requireStaticToken } from './plugins/
 import { bodyLimits } from './plugins/body-limits.js';
 import { jsonBodies } from './plugins/json-bodies.js';
 import { prometheusPlugin } from './plugins/prometheus.js';
-import { limitPerApiKey } from './plugins/rate-limit.js';
-import { errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
+import { failedAuthLimiter, limitPerApiKey } from './plugins/rate-limit.js';
+import { answerClientError, errorHandlerPlugin, sendProblem, toAppError } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { mcpPlugin } from './plugins/mcp.js';
 import { problemPagesRoutes } from './plugins/problem-pages.js';
@@ -56,6 +56,8 @@ export async function buildApp({ config, container, logger, logStream, processMe
     genReqId: requestIdOf,
     trustProxy: trustProxyOption(config.trustProxy),
     requestTimeout: config.requestTimeoutMs,
+    http: requestTimeouts(config.requestTimeoutMs),
+    clientErrorHandler: answerClientError,
     connectionTimeout: config.connectionTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     // Path parameters carry client-supplied names of up to 256 characters (agent names); percent-
@@ -71,8 +73,9 @@ export async function buildApp({ config, container, logger, logStream, processMe
   jsonBodies(app);
 
   // A POST without a body is a POST of `{}`: the schema then names the fields that are missing.
+  // A JSON `null` is a body, and not an object: the schema refuses it.
   app.addHook('preValidation', async (request) => {
-    if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
+    if (request.method === 'POST' && request.body === undefined) request.body = {};
   });
 
   // Every answer carries its request id, problem documents included (those of URLs the router
@@ -105,10 +108,12 @@ export async function buildApp({ config, container, logger, logStream, processMe
   await app.register(swaggerPlugin);
   await app.register(healthRoutes, { readiness: container.readiness });
   await app.register(problemPagesRoutes);
+  // One count of failed authentications per client address, for every route that takes API keys.
+  const failedAuth = await failedAuthLimiter(app, { max: config.rateLimitUnauthenticatedMax, windowMs: config.rateLimitWindowMs });
 
   await app.register(
     async (v1) => {
-      requireApiKey(v1, services.projects.authenticate);
+      requireApiKey(v1, services.projects, failedAuth);
       await limitPerApiKey(v1, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
       idempotencyHooks(v1, { idempotency: services.idempotency });
       await v1.register(sessionsRoutes, { sessions: services.sessions });
@@ -133,7 +138,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
   await app.register(
     async (otlp) => {
       otlpErrors(otlp);
-      requireApiKey(otlp, services.projects.authenticate);
+      requireApiKey(otlp, services.projects, failedAuth);
       await limitPerApiKey(otlp, { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs });
       await otlp.register(otlpRoutes, { otlp: services.otlp, bodyLimitBytes: config.otlpBodyLimitBytes });
     },
@@ -142,7 +147,8 @@ export async function buildApp({ config, container, logger, logStream, processMe
 
   await app.register(mcpPlugin, {
     services,
-    authenticate: services.projects.authenticate,
+    keys: services.projects,
+    failedAuth,
     rateLimit: { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs },
     bodyLimitBytes: Math.max(config.bodyLimitBytes, config.checkpointMaxBytes + 65_536),
   });
@@ -159,6 +165,19 @@ export async function buildApp({ config, container, logger, logStream, processMe
   }
 
   return app;
+}
+
+/**
+ * REQUEST_TIMEOUT_MS bounds the whole request, headers and body (a body sent a byte a second
+ * included). Node checks it every connectionsCheckingInterval (30 s by default: a 1 s limit then
+ * fired after up to 31 s) and cuts headers at headersTimeout (60 s by default, whatever
+ * requestTimeout is): check often enough for the limit to hold within a quarter of it (at most
+ * every second), and give the headers the same limit.
+ */
+function requestTimeouts(requestTimeoutMs: number) {
+  if (requestTimeoutMs === 0) return { requestTimeout: 0, headersTimeout: 0 };
+  const connectionsCheckingInterval = Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 4)));
+  return { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval };
 }
 
 /**

@@ -185,6 +185,9 @@ export const ConfigSchema = z.object({
   // Most requests one API key may make per window on /v1, counted per replica; 0 turns limiting off.
   rateLimitMax: int(0).default(10_000),
   rateLimitWindowMs: int(1).default(1000),
+  // Requests failing authentication (no, unknown, revoked or expired key) one client address may make
+  // per window, per replica; past it, 429 without a database lookup. 0 turns this limit off.
+  rateLimitUnauthenticatedMax: int(0).default(50),
   // Node's HTTP server: time to receive a whole request, socket inactivity, idle keep-alive; 0 = none.
   requestTimeoutMs: int(0).default(30_000),
   connectionTimeoutMs: int(0).default(60_000),
@@ -232,6 +235,7 @@ export const ENV_VARS = {
   allowUnknownModels: 'ALLOW_UNKNOWN_MODELS',
   rateLimitMax: 'RATE_LIMIT_MAX',
   rateLimitWindowMs: 'RATE_LIMIT_WINDOW_MS',
+  rateLimitUnauthenticatedMax: 'RATE_LIMIT_UNAUTHENTICATED_MAX',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   connectionTimeoutMs: 'CONNECTION_TIMEOUT_MS',
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS',

@@ -92,8 +92,15 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     takeCheckpoint: checkpoints.take,
     holds: repositories.reservations,
     clock,
+    maxContextBytes: config.checkpointMaxBytes,
   });
-  const sessions = createSessionsService({ sessions: repositories.sessions, models, clock, maxContextBytes: config.checkpointMaxBytes });
+  const sessions = createSessionsService({
+    sessions: repositories.sessions,
+    models,
+    projectModels: async (projectId) => (await repositories.prices.latest(projectId)).map((price) => price.model),
+    clock,
+    maxContextBytes: config.checkpointMaxBytes,
+  });
   const usage = createUsageService({
     usage: repositories.usage,
     sessions: repositories.sessions,

@@ -86,3 +86,12 @@ export function crossedCostThresholds(thresholds: number[], usedUsd: string, bef
   const reached = (percent: number, limit: string | null) => limit !== null && used >= BigInt(percent) * toScaled(limit, COST_DECIMALS);
   return thresholds.filter((percent) => !reached(percent, before) && reached(percent, after));
 }
+
+/** used / limit × 100 rounded half up to 2 decimals, exactly (as PostgreSQL's round(numeric, 2)); null without a positive limit. */
+export function costPositionPercent(usedUsd: string, limitUsd: string | null): number | null {
+  if (limitUsd === null) return null;
+  const limit = toScaled(limitUsd, COST_DECIMALS);
+  if (limit <= 0n) return null;
+  const hundredths = (toScaled(usedUsd, COST_DECIMALS) * 10_000n * 2n + limit) / (2n * limit);
+  return Number(hundredths) / 100;
+}

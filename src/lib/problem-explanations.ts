@@ -104,6 +104,14 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
     meaning: "The session's context is larger than a checkpoint may be, so it cannot be checkpointed as it is.",
     action: 'PATCH the context smaller (merge patch: null removes a key), then checkpoint.',
   },
+  REQUEST_TIMEOUT: {
+    meaning: 'The request (its headers and its body) did not arrive within REQUEST_TIMEOUT_MS; the connection is closed.',
+    action: 'Send the whole request at once; a client on a slow link sends smaller bodies.',
+  },
+  HEADERS_TOO_LARGE: {
+    meaning: 'The request headers are larger than the server accepts.',
+    action: 'Send fewer or shorter headers (cookies and long custom headers are the usual cause).',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     meaning: 'The body is not `application/json` (or `application/merge-patch+json` for PATCH).',
     action: 'Send JSON with `Content-Type: application/json`.',

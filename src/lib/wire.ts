@@ -97,7 +97,14 @@ export const LimitSchema = z.coerce.number().int().min(1).max(200);
 
 export const ListQuerySchema = z.strictObject({
   limit: LimitSchema.default(50).describe('How many items a page holds, 1 to 200'),
-  cursor: z.string().min(1).max(512).optional().describe("The previous page's next_cursor, for the page after it; omitted: the first page"),
+  cursor: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .describe(
+      "The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400",
+    ),
 });
 
 export function pageOf<T extends z.ZodType>(item: T) {

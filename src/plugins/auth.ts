@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/errors.js';
 import { constantTimeEqual } from '../lib/hash.js';
 import type { ApiKeyOwner } from '../modules/admin/projects.repository.js';
+import type { FailedAuthLimiter } from './rate-limit.js';
 
 export type AuthContext = ApiKeyOwner;
 
@@ -29,14 +30,36 @@ export function requireStaticToken(token: string, name: string): (request: Fasti
   };
 }
 
-/** Every route registered in `scope` needs `Authorization: Bearer <api key>` of a project. */
-export function requireApiKey(scope: FastifyInstance, authenticate: (apiKey: string) => Promise<ApiKeyOwner | null>): void {
+export interface ApiKeyVerifier {
+  /** The key's owner, from the cache or the database; null for a key unknown, revoked or expired. */
+  authenticate(apiKey: string): Promise<ApiKeyOwner | null>;
+  /** The owner of a key this replica verified recently (AUTH_CACHE_TTL_MS), without database work. */
+  recentlyVerified(apiKey: string): ApiKeyOwner | null;
+}
+
+/**
+ * Every route registered in `scope` needs `Authorization: Bearer <api key>` of a project. With
+ * `failedAuth`, an address that failed too often is refused (429) before its key is looked up,
+ * unless the key is one verified recently.
+ */
+export function requireApiKey(scope: FastifyInstance, keys: ApiKeyVerifier, failedAuth?: FailedAuthLimiter): void {
   scope.decorateRequest('auth', null as unknown as AuthContext);
   scope.addHook('onRequest', async (request) => {
     const apiKey = bearerToken(request.headers.authorization);
-    if (!apiKey) throw unauthorized('send Authorization: Bearer <api key>');
-    const owner = await authenticate(apiKey);
-    if (!owner) throw unauthorized('the API key is unknown or revoked');
+    if (failedAuth) {
+      const retryAfter = await failedAuth.blockedFor(request);
+      if (retryAfter !== undefined) {
+        const owner = apiKey ? keys.recentlyVerified(apiKey) : null;
+        if (!owner) throw failedAuth.refusal(retryAfter);
+        request.auth = owner;
+        return;
+      }
+    }
+    const owner = apiKey ? await keys.authenticate(apiKey) : null;
+    if (!owner) {
+      await failedAuth?.failed(request);
+      throw unauthorized(apiKey ? 'the API key is unknown, revoked or expired' : 'send Authorization: Bearer <api key>');
+    }
     request.auth = owner;
   });
 }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -101,8 +103,49 @@ export function logFailure(request: FastifyRequest, error: unknown, appError: Ap
   }
 }
 
+/**
+ * Fastify's clientErrorHandler: what Node's HTTP parser refuses before there is a request (headers
+ * or body not received within REQUEST_TIMEOUT_MS, headers too large, not HTTP) is answered with a
+ * problem document too, on the raw socket, which is then closed. A reset connection gets nothing.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const appError =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AppError('REQUEST_TIMEOUT', { detail: 'the request (headers and body) was not received within REQUEST_TIMEOUT_MS' })
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? new AppError('HEADERS_TOO_LARGE')
+          : new AppError('VALIDATION_FAILED', { detail: 'the request is not valid HTTP/1.1' });
+    const body = JSON.stringify(problemFor(appError, '/'));
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/**
+ * The client hung up before its request (its body) was received: Node's "aborted", code ECONNRESET
+ * like a lost database connection's, but on the request's own stream. Nothing failed here.
+ */
+export function isClientAbort(request: FastifyRequest, error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'ECONNRESET' && message === 'aborted' && (request.raw.readableAborted || request.raw.destroyed);
+}
+
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error, request, reply) => {
+    if (isClientAbort(request, error)) {
+      request.log.info('client closed the connection before the whole request was received');
+      // Nobody reads this answer; it completes the request's lifecycle (hooks, logs, metrics).
+      return sendProblem(
+        reply,
+        request,
+        new AppError('VALIDATION_FAILED', { detail: 'the connection closed before the whole request was received' }),
+      );
+    }
     const appError = toAppError(error);
     logFailure(request, error, appError);
     return sendProblem(reply, request, appError);

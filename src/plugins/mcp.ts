@@ -13,11 +13,10 @@ import {
   type StandardSchemaWithJSON,
 } from '@modelcontextprotocol/server';
 import { AppError } from '../lib/errors.js';
-import type { ApiKeyOwner } from '../modules/admin/projects.repository.js';
 import { budgetOf, MCP_TOOLS, type McpToolServices } from '../modules/mcp/mcp.tools.js';
-import { requireApiKey } from './auth.js';
+import { requireApiKey, type ApiKeyVerifier } from './auth.js';
 import { problemFor, toAppError } from './error-handler.js';
-import { limitPerApiKey } from './rate-limit.js';
+import { limitPerApiKey, type FailedAuthLimiter } from './rate-limit.js';
 import { API_VERSION } from './swagger.js';
 
 export const MCP_PATH = '/mcp';
@@ -27,8 +26,10 @@ export const MCP_PROTOCOL_VERSIONS: readonly string[] = ['2026-07-28', ...SUPPOR
 
 export interface McpPluginOptions {
   services: McpToolServices;
-  authenticate: (apiKey: string) => Promise<ApiKeyOwner | null>;
+  keys: ApiKeyVerifier;
   rateLimit: { max: number; windowMs: number };
+  /** The per-address limit on failed authentication, shared with /v1 and /otlp (undefined: off). */
+  failedAuth?: FailedAuthLimiter;
   /** A tool call carries at most a checkpoint snapshot and some envelope. */
   bodyLimitBytes: number;
 }
@@ -146,7 +147,7 @@ export async function mcpPlugin(app: FastifyInstance, options: McpPluginOptions)
   app.addHook('onClose', async () => handler.close());
 
   await app.register(async (scope) => {
-    requireApiKey(scope, options.authenticate);
+    requireApiKey(scope, options.keys, options.failedAuth);
     await limitPerApiKey(scope, { max: options.rateLimit.max, windowMs: options.rateLimit.windowMs });
     scope.route({
       // GET and DELETE are the 2025 transport's session operations: a stateless server answers them 405.

@@ -92,6 +92,36 @@ const canonical = (value: unknown): string =>
       : JSON.stringify(value);
 
 describe('GET /v1/sessions/{id}/export', () => {
+  it('sums the usage rows per class and prices them per model called, exactly', async () => {
+    const { auth, make } = await setup();
+    const session = await make.session({ model: 'gpt-5', token_budget: { total: 100_000 } });
+    const use = (body: Record<string, unknown>) => t.http.post(`/v1/sessions/${session.session_id}/usage`).set(auth).send(body);
+    // gpt-5: 100×1.25 + 900×0.125 + 50×10 = 737.5 µ$, three times.
+    for (let i = 0; i < 3; i++) {
+      await use({
+        provider: 'openai_responses',
+        usage: {
+          input_tokens: 1000,
+          input_tokens_details: { cached_tokens: 900 },
+          output_tokens: 50,
+          output_tokens_details: { reasoning_tokens: 40 },
+        },
+      });
+    }
+    // Gemini 2.5 Pro named by the update: 10×1.25 + 10×10 = 112.5 µ$.
+    await use({ provider: 'gemini', model: 'gemini-2.5-pro', usage: { promptTokenCount: 10, candidatesTokenCount: 6, thoughtsTokenCount: 4 } });
+    const exported = (await t.http.get(`/v1/sessions/${session.session_id}/export`).set(auth)).body;
+    expect(exported.usage.map((entry: { cost_usd: string }) => entry.cost_usd)).toEqual(['0.0007375', '0.0007375', '0.0007375', '0.0001125']);
+    expect(exported.usage_summary).toEqual({
+      cost_usd: '0.002325',
+      tokens_by_class: { input: 310, cache_read: 2700, cache_write: 0, cache_write_1h: 0, output: 160, reasoning: 124, unclassified: 0 },
+      by_model: [
+        { model: 'gemini-2.5-pro', updates: 1, tokens: 20, cost_usd: '0.0001125' },
+        { model: 'gpt-5', updates: 3, tokens: 3150, cost_usd: '0.0022125' },
+      ],
+    });
+  });
+
   it('holds the session, every checkpoint, the usage history and the events as one document', async () => {
     const { auth, make } = await setup();
     const session = await make.session({ task_id: 'exported', token_budget: { total: 1000 }, context: { step: 0 } });
@@ -112,6 +142,11 @@ describe('GET /v1/sessions/{id}/export', () => {
     expect(exported.format).toBe('session-state-service/session-export/v1');
     expect(exported.session).toEqual(await make.get(`/v1/sessions/${session.session_id}`));
     expect(exported.usage.map((entry: { used: number }) => entry.used)).toEqual([300, 600, 900]);
+    expect(exported.usage_summary).toEqual({
+      cost_usd: '0',
+      tokens_by_class: { input: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0, output: 0, reasoning: 0, unclassified: 900 },
+      by_model: [{ model: 'claude-sonnet-4-5-20250929', updates: 3, tokens: 900, cost_usd: '0' }],
+    });
     expect(exported.handoffs).toEqual([]);
     expect(exported.events.map((event: { type: string }) => event.type)).toEqual([
       'session.created',

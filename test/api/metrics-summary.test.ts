@@ -84,6 +84,12 @@ describe('GET /v1/metrics/summary', () => {
           emergency: { sessions: 0, used: 0 },
         },
       },
+      // Plain { tokens } updates: no classes, so no cost, all on the sessions' model.
+      usage: {
+        cost_usd: '0',
+        tokens_by_class: { input: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0, output: 0, reasoning: 0, unclassified: 291_000 },
+        by_model: [{ model: 'claude-sonnet-4-5-20250929', updates: 4, tokens: 291_000, cost_usd: '0' }],
+      },
       handoffs: { total: 4, by_status: { pending: 1, accepted: 2, rejected: 1 }, success_percent: 66.67 },
       // 240 s and 720 s: p50 = 480, p95 = 240 + 0.95 * 480 = 696.
       recovery_time_seconds: { count: 2, p50: 480, p95: 696, max: 720 },
@@ -153,6 +159,11 @@ describe('GET /v1/metrics/summary', () => {
           emergency: { sessions: 0, used: 0 },
         },
       },
+      usage: {
+        cost_usd: '0',
+        tokens_by_class: { input: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0, output: 0, reasoning: 0, unclassified: 0 },
+        by_model: [],
+      },
       handoffs: { total: 0, by_status: { pending: 0, accepted: 0, rejected: 0 }, success_percent: null },
       recovery_time_seconds: EMPTY_DISTRIBUTION,
       session_duration_seconds: { archived: EMPTY_DISTRIBUTION, live: EMPTY_DISTRIBUTION },
@@ -203,6 +214,46 @@ describe('GET /v1/metrics/summary', () => {
     expect(body.handoffs.success_percent).toBe(100);
     expect(body.targets.map((check: { missed: boolean }) => check.missed)).toEqual([false, false, false, false]);
     expect(body.targets.map((check: { actual: number }) => check.actual)).toEqual([10, 2, 100, 2]);
+  });
+
+  it('reports tokens per class and exact cost per model called', async () => {
+    const { make, post, summary, session } = await setup();
+    const a = await session();
+    const b = (await make.session({ model: 'gpt-4o', token_budget: { total: 100_000 } })).session_id as string;
+    // Sonnet 4.5: 100×3 + 1000×0.3 + 10×15 = 750 µ$; twice.
+    for (let i = 0; i < 2; i++) {
+      await post(`/v1/sessions/${a}/usage`, {
+        provider: 'anthropic',
+        usage: { input_tokens: 100, cache_read_input_tokens: 1000, output_tokens: 10 },
+      });
+    }
+    // gpt-4o: 20×2.5 + 80×1.25 + 5×10 = 200 µ$, with 3 reasoning tokens.
+    await post(`/v1/sessions/${b}/usage`, {
+      provider: 'openai',
+      usage: {
+        prompt_tokens: 100,
+        prompt_tokens_details: { cached_tokens: 80 },
+        completion_tokens: 5,
+        completion_tokens_details: { reasoning_tokens: 3 },
+      },
+    });
+    // Haiku named by the update on a gpt-4o session: 1000×1.25 (5m) + 1000×2 (1h) = 3250 µ$.
+    await post(`/v1/sessions/${b}/usage`, {
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5-20251001',
+      usage: { cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 1000 } },
+    });
+    await make.usage(b, 7);
+
+    expect((await summary()).usage).toEqual({
+      cost_usd: '0.00495',
+      tokens_by_class: { input: 220, cache_read: 2080, cache_write: 2000, cache_write_1h: 1000, output: 25, reasoning: 3, unclassified: 7 },
+      by_model: [
+        { model: 'claude-haiku-4-5-20251001', updates: 1, tokens: 2000, cost_usd: '0.00325' },
+        { model: 'claude-sonnet-4-5-20250929', updates: 2, tokens: 2220, cost_usd: '0.0015' },
+        { model: 'gpt-4o', updates: 2, tokens: 112, cost_usd: '0.0002' },
+      ],
+    });
   });
 
   it('counts only the calling project', async () => {

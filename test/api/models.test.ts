@@ -55,6 +55,26 @@ describe('models', () => {
   });
 });
 
+describe("a project's own models", () => {
+  it('accepts a model the project priced (PUT /v1/models/{model}/prices), in that project only', async () => {
+    const mine = await t.newProject();
+    const other = await t.newProject();
+    const priced = await t.http.put('/v1/models/acme-llm/prices').set(mine.auth).send({ input: 1, output: 2, cache_read: 0, cache_write: 0 });
+    expect(priced.status).toBe(200);
+
+    const res = await t.http.post('/v1/sessions').set(mine.auth).send({ task_id: 'a', model: 'acme-llm' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ model: 'acme-llm', token_budget: { total: 200_000 } });
+
+    const refused = await t.http.post('/v1/sessions').set(mine.auth).send({ task_id: 'a', model: 'acme-llm-2' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.known_models).toEqual([...KNOWN, 'acme-llm']);
+    const theirs = await t.http.post('/v1/sessions').set(other.auth).send({ task_id: 'a', model: 'acme-llm' });
+    expect(theirs.status).toBe(400);
+    expect(theirs.body.known_models).toEqual(KNOWN);
+  });
+});
+
 describe('ALLOW_UNKNOWN_MODELS=true', () => {
   let open: TestApp;
   beforeAll(async () => {

@@ -505,7 +505,7 @@ describe('OTLP answers', () => {
     expect(noKey.answer).toEqual({ code: 16, message: 'send Authorization: Bearer <api key>' });
     const wrongKey = await post('logs', 'sss_not_a_key', '{}', { 'content-type': 'application/json' });
     expect(wrongKey.status).toBe(401);
-    expect(wrongKey.answer).toEqual({ code: 16, message: 'the API key is unknown or revoked' });
+    expect(wrongKey.answer).toEqual({ code: 16, message: 'the API key is unknown, revoked or expired' });
   });
 
   it('answer gzip that is not gzip with 400, and another Content-Encoding with 415', async () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../helpers/app.js';
 import { eventsOf } from '../helpers/events.js';
+import { DEFAULT_MODELS } from '../../src/config.js';
 
-const t = useTestApp();
+// As MODELS='[{"model":"my-own-model","context_window":200000}]' adds a model without a price.
+const t = useTestApp({ config: { models: [...DEFAULT_MODELS, { model: 'my-own-model', contextWindow: 200_000, price: null }] } });
 
 async function newSession(body: Record<string, unknown> = {}) {
   const project = await t.newProject();
@@ -256,10 +258,14 @@ describe('prices', () => {
   });
 
   it('prices a model only the project knows, and refuses prices that are not exact decimals', async () => {
-    const s = await newSession({ model: 'acme-llm' });
+    const s = await newSession();
     const put = await t.http.put('/v1/models/acme-llm/prices').set(s.auth).send({ input: '0.000001', output: 1, cache_read: 0, cache_write: 0 });
     expect(put.body).toMatchObject({ model: 'acme-llm', context_window: 200000, price_version: 'project:1' });
-    expect((await s.use({ input_tokens: 3, output_tokens: 1 })).body).toMatchObject({ cost_usd: '0.000001000003' });
+    // Priced by the project, the model is known to its sessions (test/api/models.test.ts).
+    const acme = await t.http.post('/v1/sessions').set(s.auth).send({ task_id: 'TOK-2', model: 'acme-llm' });
+    expect(acme.status).toBe(201);
+    const used = await t.http.post(`/v1/sessions/${acme.body.session_id}/usage`).set(s.auth).send({ input_tokens: 3, output_tokens: 1 });
+    expect(used.body).toMatchObject({ cost_usd: '0.000001000003' });
     for (const bad of [{ input: -1 }, { input: '1e3' }, { input: '0.0000001' }, { input: 'free' }]) {
       const res = await t.http
         .put('/v1/models/acme-llm/prices')

@@ -227,16 +227,48 @@ describe('session-state usage', () => {
 
     expect(human.code, human.stderr).toBe(0);
     const [header, ...rows] = lines(human.stdout);
-    expect(header).toMatch(/^CREATED\s+TOKENS\s+USED\s+AVAILABLE\s+POSITION\s+CROSSED\s+SOURCE$/);
+    expect(header).toMatch(/^CREATED\s+TOKENS\s+USED\s+AVAILABLE\s+POSITION\s+CROSSED\s+CLASSES\s+COST\s+SOURCE$/);
+    // Plain { tokens } updates: no classes, no cost.
     expect(rows.map((row) => row.split(/\s{2,}/).slice(1))).toEqual([
-      ['130,000', '160,000', '40,000', '80%', '75%', 'step_2'],
-      ['20,000', '30,000', '170,000', '15%', '—', 'step_1'],
-      ['10,000', '10,000', '190,000', '5%', '—', 'step_0'],
+      ['130,000', '160,000', '40,000', '80%', '75%', '—', '—', 'step_2'],
+      ['20,000', '30,000', '170,000', '15%', '—', '—', '—', 'step_1'],
+      ['10,000', '10,000', '190,000', '5%', '—', '—', '—', 'step_0'],
     ]);
     expect(lines(limited.stdout)).toHaveLength(1 + 2 + 1);
     expect(limited.stdout).toContain('the newest 2 shown');
     const { data: api } = await client.GET('/v1/sessions/{id}/usage', { params: { path: { id } } });
     expect(JSON.parse(json.stdout)).toEqual(api);
+  });
+});
+
+describe('session-state: token classes and cost', () => {
+  it("usage shows each update's classes and cost; budget shows the cost against its limit", async () => {
+    const { client, cli } = await newProject();
+    const session = await client.sessions.create({ task_id: 'priced', cost_limit_usd: '0.1', token_budget: { total: 1_000_000 } });
+    const id = session.session_id;
+    await client.sessions.usage.create(id, {
+      provider: 'anthropic',
+      usage: { input_tokens: 50, cache_read_input_tokens: 100_000, cache_creation_input_tokens: 248, output_tokens: 503 },
+      source: 'planner',
+    });
+
+    const [usage, budget] = await Promise.all([cli('usage', id), cli('budget', id)]);
+    expect(usage.code, usage.stderr).toBe(0);
+    const [, row] = lines(usage.stdout);
+    // 50×3 + 100000×0.3 + 248×3.75 + 503×15 = 38625 µ$ (Sonnet 4.5, 5-minute cache writes).
+    expect(row!.split(/\s{2,}/).slice(1)).toEqual([
+      '100,801',
+      '100,801',
+      '899,199',
+      '10.08%',
+      '—',
+      '50 in · 100,000 cache read · 248 cache write · 503 out',
+      '$0.038625',
+      'planner',
+    ]);
+    expect(budget.stdout).toMatch(/^Counts\s+all tokens$/m);
+    expect(budget.stdout).toMatch(/^Cost\s+\$0\.038625 of \$0\.1 \(38\.63%\)$/m);
+    expect(budget.stdout).toMatch(/^Cost thresholds\s+75%, 85%$/m);
   });
 });
 

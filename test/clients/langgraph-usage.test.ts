@@ -115,6 +115,39 @@ describe('SessionStateUsageHandler', () => {
     expect(await client.sessions.usage.list(session!.session_id).toArray()).toHaveLength(2);
   });
 
+  it('sends usage_metadata as provider "langchain": cache reads and writes are counted and priced as such', async () => {
+    const project = await t.newProject();
+    const client = createClient({ baseUrl: t.baseUrl, apiKey: project.apiKey, retries: 0 });
+    const saver = new SessionStateSaver({ client, session: { token_budget: { total: 10_000 }, count: 'billable_input_output' } });
+    const results: UsageResult[] = [];
+    const handler = new SessionStateUsageHandler({ saver, threadId: 'cached', onUsage: (result) => void results.push(result) });
+    const metadata: UsageMetadata = {
+      input_tokens: 8000,
+      output_tokens: 100,
+      total_tokens: 8100,
+      input_token_details: { cache_read: 7000, cache_creation: 500 },
+      output_token_details: { reasoning: 40 },
+    };
+    const message = new AIMessage({ content: 'hi', usage_metadata: metadata, response_metadata: { model_name: 'claude-sonnet-4-5-20250929' } });
+
+    const output = { generations: [[{ text: 'hi', message }]] };
+    await handler.handleLLMEnd(output, 'run-cached');
+    // The same object through recordUsage, as a node would send it.
+    const direct = await saver.recordUsage('cached', metadata, { model: 'claude-sonnet-4-5-20250929' });
+
+    const expected = { input: 500, cache_read: 7000, cache_write: 500, cache_write_1h: 0, output: 100, reasoning: 40 };
+    // Cache reads left out of a billable_input_output budget: 500 + 500 + 100 counted, not 8100.
+    // 500×3 + 7000×0.3 + 500×3.75 + 100×15 = 6975 µ$ (Sonnet 4.5).
+    for (const result of [results[0]!, direct]) expect(result).toMatchObject({ tokens: 1100, classes: expected, cost_usd: '0.006975' });
+    const [session] = await sessionsOfThread(client, 'cached');
+    expect(session).toMatchObject({ token_budget: { used: 2200 }, cost: { used_usd: '0.01395' } });
+    const entries = await client.sessions.usage.list(session!.session_id).toArray();
+    expect(entries.map((entry) => [entry.provider, entry.classes, entry.model])).toEqual([
+      ['langchain', expected, 'claude-sonnet-4-5-20250929'],
+      ['langchain', expected, 'claude-sonnet-4-5-20250929'],
+    ]);
+  });
+
   it('records a model called outside a graph on the thread it was given, and nothing for a model that reports no usage', async () => {
     const { client, saver } = await newProject();
     const metered = new MeteredFakeChatModel(['ok'], usage(40, 2));

@@ -77,6 +77,18 @@ const execForm = (args: string): string[] => (args.trim().startsWith('[') ? JSON
 /** A .dockerignore pattern with `*` (no `**`) as a RegExp over a relative path. */
 const globToRegExp = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replaceAll('*', '[^/]*')}(/.*)?$`);
 
+/**
+ * Whether an engines range of `^X.Y`, `>=X` and `X.x` parts joined by `||` admits every release
+ * of Node `major` from some minor on (a Docker tag `node:<major>` follows that line's latest).
+ */
+function supportsMajor(range: string, major: number): boolean {
+  return range.split('||').some((part) => {
+    const [, op = '', partMajor] = /^\s*(\^|>=|~)?(\d+)/.exec(part) ?? [];
+    if (partMajor === undefined) throw new Error(`cannot read the engines range part ${JSON.stringify(part)}`);
+    return op === '>=' ? major >= Number(partMajor) : major === Number(partMajor);
+  });
+}
+
 // ---- what `npm run build` produces ----
 
 function buildOutputOf(source: string): string {
@@ -116,6 +128,9 @@ interface ComposeService {
   ports?: string[];
   healthcheck?: { test?: string[]; disable?: boolean };
   depends_on?: Record<string, { condition: string }>;
+  pull_policy?: string;
+  volumes?: string[];
+  stop_grace_period?: string;
 }
 const compose = parseYaml(read('docker/compose.yaml'), { merge: true }) as { services: Record<string, ComposeService> };
 const { api, worker, postgres } = compose.services as Record<'api' | 'worker' | 'postgres', ComposeService>;
@@ -234,14 +249,28 @@ describe('docker/Dockerfile', () => {
     expect(user).not.toMatch(/^(root|0)(:|$)/);
   });
 
-  it('exposes the port the service listens on by default, and keeps DATA_DIR on a volume', () => {
+  it('exposes the port the service listens on by default, and gives DATA_DIR to the node user', () => {
     const env = envOf(runtime);
     expect(Number(env.PORT ?? DEFAULT_PORT)).toBe(DEFAULT_PORT);
     expect(all(runtime, 'EXPOSE')).toEqual([String(DEFAULT_PORT)]);
     for (const name of Object.keys(env).filter((n) => n !== 'NODE_ENV')) expect(SERVICE_VARIABLES, name).toContain(name);
     expect(parseConfig(env).dataDir).toBe(env.DATA_DIR);
-    expect(JSON.parse(last(runtime, 'VOLUME')!)).toContain(env.DATA_DIR);
     expect(all(runtime, 'RUN').join('\n')).toContain(`chown node:node ${env.DATA_DIR}`);
+  });
+
+  it('declares no VOLUME: with DATABASE_URL nothing is stored in DATA_DIR; the README mounts one for the embedded database', () => {
+    expect(stages.flatMap((stage) => all(stage, 'VOLUME'))).toEqual([]);
+    const dataDir = envOf(runtime).DATA_DIR!;
+    const run = /^docker run .*$/m.exec(read('docker/README.md'))?.[0] ?? '';
+    expect(run).toMatch(new RegExp(`-v [\\w-]+:${dataDir}\\b`));
+    expect(run).not.toContain('DATABASE_URL');
+  });
+
+  it('runs a Node the service supports (package.json engines)', () => {
+    const engines: string = JSON.parse(read('package.json')).engines.node;
+    const majors = [...read('docker/Dockerfile').matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]));
+    expect(majors.length).toBe(stages.length);
+    for (const major of majors) expect(supportsMajor(engines, major), `node:${major} in ${engines}`).toBe(true);
   });
 
   it('has a HEALTHCHECK command that passes against the running app and fails when nothing listens', async () => {
@@ -294,7 +323,9 @@ describe('docker/compose.yaml', () => {
     expect(entryOf(command[1]!)).toBe('worker');
     expect(command.join(' ')).toBe(packageScripts['worker:prod']);
     expect(worker.image).toBe(api.image);
-    expect(worker.build).toEqual(api.build);
+    // The api service builds the image; the worker runs it and never pulls it.
+    expect(worker.build).toBeUndefined();
+    expect(worker.pull_policy).toBe('never');
 
     const config = parseConfig(resolvedEnvironment(worker));
     expect(config.databaseUrl).toBe(parseConfig(resolvedEnvironment(api)).databaseUrl);
@@ -322,6 +353,52 @@ describe('docker/compose.yaml', () => {
   it('starts the API and the worker once PostgreSQL is healthy', () => {
     expect(postgres.healthcheck?.test?.join(' ')).toContain('pg_isready');
     for (const service of [api, worker]) expect(service.depends_on?.postgres?.condition).toBe('service_healthy');
+  });
+
+  it('builds each image in one service only (two builds of one tag fail under the bake builder)', () => {
+    const services = Object.entries(compose.services);
+    for (const image of new Set(services.map(([, service]) => service.image).filter(Boolean))) {
+      const sharing = services.filter(([, service]) => service.image === image);
+      const building = sharing.filter(([, service]) => service.build !== undefined).map(([name]) => name);
+      if (image === postgres.image) continue;
+      expect(building, `services building ${image}`).toEqual(['api']);
+      for (const [name, service] of sharing) if (service.build === undefined) expect(service.pull_policy, name).toBe('never');
+    }
+  });
+
+  it('mounts no data directory into a service that runs on DATABASE_URL', () => {
+    const dataDir = envOf(runtime).DATA_DIR!;
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (resolvedEnvironment(service).DATABASE_URL === undefined) continue;
+      const targets = (service.volumes ?? []).map((volume) => volume.split(':')[1]);
+      expect(targets, name).not.toContain(dataDir);
+    }
+  });
+
+  it("gives each process longer to stop than its shutdown takes, and says the code's grace periods", () => {
+    const constantsOf = (file: string) =>
+      Object.fromEntries([...read(file).matchAll(/^const (\w+_MS) = ([\d_]+);/gm)].map((m) => [m[1]!, Number(m[2]!.replaceAll('_', '')) / 1000]));
+    const server = constantsOf('src/server.ts');
+    const workerCode = constantsOf('src/worker.ts');
+    /** The comment lines right above a service's stop_grace_period. */
+    const stopComment = (service: string) => {
+      const block = new RegExp(`^  ${service}:\\n([\\s\\S]*?)(?=^  \\w|^\\w)`, 'm').exec(read('docker/compose.yaml'))![1]!;
+      const lines = block.split('\n');
+      const at = lines.findIndex((line) => line.trim().startsWith('stop_grace_period:'));
+      const comment: string[] = [];
+      for (let i = at - 1; i >= 0 && lines[i]!.trim().startsWith('#'); i--) comment.unshift(lines[i]!.trim().replace(/^#\s*/, ''));
+      return comment.join(' ');
+    };
+    const seconds = (value: string | undefined) => Number(/^(\d+)s$/.exec(value ?? '')?.[1]);
+
+    expect(workerCode.DISPATCHER_STOP_GRACE_MS).toBe(5);
+    expect(stopComment('worker')).toContain(`up to ${workerCode.DISPATCHER_STOP_GRACE_MS} s`);
+    expect(stopComment('worker')).toContain(`within ${workerCode.SHUTDOWN_GRACE_MS} s`);
+    expect(seconds(worker.stop_grace_period)).toBeGreaterThan(workerCode.SHUTDOWN_GRACE_MS!);
+
+    expect(stopComment('api')).toContain(`up to ${server.FORCE_CLOSE_AFTER_MS} s`);
+    expect(stopComment('api')).toContain(`within ${server.SHUTDOWN_GRACE_MS} s`);
+    expect(seconds(api.stop_grace_period)).toBeGreaterThan(server.SHUTDOWN_GRACE_MS!);
   });
 
   it('builds the image from the repository root with docker/Dockerfile', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pricesOf } from '../../src/domain/model-catalog.js';
-import { COST_DECIMALS, PRICE_DECIMALS, costUsd, formatScaled, type ModelPrices } from '../../src/domain/prices.js';
+import { COST_DECIMALS, PRICE_DECIMALS, costPositionPercent, costUsd, formatScaled, type ModelPrices } from '../../src/domain/prices.js';
 import { countedTokens, normaliseUsage, totalTokens, type TokenClasses, type UsageProvider } from '../../src/domain/token-classes.js';
 
 const price = (model: string): ModelPrices => pricesOf(model)!.prices;
@@ -330,5 +330,16 @@ describe('property: any usage object of any provider', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('cost position', () => {
+  it('rounds used / limit × 100 half up to 2 decimals, exactly', () => {
+    expect(costPositionPercent('0.038625', '0.1')).toBe(38.63);
+    expect(costPositionPercent('0.0386249', '0.1')).toBe(38.62);
+    expect(costPositionPercent('1', '3')).toBe(33.33);
+    expect(costPositionPercent('2', '3')).toBe(66.67);
+    expect(costPositionPercent('0', '0.01')).toBe(0);
+    expect(costPositionPercent('5', null)).toBeNull();
   });
 });

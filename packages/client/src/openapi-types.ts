@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Explain an error code: the page a problem's `type` names
-         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `budget-exhausted`, `reservation-not-held`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `budget-tree-too-deep`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `budget-exhausted`, `reservation-not-held`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `budget-tree-too-deep`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
          */
         get: operations["getProblemType"];
         put?: never;
@@ -389,7 +389,7 @@ export interface paths {
         put?: never;
         /**
          * Merge a fork's context back into this session
-         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`.
+         * @description Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`. A merged context larger than CHECKPOINT_MAX_BYTES is 413 `CONTEXT_TOO_LARGE`, and nothing is merged.
          */
         post: operations["mergeFork"];
         delete?: never;
@@ -447,7 +447,7 @@ export interface paths {
         };
         /**
          * The session, its checkpoints, usage, handoffs and events as one JSON document
-         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`).
+         * @description Everything the service keeps about one session, oldest first, as a download (`Content-Disposition: attachment`). Streamed as it is read (chunked, no Content-Length), a few checkpoints at a time, so that a session of any size exports in bounded memory. Rows written while the export runs may or may not be in it. A failure after the first bytes ends the connection without the closing brace: a document that does not parse is an incomplete export.
          */
         get: operations["exportSession"];
         put?: never;
@@ -1045,6 +1045,18 @@ export interface components {
              * @example checkout-agents
              */
             name: string;
+        };
+        /**
+         * @example {
+         *       "expires_at": "2030-01-01T00:00:00Z"
+         *     }
+         */
+        CreateApiKeyRequestInput: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp in the future: from then on the key no longer authenticates (401). Omitted: it never expires
+             */
+            expires_at?: string;
         };
         /**
          * @example {
@@ -1708,6 +1720,8 @@ export interface components {
              * @example 2026-12-07T14:03:12.345Z
              */
             created_at: string;
+            /** @description When the key stops authenticating; null: never */
+            expires_at: string | null;
         };
         /** @description A registered agent and from whom it accepts handoffs */
         Agent: {
@@ -2369,29 +2383,6 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** @description One session and everything recorded about it */
-        SessionExport: {
-            /**
-             * @description The format and its version
-             * @constant
-             */
-            format: "session-state-service/session-export/v1";
-            /**
-             * @description When the export was made
-             * @example 2026-12-07T14:03:12.345Z
-             */
-            exported_at: string;
-            /** @description The session as it is now */
-            session: components["schemas"]["Session"];
-            /** @description Oldest first, snapshots included */
-            checkpoints: components["schemas"]["Checkpoint"][];
-            /** @description Every usage update, oldest first */
-            usage: components["schemas"]["UsageEntry"][];
-            /** @description Handoff packages of this session, oldest first */
-            handoffs: components["schemas"]["Handoff"][];
-            /** @description Events about this session, in the order they were written */
-            events: components["schemas"]["Event"][];
-        };
         /** @description In seconds, 3 decimals (percentile_cont); p50, p95 and max are null when count is 0 */
         SecondsDistribution: {
             /**
@@ -2428,6 +2419,38 @@ export interface components {
             action: string;
             /** @description The figures behind `actual` */
             detail: string;
+        };
+        /** @description Over the usage history kept (USAGE_RETENTION_DAYS); cost_usd over the sessions themselves */
+        UsageSummary: {
+            /**
+             * @description Exact sum of the sessions' cost
+             * @example 0.03885
+             */
+            cost_usd: string;
+            /** @description Tokens of the usage history, per class */
+            tokens_by_class: {
+                input: number;
+                cache_read: number;
+                cache_write: number;
+                /** @description Part of cache_write */
+                cache_write_1h: number;
+                output: number;
+                /** @description Part of output */
+                reasoning: number;
+                /** @description Tokens of plain { tokens } updates, which name no class */
+                unclassified: number;
+            };
+            /** @description Per model called (the update's model, else its session's): updates, counted tokens and exact cost, by model name */
+            by_model: {
+                model: string;
+                updates: number;
+                tokens: number;
+                /**
+                 * @description US dollars, an exact decimal as a string
+                 * @example 0.03885
+                 */
+                cost_usd: string;
+            }[];
         };
         /** @description The health of a project's sessions against the reference targets */
         MetricsSummary: {
@@ -2499,6 +2522,7 @@ export interface components {
                     };
                 };
             };
+            usage: components["schemas"]["UsageSummary"];
             /** @description How many handoffs, by status, and how many of those decided were accepted */
             handoffs: {
                 /**
@@ -2529,6 +2553,31 @@ export interface components {
             };
             /** @description One entry per metric of the reference table (section 7), in its order: token usage (<60%), session duration (<30 min), handoff success (>99%), recovery time (<5 min; "Optimize checkpoint strategy" above 10 min). `missed` says which are missed */
             targets: components["schemas"]["TargetCheck"][];
+        };
+        /** @description One session and everything recorded about it */
+        SessionExport: {
+            /**
+             * @description The format and its version
+             * @constant
+             */
+            format: "session-state-service/session-export/v1";
+            /**
+             * @description When the export was made
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            exported_at: string;
+            /** @description The session as it is now */
+            session: components["schemas"]["Session"];
+            /** @description Oldest first, snapshots included */
+            checkpoints: components["schemas"]["Checkpoint"][];
+            /** @description Every usage update, oldest first */
+            usage: components["schemas"]["UsageEntry"][];
+            /** @description The usage rows' tokens per class and cost per model; cost_usd is the session's */
+            usage_summary: components["schemas"]["UsageSummary"];
+            /** @description Handoff packages of this session, oldest first */
+            handoffs: components["schemas"]["Handoff"][];
+            /** @description Events about this session, in the order they were written */
+            events: components["schemas"]["Event"][];
         };
         /** @description USD per million tokens of each token class */
         ModelPrices: {
@@ -3123,7 +3172,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only sessions in this status */
                 status?: "active" | "resumed" | "recovering" | "emergency_recovery" | "archived";
@@ -3442,7 +3491,7 @@ export interface operations {
             query?: {
                 /** @description How many updates a page holds, 1 to 200; default 10 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -3661,7 +3710,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 status?: components["schemas"]["ReservationStatusInput"];
             };
@@ -4040,7 +4089,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only the checkpoints of exactly this phase, e.g. `langgraph:checkpoint:<id>` */
                 phase?: string;
@@ -4394,7 +4443,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description No fields: send `{}` or no body */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
             /** @description The restored session; `ETag` is its new version */
             200: {
@@ -5081,7 +5136,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -5597,7 +5652,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only deliveries in this status */
                 status?: "pending" | "succeeded" | "failed";
@@ -6062,7 +6117,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -6110,7 +6165,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only handoffs of this session */
                 session_id?: string;
@@ -6597,7 +6652,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
             };
             header?: never;
@@ -6838,7 +6893,7 @@ export interface operations {
             query?: {
                 /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
-                /** @description The previous page's next_cursor, for the page after it; omitted: the first page */
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
                 /** @description Only orchestrations in this status */
                 status?: "running" | "completed" | "failed";
@@ -7511,7 +7566,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expires_at": "2030-01-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateApiKeyRequestInput"];
+            };
+        };
         responses: {
             /** @description The new API key */
             201: {

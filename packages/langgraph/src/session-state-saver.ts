@@ -18,6 +18,7 @@ import { loadBlob, toTuple } from './checkpoint-tuples.js';
 import { checkpointPhase, writesPhase } from './records.js';
 import { createThreadStore, type NewSessionFields, type RecordLog, type ThreadStore, type UsageReport } from './thread-store.js';
 import { WriteQueue, type CarriedWrites, type HeldWrite } from './write-queue.js';
+import { isUsageMetadata, sumUsageMetadata } from './usage-callback.js';
 import { findCheckpoint, keyOf, loadedView, scanningView, type StoredCheckpoint, type ThreadView } from './thread-views.js';
 
 export interface SessionStateSaverOptions extends Omit<ClientOptions, 'baseUrl' | 'apiKey'> {
@@ -75,9 +76,11 @@ export class SessionStateSaver extends BaseCheckpointSaver {
 
   /**
    * Reports a model call's tokens to the thread's session (created if the thread has none yet):
-   * `{ input_tokens, output_tokens }`, `{ tokens }`, or a LangChain message's `usage_metadata` as
-   * it is. Returns the budget after it and the thresholds it crossed; the service sends the
-   * threshold webhooks. With an `idempotencyKey`, a retried report counts once.
+   * `{ input_tokens, output_tokens }`, `{ tokens }`, `{ provider, usage }`, or a LangChain message's
+   * `usage_metadata` as it is (sent as `provider: "langchain"`, so its cache reads and writes are
+   * counted and priced as such). Returns the budget after it, its classes and cost, and the
+   * thresholds it crossed; the service sends the threshold webhooks. With an `idempotencyKey`, a
+   * retried report counts once.
    */
   async recordUsage(
     threadId: string,
@@ -85,13 +88,14 @@ export class SessionStateSaver extends BaseCheckpointSaver {
     options: { idempotencyKey?: string; model?: string; source?: string } = {},
   ): Promise<UsageResult> {
     const session = await this.store.currentSession(threadId);
-    const { tokens, input_tokens, output_tokens, model, source } = usage as UsageReport;
-    // Only the fields the service takes: usage_metadata also carries totals and token details.
-    const report: UsageReport = Object.fromEntries(
-      Object.entries({ tokens, input_tokens, output_tokens, model: options.model ?? model, source: options.source ?? source }).filter(
-        ([, value]) => value !== undefined,
-      ),
-    );
+    const { tokens, input_tokens, output_tokens, provider, model, source } = usage as UsageReport;
+    const fields = isUsageMetadata(usage)
+      ? { provider: 'langchain' as const, usage: sumUsageMetadata([usage]) }
+      : { tokens, input_tokens, output_tokens, provider, usage: (usage as UsageReport).usage };
+    // Only the fields the service takes.
+    const report = Object.fromEntries(
+      Object.entries({ ...fields, model: options.model ?? model, source: options.source ?? source }).filter(([, value]) => value !== undefined),
+    ) as UsageReport;
     return this.store.recordUsage(session, report, options.idempotencyKey);
   }
 

@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export type NewSessionFields = Pick<
   components['schemas']['CreateSessionRequestInput'],
-  'model' | 'token_budget' | 'thresholds' | 'non_critical_keys' | 'metadata'
+  'model' | 'token_budget' | 'thresholds' | 'non_critical_keys' | 'metadata' | 'count' | 'cost_limit_usd' | 'cost_thresholds'
 >;
 export type UsageReport = components['schemas']['RecordUsageRequestInput'];
 

@@ -51,32 +51,73 @@ const metadataString = (metadata: Record<string, unknown> | undefined, key: stri
 
 const hasMessage = (generation: Generation): generation is ChatGeneration => 'message' in generation;
 
+/** The counts of `usage_metadata` the service reads (the rest is left out of the report). */
+const INPUT_DETAILS = ['cache_read', 'cache_creation', 'ephemeral_1h_input_tokens'] as const;
+const OUTPUT_DETAILS = ['reasoning'] as const;
+
+type Counts = Record<string, number>;
+const add = (sum: Counts, key: string, value: unknown) => {
+  if (typeof value === 'number' && Number.isFinite(value)) sum[key] = (sum[key] ?? 0) + value;
+};
+
+/** A LangChain `usage_metadata` rather than a usage report of the service (which has neither totals nor details). */
+export function isUsageMetadata(usage: object): usage is UsageMetadata {
+  return !('provider' in usage) && ('total_tokens' in usage || 'input_token_details' in usage || 'output_token_details' in usage);
+}
+
+/**
+ * `usage_metadata` objects summed into one, with the counts the service reads: input and output
+ * tokens, the cache reads and creations of the input, the reasoning of the output.
+ */
+export type SummedUsage = {
+  input_tokens?: number;
+  output_tokens?: number;
+  total_tokens?: number;
+  input_token_details?: Counts;
+  output_token_details?: Counts;
+};
+
+export function sumUsageMetadata(usages: UsageMetadata[]): SummedUsage {
+  const sum: Counts = {};
+  const inputDetails: Counts = {};
+  const outputDetails: Counts = {};
+  for (const usage of usages) {
+    add(sum, 'input_tokens', usage.input_tokens);
+    add(sum, 'output_tokens', usage.output_tokens);
+    add(sum, 'total_tokens', usage.total_tokens);
+    const inDetails = (usage.input_token_details ?? {}) as Record<string, unknown>;
+    const outDetails = (usage.output_token_details ?? {}) as Record<string, unknown>;
+    for (const key of INPUT_DETAILS) add(inputDetails, key, inDetails[key]);
+    for (const key of OUTPUT_DETAILS) add(outputDetails, key, outDetails[key]);
+  }
+  return {
+    ...(sum as Pick<SummedUsage, 'input_tokens' | 'output_tokens' | 'total_tokens'>),
+    ...(Object.keys(inputDetails).length ? { input_token_details: inputDetails } : {}),
+    ...(Object.keys(outputDetails).length ? { output_token_details: outputDetails } : {}),
+  };
+}
+
 /**
  * The tokens of one model call from its generations' `usage_metadata` (summed when a call returns
- * several), as the service's usage report: input and output tokens, or the total alone when a
- * model only gives that. Undefined when the model reported no usage.
+ * several), as the service's usage report: `{ provider: "langchain", usage }`, so that the service
+ * counts the cache reads and writes inside input_tokens as such, or the total alone when a model
+ * only gives that. Undefined when the model reported no usage.
  */
 export function usageOf(output: LLMResult): { usage: UsageReport; model?: string } | undefined {
-  let input = 0;
-  let outputTokens = 0;
-  let total = 0;
-  let reported = false;
+  const usages: UsageMetadata[] = [];
   let model: string | undefined;
   for (const generation of output.generations.flat()) {
     if (!hasMessage(generation)) continue;
     const message = generation.message as { usage_metadata?: UsageMetadata; response_metadata?: Record<string, unknown> };
-    const usage = message.usage_metadata;
-    if (!usage) continue;
-    reported = true;
-    input += usage.input_tokens ?? 0;
-    outputTokens += usage.output_tokens ?? 0;
-    total += usage.total_tokens ?? 0;
+    if (!message.usage_metadata) continue;
+    usages.push(message.usage_metadata);
     model ??= metadataString(message.response_metadata, 'model_name') ?? metadataString(message.response_metadata, 'model');
   }
-  if (!reported) return undefined;
+  if (usages.length === 0) return undefined;
   const modelField = model === undefined ? {} : { model: model.slice(0, MAX_NAME_LENGTH) };
-  if (input + outputTokens > 0) return { usage: { input_tokens: input, output_tokens: outputTokens }, ...modelField };
-  if (total > 0) return { usage: { tokens: total }, ...modelField };
+  const summed = sumUsageMetadata(usages);
+  if ((summed.input_tokens ?? 0) + (summed.output_tokens ?? 0) > 0) return { usage: { provider: 'langchain', usage: summed }, ...modelField };
+  if ((summed.total_tokens ?? 0) > 0) return { usage: { tokens: summed.total_tokens }, ...modelField };
   return undefined;
 }
 

@@ -3,10 +3,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problems } from '../../lib/wire.js';
 import {
   ApiKeyParamsSchema,
+  CreateApiKeyBodySchema,
   CreateProjectBodySchema,
   CreatedApiKeySchema,
   CreatedProjectSchema,
   ProjectParamsSchema,
+  createdApiKeyWire,
   issuedKeyWire,
 } from './admin.schemas.js';
 import type { ProjectsService } from './projects.service.js';
@@ -45,12 +47,14 @@ export const adminRoutes: FastifyPluginAsyncZod<{ projects: ProjectsService }> =
         description: 'The old keys keep working until revoked. The new key is shown only in this answer.',
         security,
         params: ProjectParamsSchema,
-        response: { 201: CreatedApiKeySchema, ...problems(401, 404) },
+        body: CreateApiKeyBodySchema,
+        response: { 201: CreatedApiKeySchema, ...problems(400, 401, 404, 413, 415) },
         responseDescriptions: { 201: 'The new API key' },
       },
     },
     async (request, reply) => {
-      return reply.code(201).send(issuedKeyWire(await projects.createKey(request.params.id)));
+      const expiresAt = request.body.expires_at === undefined ? undefined : new Date(request.body.expires_at);
+      return reply.code(201).send(createdApiKeyWire(await projects.createKey(request.params.id, expiresAt)));
     },
   );
 

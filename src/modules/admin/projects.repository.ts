@@ -20,7 +20,7 @@ export function createProjectsRepository(prisma: PrismaClient) {
       return (await prisma.project.count({ where: { id } })) > 0;
     },
 
-    async addKey(projectId: string, key: { id: string; keyHash: string }, now: Date): Promise<void> {
+    async addKey(projectId: string, key: { id: string; keyHash: string; expiresAt?: Date }, now: Date): Promise<void> {
       await prisma.apiKey.create({ data: { ...key, projectId, createdAt: now } });
     },
 
@@ -39,9 +39,13 @@ export function createProjectsRepository(prisma: PrismaClient) {
       });
     },
 
-    async findActiveKey(keyHash: string): Promise<ApiKeyOwner | null> {
-      const key = await prisma.apiKey.findFirst({ where: { keyHash, revokedAt: null }, select: { id: true, projectId: true } });
-      return key ? { apiKeyId: key.id, projectId: key.projectId } : null;
+    /** The owner of a key neither revoked nor expired at `now`, with the key's expiry (null: never). */
+    async findActiveKey(keyHash: string, now: Date): Promise<(ApiKeyOwner & { expiresAt: Date | null }) | null> {
+      const key = await prisma.apiKey.findFirst({
+        where: { keyHash, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+        select: { id: true, projectId: true, expiresAt: true },
+      });
+      return key ? { apiKeyId: key.id, projectId: key.projectId, expiresAt: key.expiresAt } : null;
     },
 
     async hasAnyKey(): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { Clock } from '../../lib/clock.js';
-import { notFound } from '../../lib/errors.js';
+import { AppError, notFound } from '../../lib/errors.js';
 import { newApiKey, sha256Hex } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/prisma-errors.js';
@@ -12,6 +12,8 @@ export interface IssuedKey {
   projectId: string;
   apiKey: string;
   createdAt: Date;
+  /** From this instant the key no longer authenticates; null: never. */
+  expiresAt: Date | null;
 }
 
 export interface ProjectsServiceDeps {
@@ -30,11 +32,17 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
   // cache what it read (the key may be revoked by now).
   let generation = 0;
 
-  async function issueKey(projectId: string, apiKey = newApiKey()): Promise<IssuedKey> {
+  async function issueKey(projectId: string, { apiKey = newApiKey(), expiresAt }: { apiKey?: string; expiresAt?: Date } = {}): Promise<IssuedKey> {
     const apiKeyId = newId('key');
     const createdAt = clock.now();
-    await projects.addKey(projectId, { id: apiKeyId, keyHash: sha256Hex(apiKey) }, createdAt);
-    return { apiKeyId, projectId, apiKey, createdAt };
+    if (expiresAt !== undefined && expiresAt.getTime() <= createdAt.getTime()) {
+      throw new AppError('VALIDATION_FAILED', {
+        detail: `body.expires_at: must be in the future (it is ${createdAt.toISOString()} now)`,
+        errors: [{ path: 'body.expires_at', message: `must be in the future (it is ${createdAt.toISOString()} now)` }],
+      });
+    }
+    await projects.addKey(projectId, { id: apiKeyId, keyHash: sha256Hex(apiKey), ...(expiresAt ? { expiresAt } : {}) }, createdAt);
+    return { apiKeyId, projectId, apiKey, createdAt, expiresAt: expiresAt ?? null };
   }
 
   async function createProject(name: string, apiKey = newApiKey()): Promise<IssuedKey & { name: string }> {
@@ -42,15 +50,16 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
     const apiKeyId = newId('key');
     const createdAt = clock.now();
     await projects.createProjectWithKey({ id: projectId, name }, { id: apiKeyId, keyHash: sha256Hex(apiKey) }, createdAt);
-    return { projectId, name, apiKeyId, apiKey, createdAt };
+    return { projectId, name, apiKeyId, apiKey, createdAt, expiresAt: null };
   }
 
   return {
     createProject,
 
-    async createKey(projectId: string): Promise<IssuedKey> {
+    /** Another key for the project; with `expiresAt` (in the future) it stops authenticating then. */
+    async createKey(projectId: string, expiresAt?: Date): Promise<IssuedKey> {
       if (!(await projects.projectExists(projectId))) throw notFound('project', projectId);
-      return issueKey(projectId);
+      return issueKey(projectId, expiresAt ? { expiresAt } : {});
     },
 
     async revokeKey(apiKeyId: string): Promise<void> {
@@ -66,14 +75,27 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
       verified.clear();
     },
 
+    /** The owner of a key verified within AUTH_CACHE_TTL_MS (and not expired since), from memory only. */
+    recentlyVerified(apiKey: string): ApiKeyOwner | null {
+      const cached = verified.get(sha256Hex(apiKey));
+      return cached && cached.expiresAt > clock.now().getTime() ? cached.owner : null;
+    },
+
     async authenticate(apiKey: string): Promise<ApiKeyOwner | null> {
       const keyHash = sha256Hex(apiKey);
       const cached = verified.get(keyHash);
       const nowMs = clock.now().getTime();
       if (cached && cached.expiresAt > nowMs) return cached.owner;
       const lookedUpIn = generation;
-      const owner = await projects.findActiveKey(keyHash);
-      if (owner && authCacheTtlMs > 0 && lookedUpIn === generation) verified.set(keyHash, { owner, expiresAt: nowMs + authCacheTtlMs });
+      const key = await projects.findActiveKey(keyHash, new Date(nowMs));
+      if (!key) {
+        verified.delete(keyHash);
+        return null;
+      }
+      const owner = { apiKeyId: key.apiKeyId, projectId: key.projectId };
+      // Trusted for AUTH_CACHE_TTL_MS, and never past the key's own expiry.
+      const trustedUntil = Math.min(nowMs + authCacheTtlMs, key.expiresAt?.getTime() ?? Infinity);
+      if (authCacheTtlMs > 0 && lookedUpIn === generation) verified.set(keyHash, { owner, expiresAt: trustedUntil });
       else verified.delete(keyHash);
       return owner;
     },
@@ -87,7 +109,7 @@ export function createProjectsService({ projects, clock, authCacheTtlMs }: Proje
         if (await projects.keyHashExists(sha256Hex(bootstrapApiKey))) return null;
         const existing = await projects.findProjectByName(DEFAULT_PROJECT_NAME);
         try {
-          if (existing) await issueKey(existing.id, bootstrapApiKey);
+          if (existing) await issueKey(existing.id, { apiKey: bootstrapApiKey });
           else await createProject(DEFAULT_PROJECT_NAME, bootstrapApiKey);
         } catch (error) {
           // Another replica starting at the same moment stored the same key first.

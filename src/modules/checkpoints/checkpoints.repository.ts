@@ -216,9 +216,13 @@ export function createCheckpointsRepository(prisma: PrismaClient, hotQuery: Data
       return rows.map(toCheckpoint);
     },
 
-    /** Every checkpoint of a session, oldest first (for export). */
-    async listAll(projectId: string, sessionId: string): Promise<Checkpoint[]> {
-      const rows = await prisma.checkpoint.findMany({ where: { projectId, sessionId }, orderBy: { id: 'asc' } });
+    /** A session's checkpoints, oldest first, `limit` at a time after `afterId` (for export). */
+    async listAfter(projectId: string, sessionId: string, afterId: string | undefined, limit: number): Promise<Checkpoint[]> {
+      const rows = await prisma.checkpoint.findMany({
+        where: { projectId, sessionId, ...(afterId !== undefined ? { id: { gt: afterId } } : {}) },
+        orderBy: { id: 'asc' },
+        take: limit,
+      });
       return rows.map(toCheckpoint);
     },
 

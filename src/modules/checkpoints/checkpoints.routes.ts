@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
+import { EmptyBodySchema, decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import { SessionParamsSchema, SessionSchema, etagOf, sessionWire } from '../sessions/sessions.schemas.js';
 import {
   CheckpointParamsSchema,
@@ -128,7 +128,8 @@ export const checkpointsRoutes: FastifyPluginAsyncZod<{ checkpoints: Checkpoints
           'Verifies the snapshot against its SHA-256 (409 `CHECKPOINT_CORRUPTED` when it no longer matches), sets it as the context, ' +
           'the status `active` and `last_recovery_at`. With fewer than 30,000 tokens available the non-critical keys are deferred.',
         params: CheckpointParamsSchema,
-        response: { 200: SessionSchema, ...problems(401, 404, 409) },
+        body: EmptyBodySchema,
+        response: { 200: SessionSchema, ...problems(400, 401, 404, 409) },
         responseDescriptions: { 200: 'The restored session; `ETag` is its new version' },
       },
     },

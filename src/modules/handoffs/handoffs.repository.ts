@@ -120,9 +120,13 @@ export function createHandoffsRepository(prisma: PrismaClient) {
       return rows.map(toHandoff);
     },
 
-    /** Every handoff of a session, oldest first (for export). */
-    async listAllForSession(projectId: string, sessionId: string): Promise<Handoff[]> {
-      const rows = await prisma.handoff.findMany({ where: { projectId, sessionId }, orderBy: { id: 'asc' } });
+    /** A session's handoffs, oldest first, `limit` at a time after `afterId` (for export). */
+    async listForSessionAfter(projectId: string, sessionId: string, afterId: string | undefined, limit: number): Promise<Handoff[]> {
+      const rows = await prisma.handoff.findMany({
+        where: { projectId, sessionId, ...(afterId !== undefined ? { id: { gt: afterId } } : {}) },
+        orderBy: { id: 'asc' },
+        take: limit,
+      });
       return rows.map(toHandoff);
     },
 

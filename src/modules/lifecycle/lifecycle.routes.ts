@@ -92,10 +92,11 @@ export const lifecycleRoutes: FastifyPluginAsyncZod<{ lifecycle: LifecycleServic
         tags: ['lifecycle'],
         summary: "Merge a fork's context back into this session",
         description:
-          'Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`.',
+          'Only a fork of this session merges into it (else 422 `NOT_A_FORK`). The fork is archived; merging it again is 409 `FORK_ALREADY_MERGED`. ' +
+          'A merged context larger than CHECKPOINT_MAX_BYTES is 413 `CONTEXT_TOO_LARGE`, and nothing is merged.',
         params: SessionParamsSchema,
         body: MergeBodySchema,
-        response: { 200: SessionSchema, ...problems(400, 401, 404, 409, 415, 422) },
+        response: { 200: SessionSchema, ...problems(400, 401, 404, 409, 413, 415, 422) },
         responseDescriptions: { 200: "This session with the fork's context merged in; `ETag` is its new version" },
       },
     },

@@ -8,6 +8,7 @@ import type { Checkpoint, CheckpointsRepository } from '../checkpoints/checkpoin
 import { assertIntact, type CheckpointsService } from '../checkpoints/checkpoints.service.js';
 import { appendEvents } from '../webhooks/outbox.repository.js';
 import { LOW_BUDGET_TOKENS, deferNonCriticalContext } from '../../domain/budget.js';
+import { assertCheckpointable } from '../../domain/context-size.js';
 import { mergeContexts, type MergeStrategy } from './context-merge.js';
 import { forkTaskId } from './fork-task-id.js';
 import type { Session } from '../../domain/session.js';
@@ -37,6 +38,8 @@ export interface LifecycleServiceDeps {
   /** Archive, emergency recovery and merge end the session's holds in their own transaction. */
   holds: Pick<ReservationsRepository, 'endHoldsOf'>;
   clock: Clock;
+  /** CHECKPOINT_MAX_BYTES: a merge may not make a context that no checkpoint could hold. */
+  maxContextBytes: number;
 }
 
 /** What a child session (fork or recovery) inherits from the session it comes from; the budget starts fresh. */
@@ -52,7 +55,7 @@ const inheritedFrom = (source: Session, createdAt: Date) => ({
   createdAt,
 });
 
-export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, holds, clock }: LifecycleServiceDeps) {
+export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, holds, clock, maxContextBytes }: LifecycleServiceDeps) {
   async function lock(tx: Tx, projectId: string, id: string): Promise<Session> {
     const session = await sessions.findForUpdate(tx, projectId, id);
     if (!session) throw notFound('session', id);
@@ -142,7 +145,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
     /**
      * Folds a fork's context into its parent `keptId` and archives the fork. Both rows are locked
      * (in id order), so of two racing merges of one fork exactly one succeeds; the other sees the
-     * fork merged and gets 409.
+     * fork merged and gets 409. A merged context past CHECKPOINT_MAX_BYTES is 413, as a PATCH's is.
      */
     async merge(projectId: string, keptId: string, forkId: string, strategy: MergeStrategy): Promise<Session> {
       return sessions.transaction(async (tx) => {
@@ -163,12 +166,11 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         assertAllowed('merge_into', kept);
         const forkStatus = nextStatus('merge_fork', fork);
 
+        const context = mergeContexts(kept.context, fork.context, strategy);
+        assertCheckpointable(context, maxContextBytes);
         const now = clock.now();
         await holds.endHoldsOf(tx, fork.id, 'merged', now);
-        const merged = await sessions.update(tx, kept.id, {
-          context: mergeContexts(kept.context, fork.context, strategy),
-          updatedAt: now,
-        });
+        const merged = await sessions.update(tx, kept.id, { context, updatedAt: now });
         const archivedFork = await sessions.update(tx, fork.id, {
           status: forkStatus,
           archivedAt: now,

@@ -21,14 +21,19 @@ export function createModelCatalog(models: readonly ModelInfo[], { allowUnknown 
     defaultBudget: (model: string): number => byName.get(model)?.contextWindow ?? FALLBACK_CONTEXT_WINDOW,
     /** The catalog's prices of a model; null when it has none. */
     priceOf: (model: string): PriceEntry | null => byName.get(model)?.price ?? null,
+    /** Whether a session may name `model` without asking the project: in the catalog, or any model allowed. */
+    accepts: (model: string): boolean => allowUnknown || byName.has(model),
     /**
-     * 400 for a model this deployment does not know, listing the ones it does, unless unknown
-     * models are allowed: a misspelt name would otherwise get a 200,000-token budget silently.
+     * 400 for a model neither this deployment nor the project (`projectModels`: those it priced)
+     * knows, listing the ones they do, unless unknown models are allowed: a misspelt name would
+     * otherwise get a 200,000-token budget silently.
      */
-    assertKnown(model: string, path = 'body.model'): void {
-      if (allowUnknown || byName.has(model)) return;
-      const known = [...byName.keys()];
-      const message = `unknown model ${JSON.stringify(model)}: known models are ${known.join(', ')} (GET /v1/models; MODELS adds more, ALLOW_UNKNOWN_MODELS=true accepts any)`;
+    assertKnown(model: string, { projectModels = [], path = 'body.model' }: { projectModels?: readonly string[]; path?: string } = {}): void {
+      if (allowUnknown || byName.has(model) || projectModels.includes(model)) return;
+      const known = [...new Set([...byName.keys(), ...projectModels])];
+      const message =
+        `unknown model ${JSON.stringify(model)}: known models are ${known.join(', ')} (GET /v1/models; ` +
+        'the MODELS setting adds more, and a project its own with PUT /v1/models/{model}/prices; ALLOW_UNKNOWN_MODELS=true accepts any)';
       throw new AppError('VALIDATION_FAILED', { detail: `${path}: ${message}`, errors: [{ path, message }], extensions: { known_models: known } });
     },
   };

@@ -13,6 +13,8 @@ import {
   type OtlpAttributes,
   type OtlpSignal,
   type OtlpValue,
+  logRecordsOf,
+  spansOf,
 } from './otlp-model.js';
 
 /** The request's own levels above an attribute value (request → resource → scope → item → attributes → pair → value). */
@@ -159,42 +161,24 @@ function parse<T>(schema: z.ZodType<T, unknown>, signal: OtlpSignal, text: strin
 /** Decodes an OTLP/JSON export request (UTF-8 text); OtlpDecodeError when it is not one. */
 export function decodeJson(signal: OtlpSignal, text: string): DecodedExport {
   if (signal === 'traces') {
-    const request = parse(TracesRequest, signal, text);
-    return {
-      signal,
-      spans: (request.resourceSpans ?? []).flatMap((resourceSpans) => {
-        const resource = attributesFrom(resourceSpans.resource?.attributes);
-        return (resourceSpans.scopeSpans ?? []).flatMap((scope) =>
-          (scope.spans ?? []).map((span) => ({
-            traceId: span.traceId ?? '',
-            spanId: span.spanId ?? '',
-            name: span.name ?? '',
-            attributes: attributesFrom(span.attributes),
-            resource,
-          })),
-        );
-      }),
-    };
+    const spans = spansOf(parse(TracesRequest, signal, text), attributesFrom, (span) => ({
+      traceId: span.traceId ?? '',
+      spanId: span.spanId ?? '',
+      name: span.name ?? '',
+      attributes: attributesFrom(span.attributes),
+    }));
+    return { signal, spans };
   }
-  const request = parse(LogsRequest, signal, text);
-  return {
-    signal,
-    logRecords: (request.resourceLogs ?? []).flatMap((resourceLogs) => {
-      const resource = attributesFrom(resourceLogs.resource?.attributes);
-      return (resourceLogs.scopeLogs ?? []).flatMap((scope) =>
-        (scope.logRecords ?? []).map((record) => ({
-          traceId: record.traceId ?? '',
-          spanId: record.spanId ?? '',
-          timeUnixNano: record.timeUnixNano ?? 0n,
-          observedTimeUnixNano: record.observedTimeUnixNano ?? 0n,
-          eventName: record.eventName ?? '',
-          body: valueOf(record.body),
-          attributes: attributesFrom(record.attributes),
-          resource,
-        })),
-      );
-    }),
-  };
+  const logRecords = logRecordsOf(parse(LogsRequest, signal, text), attributesFrom, (record) => ({
+    traceId: record.traceId ?? '',
+    spanId: record.spanId ?? '',
+    timeUnixNano: record.timeUnixNano ?? 0n,
+    observedTimeUnixNano: record.observedTimeUnixNano ?? 0n,
+    eventName: record.eventName ?? '',
+    body: valueOf(record.body),
+    attributes: attributesFrom(record.attributes),
+  }));
+  return { signal, logRecords };
 }
 
 /** Export<Signal>ServiceResponse in JSON: `{}` on full success; int64 as a string, as proto3 JSON writes it. */

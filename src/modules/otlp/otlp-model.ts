@@ -67,3 +67,36 @@ export function attributesOf(pairs: Iterable<[string, OtlpValue]>): OtlpAttribut
 
 export const EMPTY_VALUE: OtlpValue = Object.freeze({ kind: 'empty' });
 export const NO_ATTRIBUTES: OtlpAttributes = new Map();
+
+type Many<T> = readonly T[] | null | undefined;
+interface ResourceOf<Pairs> {
+  resource?: { attributes?: Pairs } | null;
+}
+
+/**
+ * The spans of an ExportTraceServiceRequest (resource → scope → span), each with its resource's
+ * attributes, however it was encoded: `attributes` reads an encoding's key-value list, `span`
+ * the rest of one span.
+ */
+export function spansOf<Pairs, Span>(
+  request: { resourceSpans?: Many<ResourceOf<Pairs> & { scopeSpans?: Many<{ spans?: Many<Span> }> }> },
+  attributes: (pairs: Pairs | undefined) => OtlpAttributes,
+  span: (span: Span) => Omit<OtlpSpan, 'resource'>,
+): OtlpSpan[] {
+  return (request.resourceSpans ?? []).flatMap((resourceSpans) => {
+    const resource = attributes(resourceSpans.resource?.attributes);
+    return (resourceSpans.scopeSpans ?? []).flatMap((scope) => (scope.spans ?? []).map((item) => ({ ...span(item), resource })));
+  });
+}
+
+/** The log records of an ExportLogsServiceRequest (resource → scope → record), as spansOf reads spans. */
+export function logRecordsOf<Pairs, LogRecord>(
+  request: { resourceLogs?: Many<ResourceOf<Pairs> & { scopeLogs?: Many<{ logRecords?: Many<LogRecord> }> }> },
+  attributes: (pairs: Pairs | undefined) => OtlpAttributes,
+  logRecord: (record: LogRecord) => Omit<OtlpLogRecord, 'resource'>,
+): OtlpLogRecord[] {
+  return (request.resourceLogs ?? []).flatMap((resourceLogs) => {
+    const resource = attributes(resourceLogs.resource?.attributes);
+    return (resourceLogs.scopeLogs ?? []).flatMap((scope) => (scope.logRecords ?? []).map((item) => ({ ...logRecord(item), resource })));
+  });
+}

@@ -12,6 +12,8 @@ import {
   type OtlpAttributes,
   type OtlpSignal,
   type OtlpValue,
+  logRecordsOf,
+  spansOf,
 } from './otlp-model.js';
 
 const root = protobuf.Root.fromJSON(definitions as protobuf.INamespace);
@@ -110,42 +112,24 @@ export function decodeProtobuf(signal: OtlpSignal, bytes: Uint8Array): DecodedEx
     throw new OtlpDecodeError(`not a protobuf ${requestTypes[signal].name}: ${(error as Error).message}`);
   }
   if (signal === 'traces') {
-    const request = message as unknown as TracesMessage;
-    return {
-      signal,
-      spans: (request.resourceSpans ?? []).flatMap((resourceSpans) => {
-        const resource = attributesFrom(resourceSpans.resource?.attributes);
-        return (resourceSpans.scopeSpans ?? []).flatMap((scope) =>
-          (scope.spans ?? []).map((span) => ({
-            traceId: hex(span.traceId),
-            spanId: hex(span.spanId),
-            name: span.name ?? '',
-            attributes: attributesFrom(span.attributes),
-            resource,
-          })),
-        );
-      }),
-    };
+    const spans = spansOf(message as unknown as TracesMessage, attributesFrom, (span) => ({
+      traceId: hex(span.traceId),
+      spanId: hex(span.spanId),
+      name: span.name ?? '',
+      attributes: attributesFrom(span.attributes),
+    }));
+    return { signal, spans };
   }
-  const request = message as unknown as LogsMessage;
-  return {
-    signal,
-    logRecords: (request.resourceLogs ?? []).flatMap((resourceLogs) => {
-      const resource = attributesFrom(resourceLogs.resource?.attributes);
-      return (resourceLogs.scopeLogs ?? []).flatMap((scope) =>
-        (scope.logRecords ?? []).map((record) => ({
-          traceId: hex(record.traceId),
-          spanId: hex(record.spanId),
-          timeUnixNano: toBigInt(record.timeUnixNano),
-          observedTimeUnixNano: toBigInt(record.observedTimeUnixNano),
-          eventName: record.eventName ?? '',
-          body: valueOf(record.body, 1),
-          attributes: attributesFrom(record.attributes),
-          resource,
-        })),
-      );
-    }),
-  };
+  const logRecords = logRecordsOf(message as unknown as LogsMessage, attributesFrom, (record) => ({
+    traceId: hex(record.traceId),
+    spanId: hex(record.spanId),
+    timeUnixNano: toBigInt(record.timeUnixNano),
+    observedTimeUnixNano: toBigInt(record.observedTimeUnixNano),
+    eventName: record.eventName ?? '',
+    body: valueOf(record.body, 1),
+    attributes: attributesFrom(record.attributes),
+  }));
+  return { signal, logRecords };
 }
 
 /** Export<Signal>ServiceResponse; partial_success only when something was rejected (empty on full success). */

@@ -1,6 +1,7 @@
 // The outbox events about a session's life, built in one place so every path emits the same shape.
 import type { NewEvent } from '../webhooks/outbox.repository.js';
 import type { Session } from '../../domain/session.js';
+import { costPositionPercent } from '../../domain/prices.js';
 
 export const sessionCreatedEvent = (session: Session): NewEvent => ({
   projectId: session.projectId,
@@ -28,14 +29,11 @@ export const sessionArchivedEvent = (session: Session, reason: ArchiveReason): N
 });
 
 /** The `data` of a `session.cost_threshold_crossed` event (the usage statement builds the same object). */
-export const costThresholdCrossedData = (session: Session, threshold: number) => {
-  const limit = Number(session.costLimitUsd);
-  return {
-    session_id: session.id,
-    task_id: session.taskId,
-    threshold,
-    used_usd: session.costUsedUsd,
-    limit_usd: session.costLimitUsd,
-    position_percent: limit > 0 ? Math.round((Number(session.costUsedUsd) / limit) * 100 * 100) / 100 : null,
-  };
-};
+export const costThresholdCrossedData = (session: Session, threshold: number) => ({
+  session_id: session.id,
+  task_id: session.taskId,
+  threshold,
+  used_usd: session.costUsedUsd,
+  limit_usd: session.costLimitUsd,
+  position_percent: costPositionPercent(session.costUsedUsd, session.costLimitUsd),
+});

@@ -12,7 +12,7 @@ import { EXAMPLE } from '../../lib/examples.js';
 import { levelOf, tokenBudget } from '../../domain/budget.js';
 import { SESSION_STATUSES, type Session } from '../../domain/session.js';
 import { COUNT_MODES } from '../../domain/token-classes.js';
-import { canonicalPrice } from '../../domain/prices.js';
+import { canonicalPrice, costPositionPercent } from '../../domain/prices.js';
 
 export const MAX_BUDGET = 1_000_000_000_000;
 
@@ -50,12 +50,7 @@ export const CostSchema = z
   .meta({ id: 'Cost' });
 
 export function costWire(usedUsd: string, limitUsd: string | null): z.infer<typeof CostSchema> {
-  const limit = limitUsd === null ? null : Number(limitUsd);
-  return {
-    used_usd: usedUsd,
-    limit_usd: limitUsd,
-    position_percent: limit === null || limit === 0 ? null : Math.round((Number(usedUsd) / limit) * 100 * 100) / 100,
-  };
+  return { used_usd: usedUsd, limit_usd: limitUsd, position_percent: costPositionPercent(usedUsd, limitUsd) };
 }
 
 export const CountModeSchema = z.enum(COUNT_MODES).meta({

@@ -4,7 +4,7 @@ import { newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../lib/prisma-errors.js';
 import { applyMergePatch } from '../../lib/merge-patch.js';
 import { takePage, type JsonObject } from '../../lib/wire.js';
-import { canonicalSizeBytes } from '../../lib/canonical-json.js';
+import { assertCheckpointable as assertContextCheckpointable } from '../../domain/context-size.js';
 import type { ModelCatalog } from '../models/models.js';
 import { DEFAULT_MODEL } from '../models/models.js';
 import { appendEvents, type NewEvent } from '../webhooks/outbox.repository.js';
@@ -49,21 +49,16 @@ export interface SessionPatch {
 export interface SessionsServiceDeps {
   sessions: SessionsRepository;
   models: ModelCatalog;
+  /** The models this project priced (PUT /v1/models/{model}/prices): known to its sessions too. */
+  projectModels: (projectId: string) => Promise<string[]>;
   clock: Clock;
   /** CHECKPOINT_MAX_BYTES: a context must stay small enough to be checkpointed. */
   maxContextBytes: number;
 }
 
-export function createSessionsService({ sessions, models, clock, maxContextBytes }: SessionsServiceDeps) {
+export function createSessionsService({ sessions, models, projectModels, clock, maxContextBytes }: SessionsServiceDeps) {
   /** 413 for a context that no checkpoint could hold: PATCH merges would otherwise grow it without bound. */
-  function assertCheckpointable(context: JsonObject): void {
-    const sizeBytes = canonicalSizeBytes(context);
-    if (sizeBytes > maxContextBytes) {
-      throw new AppError('CONTEXT_TOO_LARGE', {
-        detail: `the context would be ${sizeBytes} bytes of canonical JSON; a checkpoint holds at most ${maxContextBytes}`,
-      });
-    }
-  }
+  const assertCheckpointable = (context: JsonObject) => assertContextCheckpointable(context, maxContextBytes);
 
   async function get(projectId: string, id: string): Promise<Session> {
     const session = await sessions.find(projectId, id);
@@ -73,7 +68,8 @@ export function createSessionsService({ sessions, models, clock, maxContextBytes
 
   async function create(projectId: string, input: CreateSessionInput): Promise<Session> {
     const model = input.model ?? DEFAULT_MODEL;
-    models.assertKnown(model);
+    // The project's own models are read only for a model the catalog lacks.
+    if (!models.accepts(model)) models.assertKnown(model, { projectModels: await projectModels(projectId) });
     if (input.context) assertCheckpointable(input.context);
     try {
       return await sessions.transaction(async (tx) => {

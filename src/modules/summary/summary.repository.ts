@@ -23,6 +23,22 @@ export interface MetricsAggregates {
   archivedDurationSeconds: Distribution;
   recoverySeconds: Distribution;
   handoffsByStatus: Record<string, number>;
+  /** Exact sum of the sessions' cost (USD). */
+  costUsd: string;
+  /** Tokens of the usage history per class; `unclassified` those of plain { tokens } updates. */
+  tokensByClass: TokensByClass;
+  /** Per model that was called (the update's, else its session's), the usage history's updates, tokens and exact cost. */
+  byModel: { model: string; updates: number; tokens: number; costUsd: string }[];
+}
+
+export interface TokensByClass {
+  input: number;
+  cache_read: number;
+  cache_write: number;
+  cache_write_1h: number;
+  output: number;
+  reasoning: number;
+  unclassified: number;
 }
 
 export interface AggregatesQuery {
@@ -61,6 +77,9 @@ interface AggregatesRow {
   archived_duration_seconds: Distribution;
   recovery_seconds: Distribution;
   handoffs_by_status: Record<string, number>;
+  cost_usd: string;
+  tokens_by_class: TokensByClass;
+  by_model: { model: string; updates: number; tokens: number; cost_usd: string }[];
 }
 
 export function createSummaryRepository(prisma: PrismaClient) {
@@ -80,7 +99,7 @@ export function createSummaryRepository(prisma: PrismaClient) {
       const atLeast = durationBoundsMinutes.map((bound) => Prisma.sql`count(*) FILTER (WHERE age_seconds >= ${bound * 60}::float8)::int`);
       const rows = await prisma.$queryRaw<AggregatesRow[]>`
         WITH s AS MATERIALIZED (
-          SELECT status, used, total, created_at, archived_at FROM sessions
+          SELECT id, model, status, used, total, created_at, archived_at, cost_used_usd FROM sessions
           WHERE project_id = ${projectId} AND (${sinceParam} IS NULL OR created_at >= ${sinceParam})
         ),
         live AS (
@@ -102,8 +121,23 @@ export function createSummaryRepository(prisma: PrismaClient) {
           ) e
           WHERE n.project_id = ${projectId} AND n.recovered_from_session_id IS NOT NULL AND e.reached_at IS NOT NULL
             AND (${sinceParam} IS NULL OR n.created_at >= ${sinceParam})
+        ),
+        calls AS MATERIALIZED (
+          SELECT coalesce(u.model, s.model) AS model, u.tokens, u.input_tokens, u.cache_read_tokens, u.cache_write_tokens,
+            u.cache_write_1h_tokens, u.output_tokens, u.reasoning_tokens, u.cost_usd
+          FROM usage_records u JOIN s ON u.session_id = s.id WHERE u.project_id = ${projectId}
         )
         SELECT
+          (SELECT trim_scale(coalesce(sum(cost_used_usd), 0))::text FROM s) AS cost_usd,
+          (SELECT jsonb_build_object(
+              'input', coalesce(sum(input_tokens), 0), 'cache_read', coalesce(sum(cache_read_tokens), 0),
+              'cache_write', coalesce(sum(cache_write_tokens), 0), 'cache_write_1h', coalesce(sum(cache_write_1h_tokens), 0),
+              'output', coalesce(sum(output_tokens), 0), 'reasoning', coalesce(sum(reasoning_tokens), 0),
+              'unclassified', coalesce(sum(tokens) FILTER (WHERE input_tokens IS NULL), 0))
+            FROM calls) AS tokens_by_class,
+          (SELECT coalesce(jsonb_agg(jsonb_build_object('model', model, 'updates', n, 'tokens', tokens, 'cost_usd', cost) ORDER BY model), '[]'::jsonb)
+            FROM (SELECT model, count(*)::int AS n, sum(tokens)::bigint AS tokens, trim_scale(coalesce(sum(cost_usd), 0))::text AS cost
+              FROM calls GROUP BY model) x) AS by_model,
           (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb)
             FROM (SELECT status, count(*)::int AS n FROM s GROUP BY status) x) AS sessions_by_status,
           (SELECT coalesce(sum(used), 0)::text FROM s) AS tokens_used,
@@ -131,6 +165,9 @@ export function createSummaryRepository(prisma: PrismaClient) {
         archivedDurationSeconds: row.archived_duration_seconds,
         recoverySeconds: row.recovery_seconds,
         handoffsByStatus: row.handoffs_by_status,
+        costUsd: row.cost_usd,
+        tokensByClass: row.tokens_by_class,
+        byModel: row.by_model.map((entry) => ({ model: entry.model, updates: entry.updates, tokens: Number(entry.tokens), costUsd: entry.cost_usd })),
       };
     },
   };

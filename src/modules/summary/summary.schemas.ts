@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TimestampSchema, toOptionalTimestamp, toTimestamp } from '../../lib/wire.js';
+import { UsdSchema } from '../sessions/sessions.schemas.js';
 import { HANDOFF_STATUSES } from '../handoffs/handoffs.repository.js';
 import { LEVELS } from '../../domain/budget.js';
 import { SESSION_STATUSES } from '../../domain/session.js';
@@ -53,6 +54,37 @@ export const TargetCheckSchema = z
   })
   .meta({ id: 'TargetCheck', description: 'One metric of the reference table against its target' });
 
+export const UsageSummarySchema = z
+  .object({
+    cost_usd: UsdSchema.describe("Exact sum of the sessions' cost"),
+    tokens_by_class: z
+      .object({
+        input: z.number(),
+        cache_read: z.number(),
+        cache_write: z.number(),
+        cache_write_1h: z.number().describe('Part of cache_write'),
+        output: z.number(),
+        reasoning: z.number().describe('Part of output'),
+        unclassified: z.number().describe('Tokens of plain { tokens } updates, which name no class'),
+      })
+      .describe('Tokens of the usage history, per class'),
+    by_model: z
+      .array(z.object({ model: z.string(), updates: z.int(), tokens: z.number(), cost_usd: UsdSchema }))
+      .describe("Per model called (the update's model, else its session's): updates, counted tokens and exact cost, by model name"),
+  })
+  .meta({
+    id: 'UsageSummary',
+    description: 'Over the usage history kept (USAGE_RETENTION_DAYS); cost_usd over the sessions themselves',
+  });
+
+export function usageSummaryWire(usage: MetricsSummary['usage']): z.infer<typeof UsageSummarySchema> {
+  return {
+    cost_usd: usage.costUsd,
+    tokens_by_class: usage.tokensByClass,
+    by_model: usage.byModel.map((entry) => ({ model: entry.model, updates: entry.updates, tokens: entry.tokens, cost_usd: entry.costUsd })),
+  };
+}
+
 export const MetricsSummarySchema = z
   .object({
     generated_at: TimestampSchema.describe('When the summary was computed'),
@@ -75,6 +107,7 @@ export const MetricsSummarySchema = z
         ).describe('Live sessions at each level of the reference table, and the tokens they used'),
       })
       .describe('Tokens used and budgeted'),
+    usage: UsageSummarySchema,
     handoffs: z
       .object({
         total: z.int().meta({ description: 'Handoffs created', examples: [5] }),
@@ -115,6 +148,7 @@ export function metricsSummaryWire(summary: MetricsSummary): z.infer<typeof Metr
     since: toOptionalTimestamp(summary.since),
     sessions: { total: summary.sessions.total, live: summary.sessions.live, by_status: summary.sessions.byStatus },
     tokens: { used: summary.tokens.used, budget: summary.tokens.budget, live_by_level: summary.tokens.liveByLevel },
+    usage: usageSummaryWire(summary.usage),
     handoffs: { total: summary.handoffs.total, by_status: summary.handoffs.byStatus, success_percent: summary.handoffs.successPercent },
     recovery_time_seconds: distributionWire(summary.recoveryTimeSeconds),
     session_duration_seconds: {

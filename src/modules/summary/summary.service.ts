@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import { HANDOFF_STATUSES, type HandoffStatus } from '../handoffs/handoffs.repository.js';
 import { LEVELS, type Level } from '../../domain/budget.js';
 import { SESSION_STATUSES, type SessionStatus } from '../../domain/session.js';
-import type { Distribution, SummaryRepository } from './summary.repository.js';
+import type { Distribution, MetricsAggregates, SummaryRepository } from './summary.repository.js';
 import {
   DURATION_BOUNDS_MINUTES,
   handoffSuccessTarget,
@@ -21,6 +21,8 @@ export interface MetricsSummary {
   sessions: { total: number; live: number; byStatus: Record<SessionStatus, number> };
   tokens: { used: number; budget: number; liveByLevel: Record<Level, { sessions: number; used: number }> };
   handoffs: { total: number; byStatus: Record<HandoffStatus, number>; successPercent: number | null };
+  /** Tokens per class and cost per model (issue 14). */
+  usage: Pick<MetricsAggregates, 'costUsd' | 'tokensByClass' | 'byModel'>;
   recoveryTimeSeconds: Distribution;
   sessionDurationSeconds: { archived: Distribution; live: Distribution };
   targets: TargetCheck[];
@@ -61,6 +63,7 @@ export function createSummaryService({ summary, clock }: SummaryServiceDeps) {
           byStatus: handoffs,
           successPercent: percentOf(handoffs.accepted, handoffs.accepted + handoffs.rejected),
         },
+        usage: { costUsd: aggregates.costUsd, tokensByClass: aggregates.tokensByClass, byModel: aggregates.byModel },
         recoveryTimeSeconds: aggregates.recoverySeconds,
         sessionDurationSeconds: { archived: aggregates.archivedDurationSeconds, live: aggregates.liveAgeSeconds },
         targets: [

@@ -319,10 +319,14 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
       return row ? toUsageRow(row) : null;
     },
 
-    /** Every update of a session, oldest first (for export). */
-    async listAll(projectId: string, sessionId: string): Promise<UsageRow[]> {
-      const rows = await prisma.usageRecord.findMany({ where: { projectId, sessionId }, orderBy: { id: 'asc' } });
-      return rows.map(toUsageRow);
+    /** A session's updates, oldest first, `limit` at a time after `afterId` (for export). */
+    async listAfter(projectId: string, sessionId: string, afterId: string | undefined, limit: number): Promise<(UsageRow & { id: string })[]> {
+      const rows = await prisma.usageRecord.findMany({
+        where: { projectId, sessionId, ...(afterId !== undefined ? { id: { gt: afterId } } : {}) },
+        orderBy: { id: 'asc' },
+        take: limit,
+      });
+      return rows.map((row) => ({ id: row.id, ...toUsageRow(row) }));
     },
 
     /**

@@ -47,6 +47,8 @@ export interface DispatcherDeps {
   subscribe?: (onWake: () => void) => Promise<() => Promise<void>>;
   random?: () => number;
   pollIntervalMs?: number;
+  /** Only this project's deliveries (tools and tests that share a database); default every project's. */
+  projectId?: string;
   /** Told of every attempt recorded (more can be added with observe()). */
   onAttempt?: AttemptObserver;
 }
@@ -188,7 +190,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     while (running) {
       let claimed: ClaimedDelivery[] = [];
       try {
-        claimed = await claimBatch();
+        claimed = await claimBatch(deps.projectId);
       } catch (error) {
         logger.warn({ err: error }, 'claiming webhook deliveries failed; retrying');
       }

@@ -89,10 +89,20 @@ export function createOutboxRepository(prisma: PrismaClient) {
       return Number(rows[0]?.deleted ?? 0);
     },
 
-    /** The events about a session, in the order they were written. */
-    async listForSession(projectId: string, sessionId: string): Promise<StoredEvent[]> {
-      const rows = await prisma.event.findMany({ where: { projectId, sessionId }, orderBy: { seq: 'asc' } });
+    /** The events about a session in the order they were written, `limit` at a time after `afterSeq` (for export). */
+    async listForSessionAfter(
+      projectId: string,
+      sessionId: string,
+      afterSeq: bigint | undefined,
+      limit: number,
+    ): Promise<(StoredEvent & { seq: bigint })[]> {
+      const rows = await prisma.event.findMany({
+        where: { projectId, sessionId, ...(afterSeq !== undefined ? { seq: { gt: afterSeq } } : {}) },
+        orderBy: { seq: 'asc' },
+        take: limit,
+      });
       return rows.map((row) => ({
+        seq: row.seq,
         id: row.id,
         type: row.type as EventType,
         sessionId: row.sessionId,

@@ -58,7 +58,7 @@ export const commands: Record<string, Command> = {
     takesId: true,
     summary: "make a checkpoint's snapshot the session's context again (status active)",
     async run(context, id) {
-      const { data } = await context.client.POST('/v1/checkpoints/{id}/restore', { params: path(id) });
+      const { data } = await context.client.POST('/v1/checkpoints/{id}/restore', { params: path(id), body: {} });
       if (context.json) return printJson(context, data);
       context.out(`Restored ${id} into ${data.session_id}.\n\n${sessionFields(data)}`);
     },

@@ -2,6 +2,29 @@
 import type { Budget, Checkpoint, Session, UsageEntry, WebhookDelivery } from '../index.js';
 import { clip, duration, fields, num, pct, table, time } from './format.js';
 
+type Cost = Session['cost'];
+type Classes = NonNullable<UsageEntry['classes']>;
+
+/** `$0.008 of $0.01 (80%)`, or `$0.003 (no limit)`. */
+export const costText = (cost: Cost): string =>
+  cost.limit_usd === null ? `$${cost.used_usd} (no limit)` : `$${cost.used_usd} of $${cost.limit_usd} (${pct(cost.position_percent)})`;
+
+/** The classes that hold tokens: `50 in · 100,000 cache read · 248 cache write · 503 out (40 reasoning)`; empty for { tokens }. */
+export function classesText(classes: Classes | null): string {
+  if (!classes) return '';
+  const parts = (
+    [
+      [classes.input, 'in'],
+      [classes.cache_read, 'cache read'],
+      [classes.cache_write, 'cache write'],
+      [classes.output, 'out'],
+    ] as const
+  )
+    .filter(([count]) => count > 0)
+    .map(([count, name]) => `${num(count)} ${name}`);
+  return parts.join(' · ') + (classes.reasoning > 0 ? ` (${num(classes.reasoning)} reasoning)` : '');
+}
+
 export function sessionFields(session: Session): string {
   const budget = session.token_budget;
   return fields([
@@ -11,6 +34,8 @@ export function sessionFields(session: Session): string {
     ['Status', session.status],
     ['Level', session.level],
     ['Budget', `${num(budget.used)} of ${num(budget.total)} used (${pct(budget.position_percent)}), ${num(budget.available)} available`],
+    ['Counts', session.count === 'all' ? 'all tokens' : 'billable input and output (cache reads excluded)'],
+    ['Cost', costText(session.cost)],
     ['Context keys', Object.keys(session.context).join(', ') || '(empty)'],
     ['Deferred keys', Object.keys(session.deferred_context).join(', ') || '(none)'],
     ['Checkpoints', session.checkpoints_count],
@@ -46,6 +71,9 @@ export function budgetText(budget: Budget): string {
     ['Position', pct(b.position_percent)],
     ['Level', budget.level],
     ['Thresholds', budget.thresholds.map((t) => `${t}%`).join(', ')],
+    ['Counts', budget.count === 'all' ? 'all tokens' : 'billable input and output (cache reads excluded)'],
+    ['Cost', costText(budget.cost)],
+    ['Cost thresholds', budget.cost_thresholds.map((t) => `${t}%`).join(', ')],
     ['Session age', duration(budget.session_age_seconds)],
   ]);
   const recommendations = table(
@@ -76,7 +104,7 @@ export function checkpointsTable(checkpoints: Checkpoint[]): string {
   );
 }
 
-export const usageHeaders = ['created', 'tokens', 'used', 'available', 'position', 'crossed', 'source'];
+export const usageHeaders = ['created', 'tokens', 'used', 'available', 'position', 'crossed', 'classes', 'cost', 'source'];
 export const usageRow = (u: UsageEntry) => [
   time(u.created_at),
   u.tokens,
@@ -84,6 +112,8 @@ export const usageRow = (u: UsageEntry) => [
   u.available,
   pct(u.position_percent),
   u.crossed.length > 0 ? u.crossed.map((t) => `${t}%`).join(' ') : '',
+  classesText(u.classes),
+  u.cost_usd === null ? '' : `$${u.cost_usd}`,
   u.source,
 ];
 

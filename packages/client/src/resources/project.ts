@@ -39,8 +39,11 @@ export interface AdminResource {
   projects: {
     /** POST /v1/admin/projects: a project and its first API key (shown this once). */
     create(body: RequestBody<'createProject'>, options?: RequestOptions): Promise<Schemas['CreatedProject']>;
-    /** POST /v1/admin/projects/{id}/api-keys: another key for the project (shown this once). */
-    createApiKey(projectId: string, options?: RequestOptions): Promise<Schemas['CreatedApiKey']>;
+    /**
+     * POST /v1/admin/projects/{id}/api-keys: another key for the project (shown this once); with
+     * `expires_at` it stops authenticating then.
+     */
+    createApiKey(projectId: string, body?: RequestBody<'createApiKey'>, options?: RequestOptions): Promise<Schemas['CreatedApiKey']>;
   };
   apiKeys: {
     /** DELETE /v1/admin/api-keys/{id}: the key stops working at once on every replica. */
@@ -103,8 +106,8 @@ export function createAdminResource(api: TypedPaths): AdminResource {
   return {
     projects: {
       create: async (body, options) => (await api.POST('/v1/admin/projects', { body, ...requestInit(options) })).data,
-      createApiKey: async (id, options) =>
-        (await api.POST('/v1/admin/projects/{id}/api-keys', { params: { path: { id } }, ...requestInit(options) })).data,
+      createApiKey: async (id, body = {}, options) =>
+        (await api.POST('/v1/admin/projects/{id}/api-keys', { params: { path: { id } }, body, ...requestInit(options) })).data,
     },
     apiKeys: {
       async revoke(id, options) {

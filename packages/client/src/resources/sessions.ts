@@ -126,6 +126,6 @@ export function createCheckpointsResource(api: TypedPaths): CheckpointsResource 
           (await api.GET('/v1/sessions/{id}/checkpoints', { params: { path: { id: sessionId }, query: q }, ...requestInit(options) })).data,
       ),
     get: async (id, options) => (await api.GET('/v1/checkpoints/{id}', { params: path(id), ...requestInit(options) })).data,
-    restore: async (id, options) => (await api.POST('/v1/checkpoints/{id}/restore', { params: path(id), ...requestInit(options) })).data,
+    restore: async (id, options) => (await api.POST('/v1/checkpoints/{id}/restore', { params: path(id), body: {}, ...requestInit(options) })).data,
   };
 }
