@@ -25,7 +25,7 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
     action: 'Reconnect without `Last-Event-ID` / `after`, or with the id of an event the stream sent you.',
   },
   UNAUTHORIZED: {
-    meaning: 'The request has no `Authorization: Bearer` credentials, or they are unknown or revoked.',
+    meaning: 'The request has no `Authorization: Bearer` credentials, or they are unknown, revoked or expired.',
     action:
       'Send a current API key of the project (or ADMIN_TOKEN for /v1/admin). An operator issues keys with POST /v1/admin/projects/{id}/api-keys.',
   },
@@ -79,14 +79,17 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
     action: 'Find it with GET /v1/sessions?external_id=…, or choose another external_id.',
   },
   BUDGET_EXHAUSTED: {
-    meaning:
-      'The reservation does not fit: used + reserved + tokens would pass the total (of the session, or of an ancestor whose budget it shares). Nothing was held.',
+    meaning: 'The reservation does not fit: used + reserved + tokens would pass the session total. Nothing was held.',
     action:
       'Wait for holds to be committed, released or to expire (`reserved`), ask for fewer tokens (`available` says how many fit), or raise token_budget.total.',
   },
   RESERVATION_NOT_HELD: {
     meaning: 'The reservation was released (by the client, or when its session was archived, recovered or merged), or committed with another body.',
     action: 'Record the usage with POST /v1/sessions/{id}/usage if the call was made, or reserve afresh before the next call.',
+  },
+  REQUEST_TIMEOUT: {
+    meaning: 'The request, its headers and its body, did not arrive within REQUEST_TIMEOUT_MS; the connection was closed.',
+    action: 'Send the whole request promptly (a slow or stalled upload is cut off), on a new connection.',
   },
   PRECONDITION_FAILED: {
     meaning: 'The If-Match header names another version of the resource than the current one: it changed since you read it.',
@@ -104,25 +107,18 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
     meaning: "The session's context is larger than a checkpoint may be, so it cannot be checkpointed as it is.",
     action: 'PATCH the context smaller (merge patch: null removes a key), then checkpoint.',
   },
-  REQUEST_TIMEOUT: {
-    meaning: 'The request (its headers and its body) did not arrive within REQUEST_TIMEOUT_MS; the connection is closed.',
-    action: 'Send the whole request at once; a client on a slow link sends smaller bodies.',
+  UNSUPPORTED_MEDIA_TYPE: {
+    meaning:
+      'The body is not `application/json` (or `application/merge-patch+json` for PATCH), it declares a charset other than utf-8, or it has a `Content-Encoding` (such as gzip).',
+    action: 'Send uncompressed UTF-8 JSON with `Content-Type: application/json` (no charset, or `charset=utf-8`).',
   },
   HEADERS_TOO_LARGE: {
-    meaning: 'The request headers are larger than the server accepts.',
-    action: 'Send fewer or shorter headers (cookies and long custom headers are the usual cause).',
-  },
-  UNSUPPORTED_MEDIA_TYPE: {
-    meaning: 'The body is not `application/json` (or `application/merge-patch+json` for PATCH).',
-    action: 'Send JSON with `Content-Type: application/json`.',
+    meaning: "The request's headers are larger than Node's HTTP parser accepts (16 KiB by default).",
+    action: 'Send fewer or shorter headers.',
   },
   IDEMPOTENCY_KEY_REUSED: {
     meaning: 'The Idempotency-Key was used before for a different request (another route or body). Keys are per project.',
     action: 'Use a new key for each distinct request; reuse a key only to retry the very same request.',
-  },
-  BUDGET_TREE_TOO_DEEP: {
-    meaning: 'A session that shares its budget (budget_mode shared or slice) would be more than 8 levels below the session that owns the budget.',
-    action: 'Give this child a fresh budget (budget_mode fresh), or share from an ancestor higher up.',
   },
   NOT_A_FORK: {
     meaning: 'The session to merge is not a fork of this session.',
@@ -147,7 +143,8 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
     action: 'Fix every problem `errors` lists (a cycle is spelled out, `a → b → a`) and create it again.',
   },
   RATE_LIMITED: {
-    meaning: 'The API key sent more requests than the rate limit allows in the current window.',
+    meaning:
+      'The API key sent more requests than the rate limit allows in the current window, or the client address failed authentication too often in it (RATE_LIMIT_UNAUTHENTICATED_MAX).',
     action: 'Wait the `Retry-After` seconds, then retry; spread requests out.',
   },
   TOO_MANY_STREAMS: {

@@ -102,7 +102,7 @@ describe('GET /v1/sessions/{id}/export of a large session', () => {
     const res = await requestExport();
     expect(res.statusCode).toBe(200);
     // Take the first chunk, then stop reading: the export waits for this client mid-document.
-    await new Promise<void>((resolve) => res.once('data', () => resolve()));
+    const first = await new Promise<Buffer>((resolve) => res.once('data', resolve));
     res.pause();
 
     const other = await t.newProject();
@@ -114,7 +114,9 @@ describe('GET /v1/sessions/{id}/export of a large session', () => {
 
     // The export then finishes whole.
     const file = path.join(dir, 'paused.json');
-    await pipeline(res, createWriteStream(file));
+    const out = createWriteStream(file);
+    out.write(first);
+    await pipeline(res, out);
     const text = await readFile(file, 'utf8');
     expect(text.endsWith('}')).toBe(true);
     expect(SessionExportSchema.parse(JSON.parse(text)).checkpoints).toHaveLength(CHECKPOINTS);

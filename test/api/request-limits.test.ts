@@ -98,7 +98,8 @@ describe('REQUEST_TIMEOUT_MS on a real socket', () => {
   it('leaves a request that arrives in time alone', async () => {
     const { socket, closed, received } = connect();
     const body = JSON.stringify({ task_id: 'in-time' });
-    socket.end(sessionHead(body.length).replace('Content-Type', 'Connection: close\r\nContent-Type') + body);
+    // Connection: close, and no half-close of ours: the server answers, then ends the connection.
+    socket.write(sessionHead(body.length).replace('Content-Type', 'Connection: close\r\nContent-Type') + body);
     await closed;
     expect(received()).toMatch(/^HTTP\/1\.1 201 /);
   });

@@ -34,6 +34,8 @@ export const PARAM_KINDS: Record<string, { tenantScoped: boolean; unknown: () =>
   specs: { tenantScoped: false, unknown: () => 'no-such-spec' },
   agents: { tenantScoped: false, unknown: () => 'no-such-agent' },
   'mcp-servers': { tenantScoped: false, unknown: () => 'no-such-server' },
+  // PUT /v1/models/{model}/prices takes any model name (a project may price its own models).
+  models: { tenantScoped: false, unknown: () => 'no-such-model' },
   projects: { tenantScoped: false, unknown: () => fakeId('proj') },
   'api-keys': { tenantScoped: false, unknown: () => fakeId('key') },
 };
@@ -134,6 +136,7 @@ export async function createFixtures(t: TestApp, label: string): Promise<Fixture
     specs: ['spec-a', 'spec-b', 'spec-c'],
     agents: ['agent-a', 'agent-b'],
     'mcp-servers': ['my-server', 'context7'],
+    models: ['claude-sonnet-4-5-20250929', 'gpt-4o'],
     projects: [projectId],
     'api-keys': [spareKey.api_key_id as string],
   };

@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Explain an error code: the page a problem's `type` names
-         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `budget-exhausted`, `reservation-not-held`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `budget-tree-too-deep`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `budget-exhausted`, `reservation-not-held`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
          */
         get: operations["getProblemType"];
         put?: never;
@@ -1048,7 +1048,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "expires_at": "2030-01-01T00:00:00Z"
+         *       "expires_at": "2099-01-01T00:00:00Z"
          *     }
          */
         CreateApiKeyRequestInput: {
@@ -7570,7 +7570,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "expires_at": "2030-01-01T00:00:00Z"
+                 *       "expires_at": "2099-01-01T00:00:00Z"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateApiKeyRequestInput"];

@@ -29,7 +29,7 @@ export const CreateApiKeyBodySchema = z
       .optional()
       .describe('RFC 3339 timestamp in the future: from then on the key no longer authenticates (401). Omitted: it never expires'),
   })
-  .meta({ id: 'CreateApiKeyRequest', examples: [{ expires_at: '2030-01-01T00:00:00Z' }] });
+  .meta({ id: 'CreateApiKeyRequest', examples: [{ expires_at: '2099-01-01T00:00:00Z' }] });
 
 export const CreatedApiKeySchema = z
   .object({
