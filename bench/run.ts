@@ -24,6 +24,7 @@ import { graph } from './scenarios/graph.js';
 import { history } from './scenarios/history.js';
 import { otlp } from './scenarios/otlp.js';
 import { replicas } from './scenarios/replicas.js';
+import { reservations } from './scenarios/reservations.js';
 import { startup } from './scenarios/startup.js';
 import { streams } from './scenarios/streams.js';
 import { hot, usage } from './scenarios/usage.js';
@@ -33,7 +34,7 @@ import { webhooks } from './scenarios/webhooks.js';
  * The scenarios, in the order they run. To add one: a module in bench/scenarios/ exporting a
  * `Scenario` (see context.ts), listed here. `history` goes last: it leaves a million rows behind.
  */
-const SCENARIOS: Scenario[] = [usage, hot, checkpoints, graph, replicas, otlp, webhooks, streams, startup, history];
+const SCENARIOS: Scenario[] = [usage, hot, reservations, checkpoints, graph, replicas, otlp, webhooks, streams, startup, history];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const env = (name: string, fallback: string) => process.env[name]?.trim() || fallback;

@@ -17,6 +17,7 @@ import { modelsRoutes } from './modules/models/models.routes.js';
 import { orchestrationsRoutes } from './modules/orchestrations/orchestrations.routes.js';
 import { otlpRoutes } from './modules/otlp/otlp.routes.js';
 import { lifecycleRoutes } from './modules/lifecycle/lifecycle.routes.js';
+import { reservationsRoutes } from './modules/reservations/reservations.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { usageRoutes } from './modules/usage/usage.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
@@ -117,6 +118,7 @@ export async function buildApp({ config, container, logger, logStream, processMe
       idempotencyHooks(v1, { idempotency: services.idempotency });
       await v1.register(sessionsRoutes, { sessions: services.sessions });
       await v1.register(usageRoutes, { usage: services.usage });
+      await v1.register(reservationsRoutes, { reservations: services.reservations });
       await v1.register(checkpointsRoutes, { checkpoints: services.checkpoints });
       await v1.register(lifecycleRoutes, { lifecycle: services.lifecycle, lineage: services.lineage });
       await v1.register(exportRoutes, { exports: services.exports });

@@ -31,6 +31,8 @@ import { createLineageService } from './modules/lifecycle/lineage.service.js';
 import { createEventHub, EVENTS_CHANNEL } from './modules/events/event-hub.js';
 import { createEventStreamRepository } from './modules/events/events.repository.js';
 import { createEventsService } from './modules/events/events.service.js';
+import { createReservationsRepository } from './modules/reservations/reservations.repository.js';
+import { createReservationsService } from './modules/reservations/reservations.service.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsageRepository } from './modules/usage/usage.repository.js';
@@ -59,9 +61,10 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
   const models = createModelCatalog(config.models, { allowUnknown: config.allowUnknownModels });
   const repositories = {
     projects: createProjectsRepository(db.prisma),
-    sessions: createSessionsRepository(db.prisma),
+    sessions: createSessionsRepository(db.prisma, clock),
     usage: createUsageRepository(db.prisma, db.hotQuery, models),
     idempotency: createIdempotencyRepository(db.prisma),
+    reservations: createReservationsRepository(db.prisma, db.hotQuery),
     checkpoints: createCheckpointsRepository(db.prisma, db.hotQuery),
     lineage: createLineageRepository(db.prisma),
     outbox: createOutboxRepository(db.prisma),
@@ -87,6 +90,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     sessions: repositories.sessions,
     checkpoints: repositories.checkpoints,
     takeCheckpoint: checkpoints.take,
+    holds: repositories.reservations,
     clock,
     maxContextBytes: config.checkpointMaxBytes,
   });
@@ -159,6 +163,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     projects: createProjectsService({ projects: repositories.projects, clock, authCacheTtlMs: config.authCacheTtlMs }),
     sessions,
     usage,
+    reservations: createReservationsService({ reservations: repositories.reservations, sessions: repositories.sessions, usage, clock }),
     otlp: createOtlpService({ usage, sessions, createSessions: config.otlpCreateSessions }),
   };
   const housekeeping = createHousekeeping({
@@ -166,6 +171,7 @@ export function createContainer({ config, db, migrations, clock = systemClock, l
     usage: repositories.usage,
     checkpoints: repositories.checkpoints,
     events: repositories.outbox,
+    reservations: repositories.reservations,
     clock,
     idempotencyTtlHours: config.idempotencyTtlHours,
     usageRetentionDays: config.usageRetentionDays,

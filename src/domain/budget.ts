@@ -7,7 +7,9 @@
 export interface TokenBudget {
   total: number;
   used: number;
-  /** total - used; negative when over budget. */
+  /** Tokens in live holds (reservations not yet committed, released or expired). */
+  reserved: number;
+  /** total - used - reserved; negative when over budget. */
   available: number;
   /** used / total * 100, rounded half up to 2 decimals. */
   positionPercent: number;
@@ -48,9 +50,11 @@ export function isAtOrAbove(used: number, total: number, percent: number): boole
   return BigInt(used) * 100n >= BigInt(percent) * BigInt(total);
 }
 
-export function tokenBudget(total: number, used: number): TokenBudget {
+/** Position, levels and crossings stay on `used`; only `available` also subtracts what is reserved. */
+export function tokenBudget(total: number, used: number, reserved = 0): TokenBudget {
   check(total, used);
-  return { total, used, available: total - used, positionPercent: positionPercent(used, total) };
+  if (!Number.isSafeInteger(reserved) || reserved < 0) throw new RangeError(`reserved must be a non-negative integer, got ${reserved}`);
+  return { total, used, reserved, available: total - used - reserved, positionPercent: positionPercent(used, total) };
 }
 
 /** used / total * 100 to 2 decimals, half up: floor((2 * used * 10^4 + total) / (2 * total)) / 100. */

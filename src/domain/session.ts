@@ -15,6 +15,8 @@ export interface Session {
   status: SessionStatus;
   total: number;
   used: number;
+  /** Tokens in the live holds counting on this session (computed at read time: expiry is exact). */
+  reserved: number;
   thresholds: number[];
   nonCriticalKeys: string[];
   context: JsonObject;

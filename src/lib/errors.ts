@@ -16,6 +16,8 @@ export const statusByCode = {
   SPEC_NOT_RUNNING: 409,
   IDEMPOTENCY_REQUEST_IN_PROGRESS: 409,
   EXTERNAL_ID_TAKEN: 409,
+  BUDGET_EXHAUSTED: 409,
+  RESERVATION_NOT_HELD: 409,
   REQUEST_TIMEOUT: 408,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
@@ -54,6 +56,8 @@ export const titleByCode: Record<ErrorCode, string> = {
   SPEC_NOT_RUNNING: 'Spec is not running',
   IDEMPOTENCY_REQUEST_IN_PROGRESS: 'A request with this Idempotency-Key is still in progress',
   EXTERNAL_ID_TAKEN: 'External id already names another session',
+  BUDGET_EXHAUSTED: 'Not enough budget available for this reservation',
+  RESERVATION_NOT_HELD: 'Reservation is not held',
   REQUEST_TIMEOUT: 'Request not received in time',
   PRECONDITION_FAILED: 'Precondition failed',
   PAYLOAD_TOO_LARGE: 'Payload too large',
@@ -99,6 +103,9 @@ export interface ProblemExtensions {
   known_models?: string[];
   /** A handoff naming an agent nobody registered: the project's registered agents. */
   known_agents?: string[];
+  /** BUDGET_EXHAUSTED: the tokens available (total - used - reserved) and those reserved when the hold was refused. */
+  available?: number;
+  reserved?: number;
 }
 
 export class AppError extends Error {

@@ -78,6 +78,15 @@ export const explanationByCode: Readonly<Record<ErrorCode, ProblemExplanation>> 
     meaning: 'Another session of the project already has this external_id.',
     action: 'Find it with GET /v1/sessions?external_id=…, or choose another external_id.',
   },
+  BUDGET_EXHAUSTED: {
+    meaning: 'The reservation does not fit: used + reserved + tokens would pass the session total. Nothing was held.',
+    action:
+      'Wait for holds to be committed, released or to expire (`reserved`), ask for fewer tokens (`available` says how many fit), or raise token_budget.total.',
+  },
+  RESERVATION_NOT_HELD: {
+    meaning: 'The reservation was released (by the client, or when its session was archived, recovered or merged), or committed with another body.',
+    action: 'Record the usage with POST /v1/sessions/{id}/usage if the call was made, or reserve afresh before the next call.',
+  },
   REQUEST_TIMEOUT: {
     meaning: 'The request, its headers and its body, did not arrive within REQUEST_TIMEOUT_MS; the connection was closed.',
     action: 'Send the whole request promptly (a slow or stalled upload is cut off), on a new connection.',

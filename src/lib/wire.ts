@@ -47,6 +47,8 @@ export const ProblemSchema = z
       .array(z.string())
       .optional()
       .describe("A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents"),
+    available: z.int().optional().describe('BUDGET_EXHAUSTED: tokens available (total - used - reserved) when the reservation was refused'),
+    reserved: z.int().optional().describe('BUDGET_EXHAUSTED: tokens in live reservations when the reservation was refused'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem document: every error answer of the service, as application/problem+json' });
 

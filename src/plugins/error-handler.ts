@@ -25,6 +25,7 @@ export interface Problem extends ProblemExtensions {
   instance: string;
   code: ErrorCode;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
 export function problemFor(error: AppError, instance: string): Problem {

@@ -26,6 +26,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance) => {
       tags: [
         { name: 'sessions', description: 'Sessions and their token budgets' },
         { name: 'usage', description: 'Usage updates, history and forecasts' },
+        { name: 'reservations', description: 'Holds on a budget before a model call: granted only when they fit, committed with the usage' },
         { name: 'checkpoints', description: 'Snapshots of the context, verified by SHA-256, and restore' },
         { name: 'lifecycle', description: 'Resume, fork, merge, emergency recovery, archive, lineage and export' },
         { name: 'handoffs', description: 'Handoff packages between agents, validated, accepted or rejected' },

@@ -123,7 +123,7 @@ describe('POST /v1/sessions/{id}/fork', () => {
       fork_checkpoint_id: latest.checkpoint_id,
       context: { v: 2 },
       metadata: { team: 'a' },
-      token_budget: { total: 80_000, used: 0, available: 80_000, position_percent: 0 },
+      token_budget: { total: 80_000, used: 0, reserved: 0, available: 80_000, position_percent: 0 },
       checkpoints_count: 0,
     });
     expect(await typesOf(res.body.session_id)).toEqual(['session.created']);
@@ -346,7 +346,7 @@ describe('POST /v1/sessions/{id}/emergency-recovery', () => {
       metadata: { owner: 'x' },
       recovered_from_session_id: original.session_id,
       parent_session_id: null,
-      token_budget: { total: 100_000, used: 0, available: 100_000, position_percent: 0 },
+      token_budget: { total: 100_000, used: 0, reserved: 0, available: 100_000, position_percent: 0 },
     });
     expect(fresh.last_recovery_at).toEqual(expect.any(String));
 

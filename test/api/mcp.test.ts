@@ -69,6 +69,9 @@ describe('the MCP server at /mcp', () => {
           'merge_session',
           'record_usage',
           'restore_checkpoint',
+          'reserve_tokens',
+          'commit_reservation',
+          'release_reservation',
         ].sort(),
       );
       const tokens = definitionTokens({ tools });
@@ -89,6 +92,36 @@ describe('the MCP server at /mcp', () => {
       expect(templates.resourceTemplates.map((template) => template.uriTemplate)).toEqual(['session://{id}/budget']);
     },
   );
+
+  it('reserves, commits and releases through reserve_tokens, commit_reservation and release_reservation', async () => {
+    const { apiKey, auth } = await t.newProject();
+    const client = await connect(apiKey);
+    const sessionId = await newSession(auth, 10_000);
+
+    const hold = await call(client, 'reserve_tokens', { session_id: sessionId, tokens: 6_000 });
+    expect(hold).toMatchObject({ isError: false, body: { status: 'held', tokens: 6_000, token_budget: { reserved: 6_000, available: 4_000 } } });
+    const refused = await call(client, 'reserve_tokens', { session_id: sessionId, tokens: 4_001 });
+    expect(refused).toMatchObject({ isError: true, body: { code: 'BUDGET_EXHAUSTED', status: 409, available: 4_000, reserved: 6_000 } });
+    const second = await call(client, 'reserve_tokens', { session_id: sessionId, tokens: 1_000 });
+
+    const committed = await call(client, 'commit_reservation', { reservation_id: hold.body.reservation_id, tokens: 5_500 });
+    expect(committed).toMatchObject({
+      isError: false,
+      body: { crossed: [], token_budget: { used: 5_500, reserved: 1_000, available: 3_500 }, reservation: { status: 'committed' } },
+    });
+    // The same body again is counted once (the REST route's replay); the REST commit agrees it is the same request.
+    const again = await call(client, 'commit_reservation', { reservation_id: hold.body.reservation_id, tokens: 5_500 });
+    expect(again.isError).toBe(false);
+    const rest = await t.http.post(`/v1/reservations/${hold.body.reservation_id}/commit`).set(auth).send({ tokens: 5_500 });
+    expect(rest.headers['idempotent-replayed']).toBe('true');
+    expect(await t.db.prisma.usageRecord.count({ where: { sessionId } })).toBe(1);
+
+    const released = await call(client, 'release_reservation', { reservation_id: second.body.reservation_id });
+    expect(released).toMatchObject({ isError: false, body: { status: 'released', release_reason: 'client' } });
+    const session = (await t.http.get(`/v1/sessions/${sessionId}`).set(auth)).body;
+    expect(session.token_budget).toMatchObject({ used: 5_500, reserved: 0, available: 4_500 });
+    await client.close();
+  });
 
   it("record_usage takes a provider's usage object as the REST route does, cache reads in their own class", async () => {
     const { apiKey, auth } = await t.newProject();

@@ -14,7 +14,7 @@ describe('the reference end-to-end workflow', () => {
     const created = await t.http.post('/v1/sessions').set(auth).send({ task_id: 'SPEC-001' });
     expect(created.status).toBe(201);
     const sessionId: string = created.body.session_id;
-    expect(created.body.token_budget).toEqual({ total: 200_000, used: 0, available: 200_000, position_percent: 0 });
+    expect(created.body.token_budget).toEqual({ total: 200_000, used: 0, reserved: 0, available: 200_000, position_percent: 0 });
 
     // Step 2: five updates of ~15K, a checkpoint before major operations on even iterations
     const checkpoints: { checkpoint_id: string; phase: string; token_usage: unknown }[] = [];

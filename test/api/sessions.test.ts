@@ -26,7 +26,7 @@ describe('POST /v1/sessions', () => {
       task_id: 'SPEC-001',
       model: 'claude-sonnet-4-5-20250929',
       status: 'active',
-      token_budget: { total: 200000, used: 0, available: 200000, position_percent: 0 },
+      token_budget: { total: 200000, used: 0, reserved: 0, available: 200000, position_percent: 0 },
       level: 'normal',
       thresholds: [75, 85],
       non_critical_keys: ['temp_context'],
@@ -48,7 +48,7 @@ describe('POST /v1/sessions', () => {
     const haiku = await createSession(auth, { task_id: 'a', model: 'claude-haiku-4-5-20251001' });
     expect(haiku).toMatchObject({ model: 'claude-haiku-4-5-20251001', token_budget: { total: 200000 } });
     const explicit = await createSession(auth, { task_id: 'a', token_budget: { total: 1_000_000_000_000 } });
-    expect(explicit.token_budget).toEqual({ total: 1_000_000_000_000, used: 0, available: 1_000_000_000_000, position_percent: 0 });
+    expect(explicit.token_budget).toEqual({ total: 1_000_000_000_000, used: 0, reserved: 0, available: 1_000_000_000_000, position_percent: 0 });
   });
 
   it('writes session.created to the outbox with the session', async () => {
@@ -347,7 +347,7 @@ describe('PATCH /v1/sessions/{id}', () => {
       level: 'emergency',
       context: { keep: 1 },
       deferred_context: { temp_context: 't' },
-      token_budget: { total: 800, used: 700, available: 100, position_percent: 87.5 },
+      token_budget: { total: 800, used: 700, reserved: 0, available: 100, position_percent: 87.5 },
     });
     const events = await thresholdEventsOf(t.db, session.session_id);
     expect(events.map((e) => e.data)).toEqual([

@@ -27,7 +27,7 @@ describe('POST /v1/sessions/{id}/usage', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       session_id: s.id,
-      token_budget: { total: 200000, used: 15000, available: 185000, position_percent: 7.5 },
+      token_budget: { total: 200000, used: 15000, reserved: 0, available: 185000, position_percent: 7.5 },
       level: 'normal',
       crossed: [],
       status: 'active',
@@ -229,7 +229,7 @@ describe('GET /v1/sessions/{id}/budget', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       session_id: s.id,
-      token_budget: { total: 100000, used: 40000, available: 60000, position_percent: 40 },
+      token_budget: { total: 100000, used: 40000, reserved: 0, available: 60000, position_percent: 40 },
       level: 'normal',
       thresholds: [75, 85],
       session_age_seconds: 240,

@@ -124,7 +124,7 @@ describe('typed calls', () => {
     });
     expect(usage).toEqual({
       session_id: id,
-      token_budget: { total: 100_000, used: 78_000, available: 22_000, position_percent: 78 },
+      token_budget: { total: 100_000, used: 78_000, reserved: 0, available: 22_000, position_percent: 78 },
       level: 'defer_non_critical',
       crossed: [75],
       status: 'active',

@@ -255,7 +255,7 @@ describe('a LangGraph StateGraph checkpointed by SessionStateSaver', () => {
     expect(crossings).toEqual([[], [75]]);
 
     const session = await onlySessionOf(auth, 'budget-1');
-    expect(session.token_budget).toEqual({ total: 1000, used: 800, available: 200, position_percent: 80 });
+    expect(session.token_budget).toEqual({ total: 1000, used: 800, reserved: 0, available: 200, position_percent: 80 });
     const budget = await t.http.get(`/v1/sessions/${session.session_id}/budget`).set(auth).expect(200);
     expect(budget.body.token_budget).toMatchObject({ used: 800, available: 200 });
     const events = await thresholdEventsOf(t.db, session.session_id);

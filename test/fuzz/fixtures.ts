@@ -29,6 +29,7 @@ export const PARAM_KINDS: Record<string, { tenantScoped: boolean; unknown: () =>
   webhooks: { tenantScoped: true, unknown: () => fakeId('wh') },
   deliveries: { tenantScoped: true, unknown: () => fakeId('dlv') },
   handoffs: { tenantScoped: true, unknown: () => fakeId('hoff') },
+  reservations: { tenantScoped: true, unknown: () => fakeId('rsv') },
   orchestrations: { tenantScoped: true, unknown: () => fakeId('orch') },
   specs: { tenantScoped: false, unknown: () => 'no-such-spec' },
   agents: { tenantScoped: false, unknown: () => 'no-such-agent' },
@@ -93,6 +94,10 @@ export async function createFixtures(t: TestApp, label: string): Promise<Fixture
   await call(t, 'POST', `/v1/sessions/${sessionId}/usage`, auth, { tokens: 1000, source: 'fuzz' });
   const second = await call(t, 'POST', `/v1/sessions/${sessionId}/checkpoints`, auth, { phase: 'phase-2', context_snapshot: { plan: 'p2' } });
   const fork = await call(t, 'POST', `/v1/sessions/${sessionId}/fork`, auth, {});
+  const holds = [
+    await call(t, 'POST', `/v1/sessions/${sessionId}/reservations`, auth, { tokens: 500 }),
+    await call(t, 'POST', `/v1/sessions/${sessionId}/reservations`, auth, { tokens: 70, ttl_seconds: 1 }),
+  ];
   const spare = await call(t, 'POST', '/v1/sessions', auth, { task_id: `fuzz-spare-${label}` });
   // Below the 30,000 available tokens a handoff needs, with non-critical context left to defer.
   const low = await call(t, 'POST', '/v1/sessions', auth, {
@@ -128,6 +133,7 @@ export async function createFixtures(t: TestApp, label: string): Promise<Fixture
     webhooks: [webhookId],
     deliveries: deliveryIds,
     handoffs: [handoff.handoff_id as string],
+    reservations: holds.map((hold) => hold.reservation_id as string),
     orchestrations: [orchestration.orchestration_id as string],
     specs: ['spec-a', 'spec-b', 'spec-c'],
     agents: ['agent-a', 'agent-b'],

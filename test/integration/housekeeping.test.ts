@@ -20,7 +20,13 @@ describe('housekeeping', () => {
     expect((await t.http.post(url).set(auth).set('idempotency-key', 'old-usage').send({ tokens: 5 })).headers['idempotent-replayed']).toBe('true');
 
     clock.advance(2000);
-    expect(await t.container.housekeeping.tick()).toEqual({ idempotencyRecords: 2, usageRecords: 0, checkpoints: 0, events: 0 });
+    expect(await t.container.housekeeping.tick()).toEqual({
+      idempotencyRecords: 2,
+      usageRecords: 0,
+      checkpoints: 0,
+      events: 0,
+      expiredHolds: expect.any(Number),
+    });
     const again = await t.http.post(url).set(auth).set('idempotency-key', 'old-usage').send({ tokens: 5 });
     expect(again.headers['idempotent-replayed']).toBeUndefined();
     expect(again.body.token_budget.used).toBe(10);
@@ -61,7 +67,13 @@ describe('retention', () => {
 
     retentionClock.advance(1.5 * DAY_MS);
     // Events of day 0: 5 session.created, 5 checkpoint.created, and the recovery's archived and recovered.
-    expect(await r.container.housekeeping.tick()).toEqual({ idempotencyRecords: 0, usageRecords: 2, checkpoints: 2, events: 12 });
+    expect(await r.container.housekeeping.tick()).toEqual({
+      idempotencyRecords: 0,
+      usageRecords: 2,
+      checkpoints: 2,
+      events: 12,
+      expiredHolds: expect.any(Number),
+    });
 
     const usage = await make.get(`/v1/sessions/${session.session_id}/usage`);
     expect(usage.data.map((entry: { tokens: number }) => entry.tokens)).toEqual([30]);
@@ -75,7 +87,13 @@ describe('retention', () => {
       expect((await r.http.get(`/v1/checkpoints/${survivor.checkpoint_id}`).set(auth)).status).toBe(200);
     }
 
-    expect(await r.container.housekeeping.tick()).toEqual({ idempotencyRecords: 0, usageRecords: 0, checkpoints: 0, events: 0 });
+    expect(await r.container.housekeeping.tick()).toEqual({
+      idempotencyRecords: 0,
+      usageRecords: 0,
+      checkpoints: 0,
+      events: 0,
+      expiredHolds: expect.any(Number),
+    });
   });
 
   it('prunes old events with their finished deliveries, never an event still owed to a subscriber', async () => {

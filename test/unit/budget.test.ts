@@ -33,7 +33,7 @@ describe('tokenBudget', () => {
   });
 
   it('reports a negative available when over budget', () => {
-    expect(tokenBudget(100, 130)).toEqual({ total: 100, used: 130, available: -30, positionPercent: 130 });
+    expect(tokenBudget(100, 130)).toEqual({ total: 100, used: 130, reserved: 0, available: -30, positionPercent: 130 });
   });
 
   it.each([

@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Explain an error code: the page a problem's `type` names
-         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
+         * @description What the code means and what to do about it, as HTML, or as JSON when `Accept` prefers `application/json`. Every code has one: `validation-failed`, `malformed-json`, `unknown-event-id`, `unauthorized`, `not-found`, `route-not-found`, `session-archived`, `invalid-transition`, `session-already-recovered`, `fork-already-merged`, `checkpoint-corrupted`, `handoff-already-decided`, `webhook-disabled`, `spec-not-running`, `idempotency-request-in-progress`, `external-id-taken`, `budget-exhausted`, `reservation-not-held`, `request-timeout`, `precondition-failed`, `payload-too-large`, `checkpoint-too-large`, `context-too-large`, `unsupported-media-type`, `headers-too-large`, `idempotency-key-reused`, `not-a-fork`, `checkpoint-not-in-session`, `handoff-invalid`, `webhook-url-refused`, `orchestration-invalid`, `rate-limited`, `too-many-streams`, `internal`, `not-ready`.
          */
         get: operations["getProblemType"];
         put?: never;
@@ -150,6 +150,84 @@ export interface paths {
         get: operations["getBudget"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/reservations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A session's reservations, newest first */
+        get: operations["listReservations"];
+        put?: never;
+        /**
+         * Hold tokens of the budget before a model call
+         * @description Granted only when used + reserved + tokens ≤ total, atomically under any concurrency; otherwise 409 BUDGET_EXHAUSTED (with `available` and `reserved`) and nothing is held. The hold counts in token_budget.reserved until it is committed, released or past expires_at.
+         */
+        post: operations["createReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reservations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a reservation */
+        get: operations["getReservation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reservations/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the usage of the model call and end the hold, in one atomic step
+         * @description Takes the body of POST /v1/sessions/{id}/usage and records it exactly as that route does (policies, crossings, events); the tokens may exceed the estimate. A commit after expiry is still recorded. A second commit with the same body returns the first answer with `idempotent-replayed: true`; with another body, or of a released hold, 409 RESERVATION_NOT_HELD.
+         */
+        post: operations["commitReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reservations/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a hold without usage (the model call was not made)
+         * @description Releasing a released or expired reservation changes nothing; a committed one is 409 RESERVATION_NOT_HELD.
+         */
+        post: operations["releaseReservation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -695,7 +773,7 @@ export interface paths {
         put?: never;
         /**
          * What the active MCP servers' tool definitions cost, and which ones a task needs
-         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1663), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
+         * @description Each server costs the project's figure (`PUT /v1/context/mcp-servers/{name}`), else the reference default (context7 2,000, playwright 3,000, this service's own session-state 1999), else 0 with `known: false`. Above 5000 tokens in all, `warning` says so. With a `task_type`, the reference's recommendation and what to disable and enable to follow it; with a `session_id`, the share of that session's available tokens the definitions would take. Reads only: nothing is stored.
          */
         post: operations["analyzeMcpServers"];
         delete?: never;
@@ -1461,6 +1539,22 @@ export interface components {
             max_parallel_sessions: number;
         };
         /**
+         * @description held (counts in reserved until expires_at) · committed · released · expired
+         * @enum {string}
+         */
+        ReservationStatusInput: "held" | "committed" | "released" | "expired";
+        CreateReservationRequestInput: {
+            /** @description The call's estimate: prompt tokens + max_tokens */
+            tokens: number;
+            /** @description Default 300 */
+            ttl_seconds?: number;
+            /** @description Free text: which agent or call holds this */
+            source?: string;
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
          * @example {
          *       "url": "https://hooks.example.com/session-state",
          *       "events": [
@@ -1571,6 +1665,10 @@ export interface components {
             known_models?: string[];
             /** @description A handoff naming an unregistered agent (422 HANDOFF_INVALID): the project's registered agents */
             known_agents?: string[];
+            /** @description BUDGET_EXHAUSTED: tokens available (total - used - reserved) when the reservation was refused */
+            available?: number;
+            /** @description BUDGET_EXHAUSTED: tokens in live reservations when the reservation was refused */
+            reserved?: number;
         };
         /** @description A new project and its first API key */
         CreatedProject: {
@@ -1675,7 +1773,12 @@ export interface components {
              */
             used: number;
             /**
-             * @description total - used; negative when over budget
+             * @description Tokens in live reservations (holds not yet committed, released or expired)
+             * @example 0
+             */
+            reserved: number;
+            /**
+             * @description total - used - reserved; negative when over budget
              * @example 198750
              */
             available: number;
@@ -1701,6 +1804,14 @@ export interface components {
          * @enum {string}
          */
         CountMode: "all" | "billable_input_output";
+        TokenUsage: {
+            total: number;
+            used: number;
+            /** @description total - used; negative when over budget */
+            available: number;
+            /** @description used / total * 100, rounded to 2 decimals */
+            position_percent: number;
+        };
         /** @description A session: one task of one agent, its token budget, context and lineage */
         Session: {
             /**
@@ -1836,7 +1947,7 @@ export interface components {
              */
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
-            token_usage: components["schemas"]["TokenBudget"];
+            token_usage: components["schemas"]["TokenUsage"];
             /**
              * @description The context as it was checkpointed
              * @example {
@@ -1881,7 +1992,7 @@ export interface components {
              */
             phase: string;
             /** @description The session's token budget when the checkpoint was taken */
-            token_usage: components["schemas"]["TokenBudget"];
+            token_usage: components["schemas"]["TokenUsage"];
             /** @description Left out under `Prefer: return=minimal` */
             context_snapshot?: {
                 [key: string]: unknown;
@@ -1983,7 +2094,7 @@ export interface components {
              * @enum {string}
              */
             source: "project" | "reference";
-            /** @description The reference default (context7 2000, playwright 3000, session-state 1663), or null */
+            /** @description The reference default (context7 2000, playwright 3000, session-state 1999), or null */
             reference_tokens: number | null;
             /** @description When the project set its own figure; null for a reference default */
             created_at: string | null;
@@ -2652,6 +2763,94 @@ export interface components {
             updated_at: string;
             /** @description When the orchestration became completed or failed */
             completed_at: string | null;
+        };
+        /**
+         * @description held (counts in reserved until expires_at) · committed · released · expired
+         * @enum {string}
+         */
+        ReservationStatus: "held" | "committed" | "released" | "expired";
+        Reservation: {
+            reservation_id: string;
+            session_id: string;
+            tokens: number;
+            /** @description A hold past expires_at is expired from that instant */
+            status: components["schemas"]["ReservationStatus"];
+            source: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            expires_at: string;
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            created_at: string;
+            /** @description When it was committed, released or marked expired */
+            resolved_at: string | null;
+            /** @description Who released it: the client, or the end of the session (archive, emergency recovery, merge) */
+            release_reason: ("client" | "archived" | "emergency_recovery" | "merged") | null;
+        };
+        ReservationGrant: {
+            reservation_id: string;
+            session_id: string;
+            tokens: number;
+            /** @description A hold past expires_at is expired from that instant */
+            status: components["schemas"]["ReservationStatus"];
+            source: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            expires_at: string;
+            /**
+             * @description RFC 3339 UTC timestamp with milliseconds
+             * @example 2026-12-07T14:03:12.345Z
+             */
+            created_at: string;
+            /** @description When it was committed, released or marked expired */
+            resolved_at: string | null;
+            /** @description Who released it: the client, or the end of the session (archive, emergency recovery, merge) */
+            release_reason: ("client" | "archived" | "emergency_recovery" | "merged") | null;
+            /** @description The session's budget with this hold counted in reserved */
+            token_budget: components["schemas"]["TokenBudget"];
+        };
+        CommitResult: {
+            /**
+             * @description The session
+             * @example sess_01a252c39c91724fa500d7794bd6f1bf
+             */
+            session_id: string;
+            token_budget: components["schemas"]["TokenBudget"];
+            level: components["schemas"]["Level"];
+            /**
+             * @description Thresholds this update crossed, ascending; each emits session.threshold_crossed
+             * @example []
+             */
+            crossed: number[];
+            status: components["schemas"]["SessionStatus"];
+            /** @description Tokens this update counted on the budget (the session's count mode applied) */
+            tokens: number;
+            /** @description null for a plain { tokens } update */
+            classes: components["schemas"]["TokenClasses"] | null;
+            /** @description This call's exact cost; null when its model has no price or the update has no classes */
+            cost_usd: string | null;
+            /**
+             * @description The prices cost_usd was computed at: `catalog:<date>` (built in), `settings:<date>` (MODELS), `project:<n>` (PUT /v1/models/{model}/prices)
+             * @example catalog:2025-12-01
+             */
+            price_version: string | null;
+            /** @description The session's cost after this update */
+            cost: components["schemas"]["Cost"];
+            /** @description Cost thresholds this update crossed, ascending; each emits session.cost_threshold_crossed */
+            cost_crossed: number[];
+            reservation: components["schemas"]["Reservation"];
         };
         /** @description A webhook subscription: a URL and the event types delivered to it */
         Webhook: {
@@ -3498,6 +3697,384 @@ export interface operations {
             };
             /** @description Nothing of that id in this project (`NOT_FOUND`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReservations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
+                cursor?: string;
+                status?: components["schemas"]["ReservationStatusInput"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The items of this page */
+                        data: components["schemas"]["Reservation"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createReservation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body returns the first response and changes nothing. Keys are per project (shared by all its sessions) and kept at least 24 hours */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description The session id
+                 * @example sess_01a252c39c91724fa500d7794bd6f1bf
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReservationRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationGrant"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but refused: `code` names the rule (e.g. `HANDOFF_INVALID`, `IDEMPOTENCY_KEY_REUSED`), `errors` lists what failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reservation"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    commitReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input_tokens": 1000,
+                 *       "output_tokens": 250,
+                 *       "model": "claude-sonnet-4-5-20250929",
+                 *       "source": "planner"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecordUsageRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitResult"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description No fields: send `{}` or no body */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reservation"];
+                };
+            };
+            /** @description Invalid request: a path parameter, the query, a header or the body fails validation (`VALIDATION_FAILED`, each field in `errors`), or the body is not JSON (`MALFORMED_JSON`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or one that is unknown or revoked (`UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing of that id in this project (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused in the resource's current state: `code` names why (e.g. `SESSION_ARCHIVED`, `INVALID_TRANSITION`), or a request with the same Idempotency-Key is still running (`IDEMPOTENCY_REQUEST_IN_PROGRESS`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service accepts (`PAYLOAD_TOO_LARGE`, `CHECKPOINT_TOO_LARGE`, `CONTEXT_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

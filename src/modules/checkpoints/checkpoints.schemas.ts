@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { JsonObjectInputSchema, JsonObjectSchema, ListQuerySchema, NameSchema, TimestampSchema, toTimestamp } from '../../lib/wire.js';
 import { EXAMPLE } from '../../lib/examples.js';
 import { IdempotencyHeadersSchema } from '../idempotency/idempotency-key.js';
-import { TokenBudgetSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
+import { TokenUsageSchema, tokenUsageWire } from '../sessions/sessions.schemas.js';
 import type { Checkpoint } from './checkpoints.repository.js';
 
 export const CheckpointSchema = z
@@ -10,7 +10,7 @@ export const CheckpointSchema = z
     checkpoint_id: z.string().meta({ description: 'The checkpoint id (`ckpt_` and 32 hex digits)', examples: [EXAMPLE.checkpointId] }),
     session_id: z.string().meta({ description: 'The session it is a checkpoint of', examples: [EXAMPLE.sessionId] }),
     phase: z.string().meta({ description: 'Where the work stood, as the caller named it', examples: ['iteration_2'] }),
-    token_usage: TokenBudgetSchema.describe("The session's token budget when the checkpoint was taken"),
+    token_usage: TokenUsageSchema.describe("The session's token budget when the checkpoint was taken"),
     context_snapshot: JsonObjectSchema.meta({ description: 'The context as it was checkpointed', examples: [{ files: ['src/billing/invoice.ts'] }] }),
     sha256: z.string().meta({
       description: 'SHA-256 (hex) of the RFC 8785 canonical JSON of context_snapshot',
@@ -106,7 +106,7 @@ export function checkpointWire(checkpoint: Checkpoint): z.infer<typeof Checkpoin
     checkpoint_id: checkpoint.id,
     session_id: checkpoint.sessionId,
     phase: checkpoint.phase,
-    token_usage: tokenBudgetWire(checkpoint.total, checkpoint.used),
+    token_usage: tokenUsageWire(checkpoint.total, checkpoint.used),
     context_snapshot: checkpoint.contextSnapshot,
     sha256: checkpoint.sha256,
     size_bytes: checkpoint.sizeBytes,

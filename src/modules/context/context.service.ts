@@ -52,7 +52,7 @@ export function createContextService({ context, sessions, clock }: ContextServic
       return {
         ...analysis,
         session: session
-          ? { sessionId: session.id, ...shareOfAvailable(analysis.totalTokens, tokenBudget(session.total, session.used).available) }
+          ? { sessionId: session.id, ...shareOfAvailable(analysis.totalTokens, tokenBudget(session.total, session.used, session.reserved).available) }
           : null,
       };
     },

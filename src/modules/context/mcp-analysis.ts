@@ -11,7 +11,7 @@ export const SESSION_STATE_MCP_SERVER = 'session-state';
  * What its whole tools/list costs by definitionTokens (below); test/api/mcp.test.ts measures the
  * live list and holds this figure (and the README's) to it, and it must stay under 2,000.
  */
-export const SESSION_STATE_MCP_TOKENS = 1663;
+export const SESSION_STATE_MCP_TOKENS = 1999;
 
 /** The reference's typical tool-definition costs, in tokens. A Map, so a name like "constructor" is just a name. */
 export const REFERENCE_MCP_COSTS: ReadonlyMap<string, number> = new Map([

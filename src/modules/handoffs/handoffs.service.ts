@@ -94,7 +94,7 @@ export function createHandoffsService({ handoffs, agents, sessions, checkpoints,
       return sessions.transaction(async (tx) => {
         const session = await sessions.findForUpdate(tx, projectId, input.sessionId);
         if (!session) throw notFound('session', input.sessionId);
-        const budget = tokenBudget(session.total, session.used);
+        const budget = tokenBudget(session.total, session.used, session.reserved);
         const deferral =
           budget.available < LOW_BUDGET_TOKENS
             ? deferNonCriticalContext(session.context, session.deferredContext, session.nonCriticalKeys)

@@ -13,6 +13,7 @@ import { mergeContexts, type MergeStrategy } from './context-merge.js';
 import { forkTaskId } from './fork-task-id.js';
 import type { Session } from '../../domain/session.js';
 import type { NewSession, SessionsRepository } from '../sessions/sessions.repository.js';
+import type { ReservationsRepository } from '../reservations/reservations.repository.js';
 import { sessionArchivedEvent, sessionCreatedEvent } from '../sessions/session-events.js';
 import { assertAllowed, nextStatus } from '../../domain/transitions.js';
 
@@ -34,6 +35,8 @@ export interface LifecycleServiceDeps {
   sessions: SessionsRepository;
   checkpoints: Pick<CheckpointsRepository, 'find' | 'latestOf'>;
   takeCheckpoint: CheckpointsService['take'];
+  /** Archive, emergency recovery and merge end the session's holds in their own transaction. */
+  holds: Pick<ReservationsRepository, 'endHoldsOf'>;
   clock: Clock;
   /** CHECKPOINT_MAX_BYTES: a merge may not make a context that no checkpoint could hold. */
   maxContextBytes: number;
@@ -52,7 +55,7 @@ const inheritedFrom = (source: Session, createdAt: Date) => ({
   createdAt,
 });
 
-export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, clock, maxContextBytes }: LifecycleServiceDeps) {
+export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, holds, clock, maxContextBytes }: LifecycleServiceDeps) {
   async function lock(tx: Tx, projectId: string, id: string): Promise<Session> {
     const session = await sessions.findForUpdate(tx, projectId, id);
     if (!session) throw notFound('session', id);
@@ -120,6 +123,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const session = await lock(tx, projectId, id);
         const status = nextStatus('archive', session);
         const now = clock.now();
+        await holds.endHoldsOf(tx, id, 'archived', now);
         const archived = await sessions.update(tx, id, { status, archivedAt: now, updatedAt: now });
         await appendEvents(tx, clock, [sessionArchivedEvent(archived, 'archived')]);
         return archived;
@@ -165,6 +169,7 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const context = mergeContexts(kept.context, fork.context, strategy);
         assertCheckpointable(context, maxContextBytes);
         const now = clock.now();
+        await holds.endHoldsOf(tx, fork.id, 'merged', now);
         const merged = await sessions.update(tx, kept.id, { context, updatedAt: now });
         const archivedFork = await sessions.update(tx, fork.id, {
           status: forkStatus,
@@ -201,6 +206,8 @@ export function createLifecycleService({ sessions, checkpoints, takeCheckpoint, 
         const { checkpoint, event: checkpointEvent } = await takeCheckpoint(tx, original, EMERGENCY_RECOVERY_PHASE, original.context, {
           enforceSizeLimit: false,
         });
+        await holds.endHoldsOf(tx, id, 'emergency_recovery', now);
+        // The external id moves to the new session, so telemetry naming it goes on counting there.
         // The external id moves to the new session, so telemetry naming it goes on counting there;
         // the original names its successor, and writes refused on it say where to go on.
         const successor = inheritedFrom(original, now);

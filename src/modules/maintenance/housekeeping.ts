@@ -2,6 +2,7 @@
 import type { Clock } from '../../lib/clock.js';
 import type { CheckpointsRepository } from '../checkpoints/checkpoints.repository.js';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
+import type { ReservationsRepository } from '../reservations/reservations.repository.js';
 import type { UsageRepository } from '../usage/usage.repository.js';
 import type { OutboxRepository } from '../webhooks/outbox.repository.js';
 
@@ -17,6 +18,8 @@ export interface HousekeepingDeps {
   usage: Pick<UsageRepository, 'deleteOlderThan'>;
   checkpoints: Pick<CheckpointsRepository, 'deleteOlderThan'>;
   events: Pick<OutboxRepository, 'deleteOlderThan'>;
+  /** Holds past expires_at (already not counting) are marked expired. */
+  reservations: Pick<ReservationsRepository, 'expireHolds'>;
   clock: Clock;
   idempotencyTtlHours: number;
   /** Unset: keep forever. */
@@ -35,10 +38,10 @@ async function inBatches(deleteBatch: (batchSize: number) => Promise<number>): P
 }
 
 export function createHousekeeping(deps: HousekeepingDeps) {
-  const { idempotency, usage, checkpoints, events, clock, idempotencyTtlHours } = deps;
+  const { idempotency, usage, checkpoints, events, reservations, clock, idempotencyTtlHours } = deps;
   return {
     /** One pass; returns what it removed. */
-    async tick(): Promise<{ idempotencyRecords: number; usageRecords: number; checkpoints: number; events: number }> {
+    async tick(): Promise<{ idempotencyRecords: number; usageRecords: number; checkpoints: number; events: number; expiredHolds: number }> {
       const now = clock.now().getTime();
       const idempotencyCutoff = now - idempotencyTtlHours * HOUR_MS;
       const idempotencyRecords = await idempotency.deleteOlderThan(new Date(idempotencyCutoff));
@@ -50,6 +53,7 @@ export function createHousekeeping(deps: HousekeepingDeps) {
         usageRecords: await olderThanDays(deps.usageRetentionDays, usage.deleteOlderThan, idempotencyCutoff),
         checkpoints: await olderThanDays(deps.checkpointRetentionDays, checkpoints.deleteOlderThan),
         events: await olderThanDays(deps.eventRetentionDays, events.deleteOlderThan),
+        expiredHolds: await inBatches((batchSize) => reservations.expireHolds(new Date(now), batchSize)),
       };
     },
   };

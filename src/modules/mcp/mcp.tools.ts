@@ -1,7 +1,7 @@
 // The service's MCP tools: one entry each in MCP_TOOLS, with an input schema built from the very zod
 // schemas the REST routes validate with, and a `run` that calls the same service the route calls
 // and answers the route's wire shape. Problems the services throw (AppError) become tool errors in
-// plugins/mcp.ts. To add a tool, add an entry (reserve_tokens & co. once reservations exist).
+// plugins/mcp.ts. To add a tool, add an entry.
 import { z } from 'zod';
 import {
   CheckpointParamsSchema,
@@ -15,10 +15,12 @@ import type { HandoffsService } from '../handoffs/handoffs.service.js';
 import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import { ForkBodySchema, MergeBodySchema, emergencyRecoveryWire } from '../lifecycle/lifecycle.schemas.js';
 import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
-import { SessionParamsSchema, sessionWire } from '../sessions/sessions.schemas.js';
+import { SessionParamsSchema, sessionWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import { RecordUsageBodySchema, bodyClasses, budgetWire, usageResultWire } from '../usage/usage.schemas.js';
 import type { UsageService } from '../usage/usage.service.js';
+import { CreateReservationBodySchema, reservationWire } from '../reservations/reservations.schemas.js';
+import type { ReservationsService } from '../reservations/reservations.service.js';
 import { pageWire } from '../../lib/wire.js';
 import { decodeCursor } from '../../lib/wire.js';
 
@@ -28,6 +30,7 @@ export interface McpToolServices {
   checkpoints: Pick<CheckpointsService, 'create' | 'list' | 'restore'>;
   lifecycle: Pick<LifecycleService, 'fork' | 'merge' | 'emergencyRecover'>;
   handoffs: Pick<HandoffsService, 'create' | 'accept'>;
+  reservations: Pick<ReservationsService, 'reserve' | 'commit' | 'release'>;
 }
 
 export interface McpTool<S extends z.ZodType = z.ZodType> {
@@ -45,6 +48,8 @@ const tool = <S extends z.ZodType>(definition: McpTool<S>): McpTool => definitio
 // The REST routes take these ids from the path; a tool takes them as arguments, named as in the bodies.
 const sessionId = { session_id: SessionParamsSchema.shape.id.describe('Session id (sess_…)') };
 const SessionInputSchema = z.strictObject(sessionId);
+// Without the path's length bounds (the listing's token cost): an id that names nothing is 404 anyway.
+const reservationId = { reservation_id: z.string() };
 
 /** The budget as GET /v1/sessions/{id}/budget answers it. */
 export const budgetOf = async (usage: Pick<UsageService, 'budget'>, projectId: string, id: string) => budgetWire(await usage.budget(projectId, id));
@@ -98,6 +103,51 @@ export const MCP_TOOLS: readonly McpTool[] = [
       );
       return usageResultWire(result);
     },
+  }),
+  tool({
+    name: 'reserve_tokens',
+    // Held 300 s (the REST default): the tools/list budget has no room for ttl_seconds.
+    description: "Hold a call's estimated tokens (300 s); BUDGET_EXHAUSTED if they do not fit.",
+    input: CreateReservationBodySchema.pick({ tokens: true }).safeExtend(sessionId),
+    run: async ({ reservations }, projectId, { session_id, tokens }) => {
+      const grant = await reservations.reserve(projectId, session_id, { tokens });
+      return { ...reservationWire(grant.reservation), token_budget: tokenBudgetWire(grant.total, grant.used, grant.reserved) };
+    },
+  }),
+  tool({
+    name: 'commit_reservation',
+    // record_usage's body; its fields are described there already (the listing's token cost).
+    description: 'Record usage (as record_usage), end the hold.',
+    input: RecordUsageBodySchema.safeExtend({
+      tokens: RecordUsageBodySchema.shape.tokens.meta({ description: undefined }),
+      input_tokens: RecordUsageBodySchema.shape.input_tokens.meta({ description: undefined }),
+      output_tokens: RecordUsageBodySchema.shape.output_tokens.meta({ description: undefined }),
+      provider: RecordUsageBodySchema.shape.provider.meta({ description: undefined }),
+      usage: RecordUsageBodySchema.shape.usage.meta({ description: undefined }),
+      model: RecordUsageBodySchema.shape.model.meta({ description: undefined }),
+      source: RecordUsageBodySchema.shape.source.meta({ description: undefined }),
+      ...reservationId,
+    }),
+    run: async ({ reservations }, projectId, { reservation_id, ...body }) => {
+      const hash = requestHash({ method: 'POST', url: `/v1/reservations/${encodeURIComponent(reservation_id)}/commit`, body });
+      const input = {
+        tokens: body.tokens,
+        inputTokens: body.input_tokens,
+        outputTokens: body.output_tokens,
+        classes: bodyClasses(body),
+        provider: body.provider,
+        model: body.model,
+        source: body.source,
+      };
+      const { result, reservation } = await reservations.commit(projectId, reservation_id, input, hash);
+      return { ...usageResultWire(result), reservation: reservationWire(reservation) };
+    },
+  }),
+  tool({
+    name: 'release_reservation',
+    description: 'End a hold unused.',
+    input: z.strictObject(reservationId),
+    run: async ({ reservations }, projectId, args) => reservationWire(await reservations.release(projectId, args.reservation_id)),
   }),
   tool({
     name: 'create_checkpoint',

@@ -2,6 +2,7 @@ import type { Session as SessionRow } from '../../generated/prisma/client.js';
 import { Prisma, type PrismaClient, type Tx } from '../../lib/prisma.js';
 import type { JsonObject } from '../../lib/wire.js';
 import type { Session, SessionStatus } from '../../domain/session.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import type { CountMode } from '../../domain/token-classes.js';
 import { decimalText } from '../../lib/decimal.js';
 
@@ -15,6 +16,8 @@ export function toSession(row: SessionRow): Session {
     status: row.status as SessionStatus,
     total: Number(row.total),
     used: Number(row.used),
+    // An upper bound until withLiveReserved() sums the live holds (0 is exact: nothing is held).
+    reserved: Number(row.heldTokens),
     thresholds: row.thresholds,
     nonCriticalKeys: row.nonCriticalKeys,
     context: row.context as JsonObject,
@@ -95,7 +98,22 @@ export type SessionChanges = Partial<
 export const sessionStatusInSql = (statuses: readonly SessionStatus[]): Prisma.Sql =>
   Prisma.raw(`s.status IN (${statuses.map((status) => `'${status}'`).join(', ')})`);
 
-export function createSessionsRepository(prisma: PrismaClient) {
+export function createSessionsRepository(prisma: PrismaClient, clock: Clock = systemClock) {
+  /**
+   * Sets `reserved` to the tokens of the live holds at this instant (a hold past expires_at no
+   * longer counts, swept or not). Sessions holding nothing (held_tokens = 0) cost no query.
+   */
+  async function withLiveReserved<S extends Session>(db: Tx | PrismaClient, sessions: S[]): Promise<S[]> {
+    const holding = sessions.filter((session) => session.reserved > 0).map((session) => session.id);
+    if (holding.length === 0) return sessions;
+    const rows = await db.$queryRaw<{ id: string; reserved: bigint }[]>`
+      SELECT id, sss_reserved(id, ${clock.now()}::timestamptz) AS reserved FROM unnest(${holding}::text[]) AS h(id)`;
+    const reserved = new Map(rows.map((row) => [row.id, Number(row.reserved)]));
+    for (const session of sessions) if (reserved.has(session.id)) session.reserved = reserved.get(session.id)!;
+    return sessions;
+  }
+  const one = async (db: Tx | PrismaClient, session: Session): Promise<Session> => (await withLiveReserved(db, [session]))[0]!;
+
   return {
     async insert(tx: Tx, session: NewSession): Promise<Session> {
       const row = await tx.session.create({
@@ -113,21 +131,21 @@ export function createSessionsRepository(prisma: PrismaClient) {
 
     async find(projectId: string, id: string, db: Tx | PrismaClient = prisma): Promise<Session | null> {
       const row = await db.session.findFirst({ where: { id, projectId } });
-      return row ? toSession(row) : null;
+      return row ? one(db, toSession(row)) : null;
     },
 
     /** The sessions of `projectId` named by these external ids (those that exist). */
     async findByExternalIds(projectId: string, externalIds: string[]): Promise<Session[]> {
       if (externalIds.length === 0) return [];
       const rows = await prisma.session.findMany({ where: { projectId, externalId: { in: externalIds } } });
-      return rows.map(toSession);
+      return withLiveReserved(prisma, rows.map(toSession));
     },
 
     /** The sessions of `projectId` among these ids (those that exist). */
     async findMany(projectId: string, ids: string[]): Promise<Session[]> {
       if (ids.length === 0) return [];
       const rows = await prisma.session.findMany({ where: { projectId, id: { in: ids } } });
-      return rows.map(toSession);
+      return withLiveReserved(prisma, rows.map(toSession));
     },
 
     /** Newest first; `beforeId` is the last id of the previous page. */
@@ -144,7 +162,7 @@ export function createSessionsRepository(prisma: PrismaClient) {
         orderBy: { id: 'desc' },
         take: limit,
       });
-      return rows.map(toSession);
+      return withLiveReserved(prisma, rows.map(toSession));
     },
 
     /** Reads the session and locks its row until the transaction ends. */
@@ -153,7 +171,7 @@ export function createSessionsRepository(prisma: PrismaClient) {
         SELECT id FROM sessions WHERE id = ${id} AND project_id = ${projectId} FOR UPDATE`;
       if (locked.length === 0) return null;
       const row = await tx.session.findUniqueOrThrow({ where: { id } });
-      return toSession(row);
+      return one(tx, toSession(row));
     },
 
     /** Locks the rows of `ids` in id order (so two transactions locking the same pair cannot deadlock). */
@@ -162,13 +180,13 @@ export function createSessionsRepository(prisma: PrismaClient) {
         SELECT id FROM sessions WHERE id = ANY (${ids}::text[]) AND project_id = ${projectId} ORDER BY id FOR UPDATE`;
       if (locked.length === 0) return new Map();
       const rows = await tx.session.findMany({ where: { id: { in: locked.map((row) => row.id) } } });
-      return new Map(rows.map((row) => [row.id, toSession(row)]));
+      return new Map((await withLiveReserved(tx, rows.map(toSession))).map((session) => [session.id, session]));
     },
 
     /** The session recovered from `id` by an emergency recovery, if any. */
     async findRecoveredFrom(tx: Tx, projectId: string, id: string): Promise<Session | null> {
       const row = await tx.session.findFirst({ where: { projectId, recoveredFromSessionId: id } });
-      return row ? toSession(row) : null;
+      return row ? one(tx, toSession(row)) : null;
     },
 
     async update(tx: Tx, id: string, changes: SessionChanges): Promise<Session> {
@@ -184,7 +202,7 @@ export function createSessionsRepository(prisma: PrismaClient) {
           version: { increment: 1 },
         },
       });
-      return toSession(row);
+      return one(tx, toSession(row));
     },
 
     transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

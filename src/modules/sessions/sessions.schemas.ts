@@ -30,7 +30,8 @@ export const TokenBudgetSchema = z
   .object({
     total: z.int().meta({ description: 'The budget: how many tokens the session may use', examples: [200000] }),
     used: z.int().meta({ description: 'Tokens counted so far (usage updates)', examples: [1250] }),
-    available: z.int().meta({ description: 'total - used; negative when over budget', examples: [198750] }),
+    reserved: z.int().meta({ description: 'Tokens in live reservations (holds not yet committed, released or expired)', examples: [0] }),
+    available: z.int().meta({ description: 'total - used - reserved; negative when over budget', examples: [198750] }),
     position_percent: z.number().meta({ description: 'used / total * 100, rounded to 2 decimals', examples: [0.63] }),
   })
   .meta({ id: 'TokenBudget', description: "A session's token budget and how much of it is used" });
@@ -71,6 +72,16 @@ export const CostThresholdsSchema = z
   .max(20)
   .refine((values) => values.every((value, i) => i === 0 || value > values[i - 1]!), 'cost_thresholds must be strictly ascending')
   .describe('Percentages of cost_limit_usd whose crossing emits session.cost_threshold_crossed');
+
+/** A past position (a checkpoint's): used of total, without the holds of that moment. */
+export const TokenUsageSchema = z
+  .object({
+    total: z.int(),
+    used: z.int(),
+    available: z.int().describe('total - used; negative when over budget'),
+    position_percent: z.number().describe('used / total * 100, rounded to 2 decimals'),
+  })
+  .meta({ id: 'TokenUsage' });
 
 export const ThresholdsSchema = z
   .array(z.int().min(1).max(100))
@@ -229,9 +240,21 @@ export const IfMatchHeadersSchema = z.object({
 export type SessionWire = z.infer<typeof SessionSchema>;
 export type TokenBudgetWire = z.infer<typeof TokenBudgetSchema>;
 
-export function tokenBudgetWire(total: number, used: number): TokenBudgetWire {
-  const budget = tokenBudget(total, used);
-  return { total: budget.total, used: budget.used, available: budget.available, position_percent: budget.positionPercent };
+/** The one place a token_budget is built for the wire. */
+export function tokenBudgetWire(total: number, used: number, reserved = 0): TokenBudgetWire {
+  const budget = tokenBudget(total, used, reserved);
+  return {
+    total: budget.total,
+    used: budget.used,
+    reserved: budget.reserved,
+    available: budget.available,
+    position_percent: budget.positionPercent,
+  };
+}
+
+export function tokenUsageWire(total: number, used: number): z.infer<typeof TokenUsageSchema> {
+  const budget = tokenBudgetWire(total, used);
+  return { total: budget.total, used: budget.used, available: budget.available, position_percent: budget.position_percent };
 }
 
 export function sessionWire(session: Session): SessionWire {
@@ -242,7 +265,7 @@ export function sessionWire(session: Session): SessionWire {
     external_id: session.externalId,
     model: session.model,
     status: session.status,
-    token_budget: tokenBudgetWire(session.total, session.used),
+    token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
     level: levelOf(session.used, session.total),
     thresholds: session.thresholds,
     count: session.countMode,

@@ -77,6 +77,12 @@ export const RECORD_USAGE_STATEMENT = 'sss_record_usage';
 export const RECORD_USAGE_NO_CROSSING_STATEMENT = 'sss_record_usage_no_crossing';
 const RECORD_USAGE_NO_CROSSING_KEYED_STATEMENT = 'sss_record_usage_no_crossing_keyed';
 
+/**
+ * The tokens of the live holds on the updated session, for its token_budget. A session holding
+ * nothing (held_tokens = 0, the common case) skips the sum: CASE runs the sub-select only when needed.
+ */
+const reservedSql = (now: Prisma.Sql) => Prisma.sql`CASE WHEN u.held_tokens = 0 THEN 0 ELSE sss_reserved(u.id, ${now}) END AS reserved`;
+
 /** Every percent at which something happens: the session's own thresholds and the two policies'. */
 const EVERY_CROSSING_PERCENT = Prisma.sql`s.thresholds || ARRAY[${Prisma.raw(String(DEFER_AT_PERCENT))}, ${Prisma.raw(String(EMERGENCY_AT_PERCENT))}]`;
 
@@ -110,7 +116,8 @@ export function recordUsageNoCrossingSql(write: UsageWrite, catalogPrices: Prism
           WHERE s.used * 100 < t.percent * s.total AND (s.used + ${tokens}) * 100 >= t.percent * s.total)
         AND (s.cost_limit_usd IS NULL OR NOT EXISTS (
           SELECT 1 FROM unnest(s.cost_thresholds) AS t(percent) WHERE ${COST_CROSSES('t.percent')}))
-      RETURNING s.id, s.project_id, s.total, s.used, s.status, s.thresholds, ${tokens} AS counted, s.cost_used_usd, s.cost_limit_usd
+      RETURNING s.id, s.project_id, s.total, s.used, s.status, s.thresholds, ${tokens} AS counted, s.cost_used_usd, s.cost_limit_usd,
+        s.held_tokens
     ),
     usage_row AS (
       INSERT INTO usage_records (id, project_id, session_id, tokens, input_tokens, output_tokens,
@@ -122,7 +129,8 @@ export function recordUsageNoCrossingSql(write: UsageWrite, catalogPrices: Prism
       FROM updated u, cost c
     )${idempotency}
     SELECT u.total, u.used, u.status, u.thresholds, '{}'::int[] AS crossed, u.counted, c.usd::text AS cost_usd, c.version AS price_version,
-      trim_scale(u.cost_used_usd)::text AS cost_used_usd, trim_scale(u.cost_limit_usd)::text AS cost_limit_usd, '{}'::int[] AS cost_crossed
+      trim_scale(u.cost_used_usd)::text AS cost_used_usd, trim_scale(u.cost_limit_usd)::text AS cost_limit_usd, '{}'::int[] AS cost_crossed,
+      ${reservedSql(now)}
     FROM updated u, cost c`;
 }
 
@@ -158,7 +166,7 @@ export function recordUsageSql(write: UsageWrite, catalogPrices: Prisma.Sql): Pr
         updated_at = ${now}
       WHERE s.id = ${write.sessionId} AND s.project_id = ${write.projectId} AND ${USAGE_ALLOWED_IN}
       RETURNING s.id, s.project_id, s.task_id, s.total, s.used, s.thresholds, s.status, ${tokens} AS counted,
-        s.cost_used_usd, s.cost_limit_usd, s.cost_thresholds
+        s.cost_used_usd, s.cost_limit_usd, s.cost_thresholds, s.held_tokens
     ),
     crossings AS (
       SELECT t.threshold FROM updated u, unnest(u.thresholds) AS t(threshold)
@@ -213,13 +221,15 @@ export function recordUsageSql(write: UsageWrite, catalogPrices: Prisma.Sql): Pr
     SELECT u.total, u.used, u.status, u.thresholds, ARRAY(SELECT threshold FROM crossings ORDER BY threshold) AS crossed,
       u.counted, c.usd::text AS cost_usd, c.version AS price_version,
       trim_scale(u.cost_used_usd)::text AS cost_used_usd, trim_scale(u.cost_limit_usd)::text AS cost_limit_usd,
-      ARRAY(SELECT threshold FROM cost_crossings ORDER BY threshold) AS cost_crossed
+      ARRAY(SELECT threshold FROM cost_crossings ORDER BY threshold) AS cost_crossed,
+      ${reservedSql(now)}
     FROM updated u, cost c`;
 }
 
 export interface RecordedUsage {
   total: number;
   used: number;
+  reserved: number;
   status: SessionStatus;
   thresholds: number[];
   crossed: number[];
@@ -235,6 +245,7 @@ export interface RecordedUsage {
 interface RecordedRow {
   total: bigint;
   used: bigint;
+  reserved: bigint;
   status: SessionStatus;
   thresholds: number[];
   crossed: number[];
@@ -270,6 +281,7 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
         ? {
             total: Number(row.total),
             used: Number(row.used),
+            reserved: Number(row.reserved),
             status: row.status,
             thresholds: row.thresholds,
             crossed: row.crossed,
@@ -287,6 +299,12 @@ export function createUsageRepository(prisma: PrismaClient, hotQuery: Database['
      * Why an update touched no row (a second query, on that path only): the session's status and,
      * archived by emergency recovery, its successor; null when it is not in this project.
      */
+    /** The tokens of the live holds counting on the session at `now`. */
+    async liveReserved(sessionId: string, now: Date): Promise<number> {
+      const rows = await prisma.$queryRaw<{ reserved: bigint }[]>`SELECT sss_reserved(${sessionId}, ${now}::timestamptz) AS reserved`;
+      return Number(rows[0]?.reserved ?? 0);
+    },
+
     async sessionStatus(projectId: string, sessionId: string): Promise<{ status: SessionStatus; recoveredToSessionId: string | null } | null> {
       const session = await prisma.session.findFirst({
         where: { id: sessionId, projectId },

@@ -194,7 +194,7 @@ export const UsageListQuerySchema = ListQuerySchema.extend({
 export function usageResultWire(result: UsageResult): z.infer<typeof UsageResultSchema> {
   return {
     session_id: result.sessionId,
-    token_budget: tokenBudgetWire(result.total, result.used),
+    token_budget: tokenBudgetWire(result.total, result.used, result.reserved),
     level: levelOf(result.used, result.total),
     crossed: result.crossed,
     status: result.status,
@@ -275,7 +275,7 @@ export function budgetWire({
 }: Awaited<ReturnType<UsageService['budget']>>): z.infer<typeof BudgetSchema> {
   return {
     session_id: session.id,
-    token_budget: tokenBudgetWire(session.total, session.used),
+    token_budget: tokenBudgetWire(session.total, session.used, session.reserved),
     level: levelOf(session.used, session.total),
     thresholds: session.thresholds,
     count: session.countMode,

@@ -27,6 +27,7 @@ function resultOf(sessionId: string, counted: RecordedUsage, classes: TokenClass
     sessionId,
     total: counted.total,
     used: counted.used,
+    reserved: counted.reserved,
     status: counted.status,
     crossed: counted.crossed,
     tokens: counted.counted,
@@ -50,12 +51,16 @@ export interface UsageInput {
   source?: string;
   /** The telemetry item the update came from (an OTLP span or log record), shown in the history. */
   origin?: string;
+  /** The id of the usage row to write (a reservation's commit names it in the same transaction); default a new one. */
+  usageId?: string;
 }
 
 export interface UsageResult {
   sessionId: string;
   total: number;
   used: number;
+  /** Tokens in live holds on the session: after the update (a replay: at the time of the replay). */
+  reserved: number;
   status: SessionStatus;
   crossed: number[];
   /** The tokens this update counted on the budget. */
@@ -97,12 +102,23 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     const first = await idempotency.firstUse(projectId, key);
     if (!first) return null;
     assertSameRequest(key, first, { requestHash, kind: 'usage' });
-    const row = await usage.find(projectId, sessionId, first.usageRecordId!);
-    if (!row) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
+    const answer = await answerOf(projectId, sessionId, first.usageRecordId!);
+    if (!answer) throw new AppError('IDEMPOTENCY_KEY_REUSED', { detail: 'the usage this key counted has been pruned' });
+    return answer;
+  }
+
+  /**
+   * The answer an update gave, rebuilt from its usage row (null once pruned). `reserved` is the
+   * session's at the time of the replay: the usage row does not keep it.
+   */
+  async function answerOf(projectId: string, sessionId: string, usageRecordId: string): Promise<UsageResult | null> {
+    const row = await usage.find(projectId, sessionId, usageRecordId);
+    if (!row) return null;
     return {
       sessionId,
       total: row.totalAfter,
       used: row.usedAfter,
+      reserved: await usage.liveReserved(sessionId, clock.now()),
       status: row.statusAfter,
       crossed: row.crossed,
       tokens: row.tokens,
@@ -123,6 +139,13 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
   }
 
   return {
+    /** The answer of a counted update, from its usage row; 409 once the row has been pruned. */
+    async answerOf(projectId: string, sessionId: string, usageRecordId: string): Promise<UsageResult> {
+      const answer = await answerOf(projectId, sessionId, usageRecordId);
+      if (!answer) throw new AppError('RESERVATION_NOT_HELD', { detail: 'the usage this reservation was committed with has been pruned' });
+      return answer;
+    },
+
     async record(
       projectId: string,
       sessionId: string,
@@ -131,7 +154,7 @@ export function createUsageService({ usage, sessions, idempotency, clock }: Usag
     ): Promise<UsageResult & { replayed: boolean }> {
       const { classes, tokens, billableTokens } = classesOf(input);
       const write: UsageWrite = {
-        usageId: newId('use'),
+        usageId: input.usageId ?? newId('use'),
         projectId,
         sessionId,
         tokens,

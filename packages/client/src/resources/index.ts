@@ -26,17 +26,20 @@ import {
   type MetricsResource,
   type ModelsResource,
 } from './project.js';
+import { createReservationsResource, type ReservationsResource } from './reservations.js';
 import { createCheckpointsResource, createSessionsResource, type CheckpointsResource, type SessionsResource } from './sessions.js';
 import { createWebhooksResource, type WebhooksResource } from './webhooks.js';
 
 export type * from './agents.js';
 export type * from './events.js';
 export type * from './project.js';
+export type * from './reservations.js';
 export type * from './sessions.js';
 export type * from './webhooks.js';
 
 export interface Resources {
   sessions: SessionsResource;
+  reservations: ReservationsResource;
   checkpoints: CheckpointsResource;
   handoffs: HandoffsResource;
   agents: AgentsResource;
@@ -55,6 +58,7 @@ export interface Resources {
 export function createResources(api: TypedPaths, connection: EventStreamConfig): Resources {
   return {
     sessions: createSessionsResource(api),
+    reservations: createReservationsResource(api),
     checkpoints: createCheckpointsResource(api),
     handoffs: createHandoffsResource(api),
     agents: createAgentsResource(api),
@@ -92,6 +96,11 @@ export const RESOURCE_METHODS = {
   recordUsage: 'sessions.usage.create',
   listUsage: 'sessions.usage.list',
   getBudget: 'sessions.budget',
+  createReservation: 'reservations.create',
+  listReservations: 'reservations.list',
+  getReservation: 'reservations.get',
+  commitReservation: 'reservations.commit',
+  releaseReservation: 'reservations.release',
   resumeSession: 'sessions.resume',
   archiveSession: 'sessions.archive',
   forkSession: 'sessions.fork',
