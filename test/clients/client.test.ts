@@ -128,6 +128,13 @@ describe('typed calls', () => {
       level: 'defer_non_critical',
       crossed: [75],
       status: 'active',
+      tokens: 78_000,
+      classes: { input: 70_000, cache_read: 0, cache_write: 0, cache_write_1h: 0, output: 8_000, reasoning: 0 },
+      // The default model's built-in prices: 70,000 × $3 + 8,000 × $15 per million.
+      cost_usd: '0.33',
+      price_version: 'catalog:2025-12-01',
+      cost: { used_usd: '0.33', limit_usd: null, position_percent: null },
+      cost_crossed: [],
     });
 
     const { data: checkpoint } = await client.POST('/v1/sessions/{id}/checkpoints', { params: { path: { id } }, body: { phase: 'iteration_2' } });
