@@ -17,7 +17,7 @@ import { ForkBodySchema, MergeBodySchema, emergencyRecoveryWire } from '../lifec
 import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { SessionParamsSchema, sessionWire, tokenBudgetWire } from '../sessions/sessions.schemas.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
-import { RecordUsageBodySchema, bodyClasses, budgetWire, usageResultWire } from '../usage/usage.schemas.js';
+import { RecordUsageBodySchema, usageInputOf, budgetWire, usageResultWire } from '../usage/usage.schemas.js';
 import type { UsageService } from '../usage/usage.service.js';
 import { CreateReservationBodySchema, reservationWire } from '../reservations/reservations.schemas.js';
 import type { ReservationsService } from '../reservations/reservations.service.js';
@@ -90,15 +90,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
       const result = await usage.record(
         projectId,
         session_id,
-        {
-          tokens: body.tokens,
-          inputTokens: body.input_tokens,
-          outputTokens: body.output_tokens,
-          classes: bodyClasses(body),
-          provider: body.provider,
-          model: body.model,
-          source: body.source,
-        },
+        usageInputOf(body),
         idempotency_key === undefined ? undefined : { key: idempotency_key, requestHash: hash },
       );
       return usageResultWire(result);
@@ -130,15 +122,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     }),
     run: async ({ reservations }, projectId, { reservation_id, ...body }) => {
       const hash = requestHash({ method: 'POST', url: `/v1/reservations/${encodeURIComponent(reservation_id)}/commit`, body });
-      const input = {
-        tokens: body.tokens,
-        inputTokens: body.input_tokens,
-        outputTokens: body.output_tokens,
-        classes: bodyClasses(body),
-        provider: body.provider,
-        model: body.model,
-        source: body.source,
-      };
+      const input = usageInputOf(body);
       const { result, reservation } = await reservations.commit(projectId, reservation_id, input, hash);
       return { ...usageResultWire(result), reservation: reservationWire(reservation) };
     },

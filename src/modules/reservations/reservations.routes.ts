@@ -3,7 +3,7 @@ import { decodeCursor, pageOf, pageWire, problems } from '../../lib/wire.js';
 import { EmptyBodySchema } from '../../lib/wire.js';
 import { IdempotencyHeadersSchema, requestHash } from '../idempotency/idempotency-key.js';
 import { SessionParamsSchema, tokenBudgetWire } from '../sessions/sessions.schemas.js';
-import { RecordUsageBodySchema, bodyClasses, usageResultWire } from '../usage/usage.schemas.js';
+import { RecordUsageBodySchema, usageInputOf, usageResultWire } from '../usage/usage.schemas.js';
 import {
   CommitResultSchema,
   CreateReservationBodySchema,
@@ -101,15 +101,7 @@ export const reservationsRoutes: FastifyPluginAsyncZod<{ reservations: Reservati
       const { result, reservation, replayed } = await reservations.commit(
         request.auth.projectId,
         request.params.id,
-        {
-          tokens: body.tokens,
-          inputTokens: body.input_tokens,
-          outputTokens: body.output_tokens,
-          classes: bodyClasses(body),
-          provider: body.provider,
-          model: body.model,
-          source: body.source,
-        },
+        usageInputOf(body),
         requestHash(request),
       );
       if (replayed) void reply.header('idempotent-replayed', 'true');

@@ -8,7 +8,7 @@ import {
   UsageEntrySchema,
   UsageListQuerySchema,
   UsageResultSchema,
-  bodyClasses,
+  usageInputOf,
   budgetWire,
   usageEntryWire,
   usageResultWire,
@@ -39,15 +39,7 @@ export const usageRoutes: FastifyPluginAsyncZod<{ usage: UsageService }> = async
       const result = await usage.record(
         request.auth.projectId,
         request.params.id,
-        {
-          tokens: body.tokens,
-          inputTokens: body.input_tokens,
-          outputTokens: body.output_tokens,
-          classes: bodyClasses(body),
-          provider: body.provider,
-          model: body.model,
-          source: body.source,
-        },
+        usageInputOf(body),
         key === undefined ? undefined : { key, requestHash: requestHash(request) },
       );
       if (result.replayed) reply.header('idempotent-replayed', 'true');

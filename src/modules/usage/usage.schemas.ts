@@ -11,7 +11,7 @@ import {
   costWire,
   tokenBudgetWire,
 } from '../sessions/sessions.schemas.js';
-import type { UsageEntry, UsageResult, UsageService } from './usage.service.js';
+import type { UsageEntry, UsageInput, UsageResult, UsageService } from './usage.service.js';
 import { USAGE_PROVIDERS, normaliseUsage, totalTokens, type TokenClasses, type UsageProvider } from '../../domain/token-classes.js';
 
 export const MAX_TOKENS_PER_UPDATE = 10_000_000;
@@ -110,6 +110,19 @@ export function bodyClasses(body: { provider?: UsageProvider; usage?: Record<str
   const result = normaliseUsage(body.provider, body.usage, MAX_TOKENS_PER_UPDATE);
   if (!result.ok) throw new Error(`usage was validated: ${result.message}`);
   return result.classes;
+}
+
+/** A validated usage body (POST …/usage, a reservation's commit, their MCP tools) as the usage service takes it. */
+export function usageInputOf(body: z.output<typeof RecordUsageBodySchema>): UsageInput {
+  return {
+    tokens: body.tokens,
+    inputTokens: body.input_tokens,
+    outputTokens: body.output_tokens,
+    classes: bodyClasses(body),
+    provider: body.provider,
+    model: body.model,
+    source: body.source,
+  };
 }
 
 export const TokenClassesSchema = z
