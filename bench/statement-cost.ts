@@ -8,7 +8,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/lib/db.js';
 import { newId } from '../src/lib/ids.js';
 import { applyMigrations, loadMigrations, MIGRATIONS_DIR } from '../src/lib/migrate.js';
-import { RECORD_USAGE_STATEMENT, recordUsageSql, type UsageWrite } from '../src/modules/usage/usage.repository.js';
+import { RECORD_USAGE_STATEMENT, recordUsageSql, type UsageWrite } from '../src/modules/usage/usage-statements.repository.js';
 import { createBenchDatabase } from './database.js';
 import { DEFAULT_MODELS } from '../src/domain/model-catalog.js';
 import { createModelCatalog } from '../src/modules/models/models.js';

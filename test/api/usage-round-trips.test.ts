@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECORD_USAGE_NO_CROSSING_STATEMENT, RECORD_USAGE_STATEMENT } from '../../src/modules/usage/usage.repository.js';
+import { RECORD_USAGE_NO_CROSSING_STATEMENT, RECORD_USAGE_STATEMENT } from '../../src/modules/usage/usage-statements.repository.js';
 import { useTestApp } from '../helpers/app.js';
 
 const statements: string[] = [];
