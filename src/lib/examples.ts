@@ -13,6 +13,7 @@ export const EXAMPLE = {
   webhookId: 'wh_01a252c39c91724fa500d77e1bf7dbf7',
   eventId: 'evt_01a252c39c91724fa500d77fe2bf82dd',
   deliveryId: 'dlv_01a252c39c91724fa500d78039b6e7e2',
+  reservationId: 'rsv_01a252c39c91724fa500d7819a3c5d10',
   /** An agent's name (PUT /v1/agents/{name}); the handoff example hands over to it. */
   agentName: 'code-reviewer',
   /** The agent the handoff example comes from. */

@@ -78,6 +78,7 @@ class World {
     [EXAMPLE.webhookId]: async () => this.field(await this.execute('createWebhook'), 'webhook_id'),
     [EXAMPLE.deliveryId]: async () => this.field(await this.execute('testWebhook'), 'delivery_id'),
     [EXAMPLE.orchestrationId]: async () => this.field(await this.execute('createOrchestration'), 'orchestration_id'),
+    [EXAMPLE.reservationId]: async () => this.field(await this.execute('createReservation'), 'reservation_id'),
   };
 
   /**

@@ -163,7 +163,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A session's reservations, newest first */
+        /**
+         * A session's reservations, newest first
+         * @description Every reservation of the session, `status=` filtering them; `next_cursor` pages on.
+         */
         get: operations["listReservations"];
         put?: never;
         /**
@@ -184,7 +187,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a reservation */
+        /**
+         * Get a reservation
+         * @description Its status is computed: a hold past expires_at reads as expired before housekeeping marks it.
+         */
         get: operations["getReservation"];
         put?: never;
         post?: never;
@@ -1539,10 +1545,12 @@ export interface components {
             max_parallel_sessions: number;
         };
         /**
-         * @description held (counts in reserved until expires_at) · committed · released · expired
-         * @enum {string}
+         * @example {
+         *       "tokens": 4000,
+         *       "ttl_seconds": 300,
+         *       "source": "planner"
+         *     }
          */
-        ReservationStatusInput: "held" | "committed" | "released" | "expired";
         CreateReservationRequestInput: {
             /** @description The call's estimate: prompt tokens + max_tokens */
             tokens: number;
@@ -3709,10 +3717,12 @@ export interface operations {
     listReservations: {
         parameters: {
             query?: {
+                /** @description How many items a page holds, 1 to 200 */
                 limit?: number;
                 /** @description The previous page's next_cursor, for the page after it; omitted: the first page. Any other value (one this list did not issue) is 400 */
                 cursor?: string;
-                status?: components["schemas"]["ReservationStatusInput"];
+                /** @description Only the reservations in this status (a hold past expires_at is expired) */
+                status?: "held" | "committed" | "released" | "expired";
             };
             header?: never;
             path: {
@@ -3726,7 +3736,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of reservations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3787,11 +3797,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "tokens": 4000,
+                 *       "ttl_seconds": 300,
+                 *       "source": "planner"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateReservationRequestInput"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The hold, and the budget with it counted in reserved */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3870,13 +3887,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The reservation id (reservation_id)
+                 * @example rsv_01a252c39c91724fa500d7819a3c5d10
+                 */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The reservation */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3919,6 +3940,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The reservation id (reservation_id)
+                 * @example rsv_01a252c39c91724fa500d7819a3c5d10
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3937,7 +3962,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The usage result, as POST …/usage answers it, and the committed reservation */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4007,6 +4032,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The reservation id (reservation_id)
+                 * @example rsv_01a252c39c91724fa500d7819a3c5d10
+                 */
                 id: string;
             };
             cookie?: never;
@@ -4019,7 +4048,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The reservation, released */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -1,3 +1,4 @@
+import { EXAMPLE } from '../../lib/examples.js';
 import { z } from 'zod';
 import {
   JsonObjectInputSchema,
@@ -29,7 +30,7 @@ export const CreateReservationBodySchema = z
     source: NameSchema.optional().describe('Free text: which agent or call holds this'),
     metadata: JsonObjectInputSchema.optional(),
   })
-  .meta({ id: 'CreateReservationRequest' });
+  .meta({ id: 'CreateReservationRequest', examples: [{ tokens: 4000, ttl_seconds: 300, source: 'planner' }] });
 
 export const ReservationSchema = z
   .object({
@@ -55,11 +56,16 @@ export const ReservationGrantSchema = ReservationSchema.extend({
 
 export const CommitResultSchema = UsageResultSchema.extend({ reservation: ReservationSchema }).meta({ id: 'CommitResult' });
 
-export const ReservationParamsSchema = z.strictObject({ id: z.string().min(1).max(256) });
+export const ReservationParamsSchema = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(256)
+    .meta({ description: 'The reservation id (reservation_id)', examples: [EXAMPLE.reservationId] }),
+});
 
 export const ListReservationsQuerySchema = ListQuerySchema.extend({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  status: ReservationStatusSchema.optional(),
+  status: z.enum(RESERVATION_STATUSES).optional().describe('Only the reservations in this status (a hold past expires_at is expired)'),
 });
 
 export function reservationWire(reservation: Reservation): z.infer<typeof ReservationSchema> {
